@@ -1,0 +1,9 @@
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  // Tests run their own console beside `npm start`; separate build dirs keep the two from sharing a lock.
+  distDir: process.env.DASHOPS_NEXT_DIST_DIR || '.next',
+  // Node-only clients (Kafka, Temporal's native bridge, pg) stay out of the bundle and load at runtime.
+  serverExternalPackages: ['kafkajs', '@temporalio/client', '@temporalio/common', 'pg', '@prisma/adapter-pg', 'pino'],
+};
+
+export default nextConfig;

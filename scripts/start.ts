@@ -1,0 +1,77 @@
+import path from 'node:path';
+import { startConsole, startWorker } from './stack/app.ts';
+import { devPorts } from './stack/config.ts';
+import { StackLock } from './stack/lock.ts';
+import { dataRoot, repoRoot } from './stack/paths.ts';
+import { StackSetupError } from './stack/prerequisites.ts';
+import { step } from './stack/progress.ts';
+import { startServices, type RunningServices } from './stack/services.ts';
+import { onShutdownSignal } from './stack/signals.ts';
+import { Supervisor } from './stack/supervisor.ts';
+
+/** `npm start`: the whole local stack (Postgres, Kafka, Temporal, worker, console) in one terminal; Ctrl-C stops it. */
+async function main(): Promise<void> {
+  const started = Date.now();
+  console.log('DashOps: starting the local stack');
+  const lock = StackLock.acquire(path.join(dataRoot, 'dashops.lock'), 'npm start');
+  const supervisor = new Supervisor();
+  let services: RunningServices | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const shutdown = (reason: string, exitCode: number) => {
+    stopping ??= (async () => {
+      console.log(`\nDashOps: ${reason}; stopping everything…`);
+      await supervisor.stopAll();
+      await services?.stop();
+      lock.release();
+      console.log('DashOps: stopped.');
+      process.exit(exitCode);
+    })();
+    return stopping;
+  };
+  onShutdownSignal((signal) => void shutdown(`received ${signal}`, 0));
+  supervisor.onUnexpectedExit((name, code) => void shutdown(`${name} exited unexpectedly (code ${code})`, 1));
+
+  try {
+    const ports = devPorts();
+    services = await startServices(supervisor, {
+      dataDir: dataRoot,
+      ports,
+      persistentTemporal: true,
+      withTestServer: false,
+    });
+    lock.recordChildren(supervisor.pids);
+    Object.assign(process.env, services.env);
+
+    const { prepareDatabase } = await import('./stack/database.ts');
+    await step('Database migrations and demo data', () => prepareDatabase());
+
+    const childEnv = { ...process.env, ...services.env };
+    startWorker(supervisor, { env: childEnv, output: 'inherit-prefixed' });
+    const consoleUrl = await step(`Console on http://localhost:${ports.console} (first compile can take a minute)`, () =>
+      startConsole(supervisor, {
+        env: childEnv,
+        output: 'inherit-prefixed',
+        port: ports.console,
+        distDir: '.next',
+      }),
+    );
+    lock.recordChildren(supervisor.pids);
+
+    const urls = { Console: consoleUrl, ...services.urls };
+    const width = Math.max(...Object.keys(urls).map((key) => key.length));
+    console.log(`\nDashOps is up in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
+    for (const [name, url] of Object.entries(urls)) console.log(`  ${name.padEnd(width)}  ${url}`);
+    console.log(`  ${'Logs'.padEnd(width)}  ${path.relative(repoRoot, path.join(dataRoot, 'logs'))}/`);
+    console.log('Press Ctrl-C to stop.\n');
+  } catch (err) {
+    if (err instanceof StackSetupError) console.error(`\n${err.message}`);
+    else console.error('\nDashOps failed to start:', err);
+    await shutdown('startup failed', 1);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof StackSetupError ? `\n${err.message}` : err);
+  process.exit(1);
+});

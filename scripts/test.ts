@@ -1,0 +1,164 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startConsole, startWorker } from './stack/app.ts';
+import { testPorts } from './stack/config.ts';
+import { StackLock } from './stack/lock.ts';
+import { dataRoot, repoRoot } from './stack/paths.ts';
+import { StackSetupError } from './stack/prerequisites.ts';
+import { step } from './stack/progress.ts';
+import { startServices, type RunningServices } from './stack/services.ts';
+import { onShutdownSignal } from './stack/signals.ts';
+import { Supervisor } from './stack/supervisor.ts';
+
+/**
+ * `npm test`: typecheck, lint, unit tests, then integration and end-to-end tests against real Postgres, Kafka
+ * and Temporal that this script starts on test-only ports and data dirs, and always tears down.
+ */
+const testDir = path.join(dataRoot, 'test');
+const reportDir = path.join(testDir, 'reports');
+const bin = (name: string) => path.join(repoRoot, 'node_modules', '.bin', name);
+
+interface Phase {
+  name: string;
+  ok: boolean;
+  passed: number;
+  failed: number;
+  seconds: number;
+}
+const phases: Phase[] = [];
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  return new Promise((resolve) => {
+    const proc = spawn(command, args, { cwd: repoRoot, env, stdio: 'inherit' });
+    proc.on('error', () => resolve(false));
+    proc.on('exit', (code) => resolve(code === 0));
+  });
+}
+
+async function phase(name: string, work: () => Promise<boolean>, counts?: () => { passed: number; failed: number }) {
+  console.log(`\n━━ ${name}`);
+  const started = Date.now();
+  const ok = await work().catch((err: unknown) => {
+    console.error(err instanceof StackSetupError ? err.message : err);
+    return false;
+  });
+  const { passed, failed } = counts?.() ?? { passed: 0, failed: ok ? 0 : 1 };
+  phases.push({ name, ok, passed, failed: ok ? failed : Math.max(failed, 1), seconds: (Date.now() - started) / 1000 });
+}
+
+function vitestCounts(file: string) {
+  return () => {
+    try {
+      const report = JSON.parse(fs.readFileSync(file, 'utf8')) as { numPassedTests: number; numFailedTests: number };
+      return { passed: report.numPassedTests, failed: report.numFailedTests };
+    } catch {
+      return { passed: 0, failed: 1 };
+    }
+  };
+}
+
+function playwrightCounts(file: string) {
+  return () => {
+    try {
+      const { stats } = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+        stats: { expected: number; unexpected: number; flaky: number };
+      };
+      return { passed: stats.expected + stats.flaky, failed: stats.unexpected };
+    } catch {
+      return { passed: 0, failed: 1 };
+    }
+  };
+}
+
+const vitest = (project: string, env?: NodeJS.ProcessEnv) => {
+  const out = path.join(reportDir, `vitest-${project}.json`);
+  return {
+    work: () => run(bin('vitest'), ['run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`], env),
+    counts: vitestCounts(out),
+  };
+};
+
+async function main(): Promise<number> {
+  const lock = StackLock.acquire(path.join(dataRoot, 'test.lock'), 'npm test');
+  const supervisor = new Supervisor();
+  let services: RunningServices | undefined;
+  const teardown = async () => {
+    await supervisor.stopAll();
+    await services?.stop();
+    lock.release();
+  };
+  onShutdownSignal((signal) => {
+    console.error(`\nnpm test: received ${signal}; tearing down`);
+    void teardown().finally(() => process.exit(130));
+  });
+
+  try {
+    // Each run starts from empty databases and topics: no state leaks between runs.
+    fs.rmSync(testDir, { recursive: true, force: true });
+    fs.mkdirSync(reportDir, { recursive: true });
+
+    await phase('Typecheck', () => run(bin('tsc'), ['--noEmit']));
+    await phase('Lint', () => run(bin('eslint'), ['--max-warnings=0', '.']));
+    const unit = vitest('unit');
+    await phase('Unit tests', unit.work, unit.counts);
+
+    const ports = testPorts();
+    console.log('\n━━ Test services (test-only ports and data dirs)');
+    services = await startServices(supervisor, {
+      dataDir: testDir,
+      ports,
+      persistentTemporal: false,
+      withTestServer: true,
+    });
+    lock.recordChildren(supervisor.pids);
+    Object.assign(process.env, services.env);
+    const { prepareDatabase } = await import('./stack/database.ts');
+    await step('Database migrations and demo data', () => prepareDatabase());
+    const env = { ...process.env, ...services.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+
+    const integration = vitest('integration', env);
+    await phase('Integration tests (real Postgres, Kafka, Temporal)', integration.work, integration.counts);
+
+    const playwrightReport = path.join(reportDir, 'playwright.json');
+    await phase(
+      'End-to-end tests (Chromium)',
+      async () => {
+        const logs = path.join(testDir, 'logs');
+        startWorker(supervisor, { env, output: path.join(logs, 'worker.log') });
+        const baseUrl = await step(`Console on port ${ports.console} (logs in ${path.relative(repoRoot, logs)}/)`, () =>
+          startConsole(supervisor, { env, output: path.join(logs, 'console.log'), port: ports.console, distDir: '.next-test' }),
+        );
+        lock.recordChildren(supervisor.pids);
+        return run(bin('playwright'), ['test', '--reporter=list,json'], {
+          ...env,
+          E2E_BASE_URL: baseUrl,
+          PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightReport,
+        });
+      },
+      playwrightCounts(playwrightReport),
+    );
+  } catch (err) {
+    console.error(err instanceof StackSetupError ? `\n${err.message}` : err);
+    phases.push({ name: 'Test services', ok: false, passed: 0, failed: 1, seconds: 0 });
+  } finally {
+    await teardown();
+  }
+
+  console.log('\n━━ Summary');
+  for (const p of phases) {
+    console.log(`  ${p.ok ? '✓' : '✗'} ${p.name.padEnd(52)} ${p.passed} passed, ${p.failed} failed  (${p.seconds.toFixed(1)} s)`);
+  }
+  const passed = phases.reduce((sum, p) => sum + p.passed, 0);
+  const failed = phases.reduce((sum, p) => sum + p.failed, 0);
+  console.log(`${passed} passed, ${failed} failed`);
+  return phases.every((p) => p.ok) ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof StackSetupError ? `\n${err.message}` : err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,46 @@
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { env } from '../env.ts';
+
+const globalForKafka = globalThis as unknown as {
+  dashopsKafka?: Kafka;
+  dashopsAdmin?: Promise<Admin>;
+  dashopsProducer?: Promise<Producer>;
+};
+
+/** One kafkajs client per process; cached on globalThis so dev hot reload does not leak brokers connections. */
+export function kafka(): Kafka {
+  globalForKafka.dashopsKafka ??= new Kafka({
+    clientId: env().KAFKA_CLIENT_ID,
+    brokers: env().KAFKA_BROKERS,
+    logLevel: logLevel.WARN,
+    connectionTimeout: 3000,
+    requestTimeout: 10_000,
+  });
+  return globalForKafka.dashopsKafka;
+}
+
+/** A connected admin client, shared; a failed connect is forgotten so the next call retries. */
+export function kafkaAdmin(): Promise<Admin> {
+  // Few retries: the admin serves health checks and the console, which should report a dead broker quickly.
+  globalForKafka.dashopsAdmin ??= connect(kafka().admin({ retry: { retries: 1 } }), () => (globalForKafka.dashopsAdmin = undefined));
+  return globalForKafka.dashopsAdmin;
+}
+
+/** A connected idempotent producer, shared. */
+export function kafkaProducer(): Promise<Producer> {
+  globalForKafka.dashopsProducer ??= connect(
+    kafka().producer({ idempotent: true, maxInFlightRequests: 1 }),
+    () => (globalForKafka.dashopsProducer = undefined),
+  );
+  return globalForKafka.dashopsProducer;
+}
+
+async function connect<T extends Admin | Producer>(client: T, forget: () => void): Promise<T> {
+  try {
+    await client.connect();
+    return client;
+  } catch (err) {
+    forget();
+    throw err;
+  }
+}
