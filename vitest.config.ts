@@ -20,6 +20,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['{server,worker,scripts}/**/*.integration.test.ts'],
+          setupFiles: ['scripts/vitest-integration-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Integration files share three real services on two cores; run them one file at a time.

@@ -24,16 +24,19 @@ export class InvalidEnvironmentError extends Error {
   override name = 'InvalidEnvironmentError';
 }
 
-let cached: ServerEnv | undefined;
-
-/** Parsed on first use rather than at import, so `next build` can load route modules without a live environment. */
-export function env(): ServerEnv {
-  if (cached) return cached;
-  const parsed = schema.safeParse(process.env);
+export function parseEnv(source: Record<string, string | undefined>): ServerEnv {
+  const parsed = schema.safeParse(source);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
     throw new InvalidEnvironmentError(`Invalid environment:\n${problems}`);
   }
-  cached = parsed.data;
+  return parsed.data;
+}
+
+let cached: ServerEnv | undefined;
+
+/** Parsed on first use rather than at import, so `next build` can load route modules without a live environment. */
+export function env(): ServerEnv {
+  cached ??= parseEnv(process.env);
   return cached;
 }
