@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Actor } from '../auth/actor.ts';
+import { AdjustmentReason, type Prisma, type PrismaClient } from '../db/generated/client.ts';
+import { InsufficientStockError, UnknownStockItemError } from './errors.ts';
+
+/**
+ * The single write path for inventory_levels and inventory_lots. Every write locks the row, checks that
+ * stock stays non-negative, bumps updated_at (which is what the change stream keys on), and records the
+ * stock ledger and the audit log in the same transaction.
+ */
+
+export const ADJUSTMENT_REASONS = Object.values(AdjustmentReason);
+
+/** Reasons that can only add stock, and reasons that can only remove it; the rest go either way. */
+const ADDS_ONLY = new Set<AdjustmentReason>(['receive']);
+const REMOVES_ONLY = new Set<AdjustmentReason>(['damage', 'expire', 'sale']);
+
+const storeId = z.string().trim().min(1, 'store is required').max(64);
+const sku = z.string().trim().min(1, 'SKU is required').max(64);
+
+export const stockAdjustmentSchema = z
+  .object({
+    storeId,
+    sku,
+    delta: z
+      .number({ error: 'quantity must be a number' })
+      .int('quantity must be a whole number')
+      .min(-100_000, 'quantity is implausibly large')
+      .max(100_000, 'quantity is implausibly large')
+      .refine((value) => value !== 0, 'quantity must not be zero'),
+    reason: z.enum(AdjustmentReason, { error: `reason must be one of: ${ADJUSTMENT_REASONS.join(', ')}` }),
+    note: z.string().trim().max(500, 'note is limited to 500 characters').optional(),
+  })
+  .superRefine((input, ctx) => {
+    if (ADDS_ONLY.has(input.reason) && input.delta < 0) {
+      ctx.addIssue({ code: 'custom', path: ['delta'], message: `"${input.reason}" can only add stock` });
+    }
+    if (REMOVES_ONLY.has(input.reason) && input.delta > 0) {
+      ctx.addIssue({ code: 'custom', path: ['delta'], message: `"${input.reason}" can only remove stock` });
+    }
+  });
+export type StockAdjustment = z.input<typeof stockAdjustmentSchema>;
+
+export const receiveLotSchema = z.object({
+  storeId,
+  sku,
+  lotId: z.string().trim().min(1).max(80).optional(),
+  quantity: z.number().int('quantity must be a whole number').positive('quantity must be positive').max(100_000),
+  expiresOn: z.iso.date('expiry must be a date (YYYY-MM-DD)'),
+  note: z.string().trim().max(500).optional(),
+});
+export type ReceiveLot = z.input<typeof receiveLotSchema>;
+
+export const writeOffLotSchema = z.object({
+  lotId: z.string().trim().min(1),
+  reason: z.enum(['expire', 'damage']),
+  note: z.string().trim().max(500).optional(),
+});
+export type WriteOffLot = z.input<typeof writeOffLotSchema>;
+
+export interface StockLevel {
+  storeId: string;
+  sku: string;
+  onHand: number;
+  updatedAt: Date;
+  adjustmentId: bigint;
+}
+
+type Tx = Prisma.TransactionClient;
+
+async function lockLevel(tx: Tx, store: string, item: string): Promise<number | undefined> {
+  const rows = await tx.$queryRaw<{ on_hand: number }[]>`
+    SELECT on_hand FROM inventory_levels WHERE store_id = ${store} AND sku = ${item} FOR UPDATE`;
+  return rows[0]?.on_hand;
+}
+
+async function assertKnown(tx: Tx, store: string, item: string): Promise<void> {
+  const [storeRow, itemRow] = await Promise.all([
+    tx.store.findUnique({ where: { storeId: store }, select: { storeId: true } }),
+    tx.catalogItem.findUnique({ where: { sku: item }, select: { sku: true } }),
+  ]);
+  if (!storeRow) throw new UnknownStockItemError(`Unknown store "${store}".`);
+  if (!itemRow) throw new UnknownStockItemError(`Unknown SKU "${item}".`);
+}
+
+/** Sets on_hand and bumps updated_at to the statement's wall clock, creating the row on first stock. */
+async function writeLevel(tx: Tx, store: string, item: string, onHand: number, existed: boolean): Promise<Date> {
+  const rows = existed
+    ? await tx.$queryRaw<{ updated_at: Date }[]>`
+        UPDATE inventory_levels SET on_hand = ${onHand}, updated_at = clock_timestamp()
+        WHERE store_id = ${store} AND sku = ${item} RETURNING updated_at`
+    : await tx.$queryRaw<{ updated_at: Date }[]>`
+        INSERT INTO inventory_levels (store_id, sku, on_hand, updated_at)
+        VALUES (${store}, ${item}, ${onHand}, clock_timestamp()) RETURNING updated_at`;
+  const updatedAt = rows[0]?.updated_at;
+  if (!updatedAt) throw new Error(`inventory_levels write for ${store}/${item} returned no row`);
+  return updatedAt;
+}
+
+async function record(
+  tx: Tx,
+  actor: Actor,
+  entry: { storeId: string; sku: string; lotId?: string; delta: number; reason: AdjustmentReason; note?: string; onHandBefore: number; onHandAfter: number },
+  action: string,
+): Promise<bigint> {
+  const adjustment = await tx.inventoryAdjustment.create({
+    data: {
+      storeId: entry.storeId,
+      sku: entry.sku,
+      lotId: entry.lotId,
+      delta: entry.delta,
+      reason: entry.reason,
+      note: entry.note,
+      actor: actor.id,
+      onHandAfter: entry.onHandAfter,
+    },
+    select: { id: true },
+  });
+  await tx.auditLog.create({
+    data: {
+      actor: actor.id,
+      actorRole: actor.role,
+      action,
+      target: entry.lotId ? `inventory_lots:${entry.lotId}` : `inventory_levels:${entry.storeId}/${entry.sku}`,
+      reason: entry.note ?? entry.reason,
+      details: {
+        reason: entry.reason,
+        delta: entry.delta,
+        onHandBefore: entry.onHandBefore,
+        onHandAfter: entry.onHandAfter,
+        adjustmentId: adjustment.id.toString(),
+      },
+    },
+  });
+  return adjustment.id;
+}
+
+/** Adjusts on-hand stock of a store × SKU by `delta` for a reason. Rejects a change that would go negative. */
+export async function adjustStock(db: PrismaClient, input: StockAdjustment, actor: Actor): Promise<StockLevel> {
+  const { storeId: store, sku: item, delta, reason, note } = stockAdjustmentSchema.parse(input);
+  return db.$transaction(async (tx) => {
+    const current = await lockLevel(tx, store, item);
+    if (current === undefined) await assertKnown(tx, store, item);
+    const before = current ?? 0;
+    const after = before + delta;
+    if (after < 0) {
+      throw new InsufficientStockError(
+        `Cannot remove ${-delta} of ${item} at ${store}: only ${before} on hand.`,
+        before,
+        -delta,
+      );
+    }
+    const updatedAt = await writeLevel(tx, store, item, after, current !== undefined);
+    const adjustmentId = await record(
+      tx,
+      actor,
+      { storeId: store, sku: item, delta, reason, note, onHandBefore: before, onHandAfter: after },
+      'inventory.adjust',
+    );
+    return { storeId: store, sku: item, onHand: after, updatedAt, adjustmentId };
+  });
+}
+
+/** Receives a lot: creates it with its expiry and adds its quantity to on-hand. */
+export async function receiveLot(
+  db: PrismaClient,
+  input: ReceiveLot,
+  actor: Actor,
+): Promise<StockLevel & { lotId: string }> {
+  const { storeId: store, sku: item, quantity, expiresOn, note, lotId: requestedId } = receiveLotSchema.parse(input);
+  const lotId = requestedId ?? `LOT-${store}-${item}-${randomUUID().slice(0, 8)}`;
+  return db.$transaction(async (tx) => {
+    const current = await lockLevel(tx, store, item);
+    if (current === undefined) await assertKnown(tx, store, item);
+    const before = current ?? 0;
+    const after = before + quantity;
+    await tx.$executeRaw`
+      INSERT INTO inventory_lots (lot_id, store_id, sku, quantity, expires_on, received_at, updated_at)
+      VALUES (${lotId}, ${store}, ${item}, ${quantity}, ${expiresOn}::date, clock_timestamp(), clock_timestamp())`;
+    const updatedAt = await writeLevel(tx, store, item, after, current !== undefined);
+    const adjustmentId = await record(
+      tx,
+      actor,
+      { storeId: store, sku: item, lotId, delta: quantity, reason: 'receive', note, onHandBefore: before, onHandAfter: after },
+      'inventory.receive_lot',
+    );
+    return { storeId: store, sku: item, onHand: after, updatedAt, adjustmentId, lotId };
+  });
+}
+
+/**
+ * Writes a whole lot off (expired or damaged): its quantity goes to 0 and on-hand drops by the same amount.
+ * A lot already at 0 is left alone, which makes repeated write-offs harmless.
+ */
+export async function writeOffLot(
+  db: PrismaClient,
+  input: WriteOffLot,
+  actor: Actor,
+): Promise<{ writtenOff: number; onHand: number }> {
+  const { lotId, reason, note } = writeOffLotSchema.parse(input);
+  return db.$transaction(async (tx) => {
+    const lots = await tx.$queryRaw<{ store_id: string; sku: string; quantity: number }[]>`
+      SELECT store_id, sku, quantity FROM inventory_lots WHERE lot_id = ${lotId} FOR UPDATE`;
+    const lot = lots[0];
+    if (!lot) throw new UnknownStockItemError(`Unknown lot "${lotId}".`);
+    const before = (await lockLevel(tx, lot.store_id, lot.sku)) ?? 0;
+    if (lot.quantity === 0) return { writtenOff: 0, onHand: before };
+
+    // On-hand can trail the lots (a sale is not attributed to a lot): never take it below zero.
+    const removed = Math.min(lot.quantity, before);
+    const after = before - removed;
+    await tx.$executeRaw`
+      UPDATE inventory_lots SET quantity = 0, updated_at = clock_timestamp() WHERE lot_id = ${lotId}`;
+    await writeLevel(tx, lot.store_id, lot.sku, after, true);
+    await record(
+      tx,
+      actor,
+      { storeId: lot.store_id, sku: lot.sku, lotId, delta: -removed, reason, note, onHandBefore: before, onHandAfter: after },
+      'inventory.write_off_lot',
+    );
+    return { writtenOff: lot.quantity, onHand: after };
+  });
+}
