@@ -1,4 +1,5 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 /**
  * What the starter (console, server/) and the worker (worker/) agree on: task queues, workflow type names
@@ -7,11 +8,14 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const TASK_QUEUES = {
   /** Platform and diagnostics workflows. */
   default: 'dashops-default',
+  /** Long-running stream-processing workflows fed by the Kafka sub-processors, and their batch activities. */
+  stream: 'dashops-stream',
 } as const;
 
 export const WORKFLOW_TYPES = {
   ping: 'pingWorkflow',
   sleep: 'sleepWorkflow',
+  streamProcessing: 'streamProcessingWorkflow',
 } as const;
 
 export const searchAttributes = {
@@ -28,4 +32,45 @@ export interface PingResult {
   reply: string;
   /** Which worker process ran the activity. */
   workerId: string;
+}
+
+// ─── Stream-processing workflows ───────────────────────────────────────────────────────────────────────
+
+/** One unit of work signalled into a stream-processing workflow. `id` lets the workflow drop a re-signalled duplicate. */
+export interface StreamMessage<T = unknown> {
+  id: string;
+  payload: T;
+  /** When the source row was committed (ms since epoch), for end-to-end latency. */
+  committedAtMs?: number;
+}
+
+export interface StreamWorkflowInput {
+  subProcessor: string;
+  shardKey: string;
+  /** The registered activity each batch runs through: `(messages: StreamMessage[]) => Promise<unknown>`. */
+  activity: string;
+  /** Batching: run when this many are queued, or when the oldest has waited maxWaitMs. maxSize 1 = no batching. */
+  batch: { maxSize: number; maxWaitMs: number };
+  /** After this long the run completes if its queue is empty, else continues-as-new carrying the queue. */
+  runForMs: number;
+  /** Continue-as-new once history reaches this many events, well before Temporal's limits. Default 4000. */
+  maxHistoryEvents?: number;
+  /** Carried across continue-as-new. */
+  carried?: { queue: StreamMessage[]; recentIds: string[]; processed: number; generation: number };
+}
+
+export interface StreamWorkflowStatus {
+  queued: number;
+  processed: number;
+  batches: number;
+  generation: number;
+  startedAtMs: number;
+}
+
+export const enqueueSignal = defineSignal<[StreamMessage[]]>('enqueue');
+export const streamStatusQuery = defineQuery<StreamWorkflowStatus>('status');
+
+/** One long-running workflow per (sub-processor, shard key). */
+export function streamWorkflowId(subProcessor: string, shardKey: string): string {
+  return `stream:${subProcessor}:${shardKey}`;
 }
