@@ -16,6 +16,13 @@ const schema = z.object({
   WORKER_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().positive().default(5000),
   /** A worker whose last heartbeat is older than this is reported down. */
   WORKER_STALE_AFTER_MS: z.coerce.number().int().positive().default(20_000),
+  /** `off` when the database writes changefeeds itself (CockroachDB `CREATE CHANGEFEED`), or another replica relays. */
+  CDC_RELAY: z.enum(['on', 'off']).default('on'),
+  CDC_SLOT_NAME: z.string().regex(/^[a-z0-9_]+$/, 'CDC_SLOT_NAME must be lower-case letters, digits and _').default('dashops_cdc'),
+  CDC_PUBLICATION_NAME: z.string().regex(/^[a-z0-9_]+$/).default('dashops_cdc'),
+  CDC_RESOLVED_INTERVAL_MS: z.coerce.number().int().positive().default(5000),
+  /** Consumer groups are `<prefix>.<table>`. */
+  PROCESSOR_GROUP_PREFIX: z.string().min(1).default('dashops-processor'),
 });
 
 export type ServerEnv = z.infer<typeof schema>;

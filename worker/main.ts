@@ -1,13 +1,16 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { db } from '../server/db/client.ts';
 import { env } from '../server/env.ts';
-import { kafkaAdmin } from '../server/kafka/client.ts';
+import { kafkaAdmin, kafkaProducer } from '../server/kafka/client.ts';
 import { logger } from '../server/logger.ts';
+import { temporal } from '../server/temporal/client.ts';
 import { TASK_QUEUES } from '../server/temporal/contract.ts';
 import { createActivities } from './activities/index.ts';
 import { startHeartbeat } from './heartbeat.ts';
+import { startInventoryStream } from './inventory-stream.ts';
+import { ensureSchedules } from './schedules.ts';
 
 const log = logger.child({ component: 'worker' });
 
@@ -18,29 +21,60 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   await db().$queryRaw`SELECT 1`;
   await kafkaAdmin();
+  const producer = await kafkaProducer();
   log.info({ workerId, temporal: config.TEMPORAL_ADDRESS, kafka: config.KAFKA_BROKERS }, 'connected to Postgres, Kafka and Temporal');
 
-  const worker = await Worker.create({
-    connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: TASK_QUEUES.default,
+  // One bundle serves both task queues; bundling is the slow part of a worker's start.
+  const workflowBundle = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL('./workflows/index.ts', import.meta.url)),
-    activities: createActivities({ workerId }),
+    logger: undefined,
+  });
+  const activities = createActivities({ workerId, db: db() });
+  const workers = await Promise.all(
+    [TASK_QUEUES.default, TASK_QUEUES.stream].map((taskQueue) =>
+      Worker.create({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue, workflowBundle, activities }),
+    ),
+  );
+  await ensureSchedules(temporal(), log);
+
+  const stream = await startInventoryStream({
+    connectionString: config.DATABASE_URL,
+    producer,
+    db: db(),
+    temporal: temporal(),
+    log,
+    relay: {
+      enabled: config.CDC_RELAY === 'on',
+      slotName: config.CDC_SLOT_NAME,
+      publicationName: config.CDC_PUBLICATION_NAME,
+      resolvedIntervalMs: config.CDC_RESOLVED_INTERVAL_MS,
+    },
+    groupPrefix: config.PROCESSOR_GROUP_PREFIX,
   });
   const heartbeat = startHeartbeat({ workerId, intervalMs: config.WORKER_HEARTBEAT_INTERVAL_MS });
 
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
-    worker.shutdown();
+    for (const worker of workers) worker.shutdown();
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
 
-  log.info({ taskQueue: TASK_QUEUES.default }, 'worker running');
+  log.info({ taskQueues: Object.values(TASK_QUEUES), relay: config.CDC_RELAY }, 'worker running');
   try {
-    await worker.run();
+    // If one task queue's worker fails, stop the other too rather than run half a worker.
+    await Promise.all(
+      workers.map((worker) =>
+        worker.run().catch((err: unknown) => {
+          shutdown('a Temporal worker failed');
+          throw err;
+        }),
+      ),
+    );
   } finally {
+    await stream.stop().catch((err: unknown) => log.error({ err }, 'stopping the inventory stream failed'));
     await heartbeat.stop().catch((err: unknown) => log.error({ err }, 'heartbeat stop failed'));
+    await producer.disconnect().catch(() => undefined);
     await (await kafkaAdmin()).disconnect().catch(() => undefined);
     await db().$disconnect();
     await connection.close();

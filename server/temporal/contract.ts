@@ -56,7 +56,7 @@ export interface StreamWorkflowInput {
   /** Continue-as-new once history reaches this many events, well before Temporal's limits. Default 4000. */
   maxHistoryEvents?: number;
   /** Carried across continue-as-new. */
-  carried?: { queue: StreamMessage[]; recentIds: string[]; processed: number; generation: number };
+  carried?: { queue: StreamMessage[]; recentIds: string[]; processed: number; generation: number; failed?: number };
 }
 
 export interface StreamWorkflowStatus {
@@ -65,6 +65,8 @@ export interface StreamWorkflowStatus {
   batches: number;
   generation: number;
   startedAtMs: number;
+  /** Messages the batch activity rejected as unprocessable (non-retryable) and the workflow dropped. */
+  failed?: number;
 }
 
 export const enqueueSignal = defineSignal<[StreamMessage[]]>('enqueue');

@@ -1,11 +1,19 @@
+import { db } from '../../server/db/client.ts';
 import { createDiagnosticsActivities, type DiagnosticsDeps } from './diagnostics.ts';
+import { createExpirySweepActivities } from './expiry-sweep.ts';
+import { createInventoryStreamActivities, type InventoryStreamDeps } from './inventory-stream.ts';
 
-export type ActivityDeps = DiagnosticsDeps;
+export { createInventoryStreamActivities, InvalidStreamMessageError, type InventoryStreamDeps, type InventoryStreamActivities } from './inventory-stream.ts';
+
+/** `db` defaults to the process's Prisma singleton (created lazily: nothing connects until a query). */
+export type ActivityDeps = DiagnosticsDeps & Partial<InventoryStreamDeps>;
 
 /** Every activity the worker registers, built from the process's shared clients. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createDiagnosticsActivities(deps),
+    ...createInventoryStreamActivities({ db: deps.db ?? db(), now: deps.now }),
+    ...createExpirySweepActivities({ db: deps.db ?? db() }),
   };
 }
 

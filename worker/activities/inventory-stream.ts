@@ -1,0 +1,240 @@
+import { z } from 'zod';
+import type { Actor } from '../../server/auth/actor.ts';
+import type { PrismaClient } from '../../server/db/generated/client.ts';
+import { UnknownStockItemError } from '../../server/inventory/errors.ts';
+import { writeOffLot } from '../../server/inventory/stock.ts';
+import type { ExpiredLotPayload, StockKeyPayload } from '../../server/stream/sub-processors/index.ts';
+import type { StreamMessage } from '../../server/temporal/contract.ts';
+
+/**
+ * The batch activities the stream-processing workflows run. Each is idempotent and safe to retry: it
+ * re-reads the source of truth rather than trusting the message, so a duplicate, a stale or a reordered
+ * message does no harm.
+ */
+
+export interface InventoryStreamDeps {
+  db: PrismaClient;
+  /** Injected in tests; decides what "expired" means today. */
+  now?: () => Date;
+}
+
+/** A message whose payload is not what the activity expects: no retry can fix it. Listed as non-retryable by the workflow. */
+export class InvalidStreamMessageError extends Error {
+  override name = 'InvalidStreamMessageError';
+}
+
+export const EXPIRY_WRITE_OFF_ACTOR: Actor = { id: 'system:expiry-write-off', role: 'system' };
+
+const stockKeyPayload = z.object({ storeId: z.string().min(1), sku: z.string().min(1) });
+const lotPayload = z.object({ lotId: z.string().min(1) });
+
+function payloads<T>(messages: StreamMessage<unknown>[], schema: z.ZodType<T>): T[] {
+  const invalid: string[] = [];
+  const valid: T[] = [];
+  for (const message of messages) {
+    const parsed = schema.safeParse(message.payload);
+    if (parsed.success) valid.push(parsed.data);
+    else invalid.push(`${message.id}: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'payload'} ${issue.message}`).join(', ')}`);
+  }
+  if (invalid.length > 0) throw new InvalidStreamMessageError(`invalid payload in ${invalid.join('; ')}`);
+  return valid;
+}
+
+/** Distinct (store, SKU) pairs, as two parallel arrays for `unnest`. */
+function distinctStockKeys(keys: StockKeyPayload[]): { storeIds: string[]; skus: string[] } {
+  const seen = new Map(keys.map((key) => [JSON.stringify([key.storeId, key.sku]), key]));
+  return { storeIds: [...seen.values()].map((key) => key.storeId), skus: [...seen.values()].map((key) => key.sku) };
+}
+
+export interface AvailabilitySyncResult {
+  messages: number;
+  /** Distinct store × SKU pairs in the batch. */
+  keys: number;
+  /** Rows created or flipped to available / unavailable; the rest already matched. */
+  madeAvailable: number;
+  madeUnavailable: number;
+  /** Pairs naming a store or SKU that does not exist. */
+  unknown: number;
+}
+
+export interface ReplenishmentResult {
+  messages: number;
+  keys: number;
+  /** Suggestions created, or reopened after having been closed. */
+  opened: number;
+  /** Open suggestions whose on-hand, reorder point or quantity changed. */
+  refreshed: number;
+  closed: number;
+}
+
+export interface ExpiryWriteOffResult {
+  messages: number;
+  lots: number;
+  writtenOff: number;
+  /** Units taken out of those lots. */
+  units: number;
+  /** Lots that are not (or no longer) expired with stock left. */
+  skipped: number;
+  missing: number;
+}
+
+export function createInventoryStreamActivities({ db, now = () => new Date() }: InventoryStreamDeps) {
+  return {
+    /**
+     * Sets catalog_availability.available = on_hand > 0 for each store × SKU, from inventory_levels (a
+     * missing level counts as 0). updated_at moves only when the flag does.
+     */
+    async syncAvailability(messages: StreamMessage<StockKeyPayload>[]): Promise<AvailabilitySyncResult> {
+      const { storeIds, skus } = distinctStockKeys(payloads(messages, stockKeyPayload));
+      const [counts] = await db.$queryRaw<{ known: number; made_available: number; made_unavailable: number }[]>`
+        WITH keys AS (
+          SELECT k.store_id, k.sku FROM unnest(${storeIds}::text[], ${skus}::text[]) AS k(store_id, sku)
+        ), wanted AS (
+          SELECT keys.store_id, keys.sku, COALESCE(l.on_hand, 0) > 0 AS available
+          FROM keys
+          JOIN stores s ON s.store_id = keys.store_id
+          JOIN catalog_items c ON c.sku = keys.sku
+          LEFT JOIN inventory_levels l ON l.store_id = keys.store_id AND l.sku = keys.sku
+        ), written AS (
+          INSERT INTO catalog_availability AS ca (store_id, sku, available, updated_at)
+          SELECT store_id, sku, available, now() FROM wanted
+          ON CONFLICT (store_id, sku) DO UPDATE SET available = EXCLUDED.available, updated_at = EXCLUDED.updated_at
+          WHERE ca.available IS DISTINCT FROM EXCLUDED.available
+          RETURNING ca.available
+        )
+        SELECT (SELECT count(*) FROM wanted)::int AS known,
+               (SELECT count(*) FROM written WHERE available)::int AS made_available,
+               (SELECT count(*) FROM written WHERE NOT available)::int AS made_unavailable`;
+      const known = counts?.known ?? 0;
+      return {
+        messages: messages.length,
+        keys: storeIds.length,
+        madeAvailable: counts?.made_available ?? 0,
+        madeUnavailable: counts?.made_unavailable ?? 0,
+        unknown: storeIds.length - known,
+      };
+    },
+
+    /**
+     * For each store × SKU: on-hand at or below the item's reorder point opens (or refreshes) a suggestion
+     * to order 2 × reorder point − on-hand (at least 1); above it, or with no level or item, closes an open
+     * one. Rows are rewritten only when something changed.
+     */
+    async suggestReplenishment(messages: StreamMessage<StockKeyPayload>[]): Promise<ReplenishmentResult> {
+      const { storeIds, skus } = distinctStockKeys(payloads(messages, stockKeyPayload));
+      const [counts] = await db.$queryRaw<{ opened: number; refreshed: number; closed: number }[]>`
+        WITH state AS (
+          SELECT k.store_id, k.sku, l.on_hand, c.reorder_point,
+                 (l.on_hand IS NOT NULL AND c.reorder_point IS NOT NULL AND l.on_hand <= c.reorder_point) AS low
+          FROM unnest(${storeIds}::text[], ${skus}::text[]) AS k(store_id, sku)
+          LEFT JOIN inventory_levels l ON l.store_id = k.store_id AND l.sku = k.sku
+          LEFT JOIN catalog_items c ON c.sku = k.sku
+        ), opened AS (
+          INSERT INTO replenishment_suggestions AS rs
+            (store_id, sku, on_hand, reorder_point, suggested_quantity, status, opened_at, updated_at, closed_at)
+          SELECT store_id, sku, on_hand, reorder_point, GREATEST(1, 2 * reorder_point - on_hand), 'open', now(), now(), NULL
+          FROM state WHERE low
+          ON CONFLICT (store_id, sku) DO UPDATE SET
+            on_hand = EXCLUDED.on_hand,
+            reorder_point = EXCLUDED.reorder_point,
+            suggested_quantity = EXCLUDED.suggested_quantity,
+            status = 'open',
+            opened_at = CASE WHEN rs.status = 'open' THEN rs.opened_at ELSE EXCLUDED.opened_at END,
+            updated_at = EXCLUDED.updated_at,
+            closed_at = NULL
+          WHERE rs.status <> 'open'
+             OR (rs.on_hand, rs.reorder_point, rs.suggested_quantity)
+                IS DISTINCT FROM (EXCLUDED.on_hand, EXCLUDED.reorder_point, EXCLUDED.suggested_quantity)
+          RETURNING rs.opened_at = now() AS is_new
+        ), closed AS (
+          UPDATE replenishment_suggestions rs
+          SET status = 'closed', closed_at = now(), updated_at = now(), on_hand = COALESCE(state.on_hand, rs.on_hand)
+          FROM state
+          WHERE rs.store_id = state.store_id AND rs.sku = state.sku AND NOT state.low AND rs.status = 'open'
+          RETURNING rs.store_id
+        )
+        SELECT (SELECT count(*) FROM opened WHERE is_new)::int AS opened,
+               (SELECT count(*) FROM opened WHERE NOT is_new)::int AS refreshed,
+               (SELECT count(*) FROM closed)::int AS closed`;
+      return {
+        messages: messages.length,
+        keys: storeIds.length,
+        opened: counts?.opened ?? 0,
+        refreshed: counts?.refreshed ?? 0,
+        closed: counts?.closed ?? 0,
+      };
+    },
+
+    /**
+     * Writes off each lot that still holds stock past its expiry date (before today, UTC) through the
+     * inventory write path, and records it in expiry_write_offs (once per lot). Lots that are not expired,
+     * already at 0, or gone are skipped.
+     */
+    async writeOffExpiredLots(messages: StreamMessage<ExpiredLotPayload>[]): Promise<ExpiryWriteOffResult> {
+      const lotIds = [...new Set(payloads(messages, lotPayload).map(({ lotId }) => lotId))];
+      const today = now().toISOString().slice(0, 10);
+      const result: ExpiryWriteOffResult = { messages: messages.length, lots: lotIds.length, writtenOff: 0, units: 0, skipped: 0, missing: 0 };
+      for (const lotId of lotIds) {
+        const lot = await db.inventoryLot.findUnique({
+          where: { lotId },
+          select: { storeId: true, sku: true, quantity: true, expiresOn: true },
+        });
+        if (!lot) {
+          result.missing += 1;
+          continue;
+        }
+        const expired = lot.expiresOn.toISOString().slice(0, 10) < today;
+        if (!expired || lot.quantity === 0) {
+          if (expired) await recordEarlierWriteOff(db, lotId, lot);
+          result.skipped += 1;
+          continue;
+        }
+        let writtenOff: number;
+        try {
+          ({ writtenOff } = await writeOffLot(db, { lotId, reason: 'expire' }, EXPIRY_WRITE_OFF_ACTOR));
+        } catch (err) {
+          if (!(err instanceof UnknownStockItemError)) throw err;
+          result.missing += 1;
+          continue;
+        }
+        if (writtenOff === 0) {
+          result.skipped += 1;
+          continue;
+        }
+        await db.expiryWriteOff.createMany({
+          data: [{ lotId, storeId: lot.storeId, sku: lot.sku, quantity: writtenOff, expiresOn: lot.expiresOn }],
+          skipDuplicates: true,
+        });
+        result.writtenOff += 1;
+        result.units += writtenOff;
+      }
+      return result;
+    },
+  };
+}
+
+/**
+ * writeOffLot commits on its own, so an attempt that died right after it leaves an expired lot at 0 with no
+ * expiry_write_offs row, and the retry would skip the lot. Recover the row from this actor's ledger entry.
+ * (The ledger holds what left on-hand, which is the lot's quantity unless on-hand had drifted below it.)
+ */
+async function recordEarlierWriteOff(
+  db: PrismaClient,
+  lotId: string,
+  lot: { storeId: string; sku: string; expiresOn: Date },
+): Promise<void> {
+  const recorded = await db.expiryWriteOff.findUnique({ where: { lotId }, select: { lotId: true } });
+  if (recorded) return;
+  const ledger = await db.inventoryAdjustment.findFirst({
+    where: { lotId, reason: 'expire', actor: EXPIRY_WRITE_OFF_ACTOR.id },
+    orderBy: { createdAt: 'desc' },
+    select: { delta: true },
+  });
+  if (!ledger) return;
+  await db.expiryWriteOff.createMany({
+    data: [{ lotId, storeId: lot.storeId, sku: lot.sku, quantity: -ledger.delta, expiresOn: lot.expiresOn }],
+    skipDuplicates: true,
+  });
+}
+
+export type InventoryStreamActivities = ReturnType<typeof createInventoryStreamActivities>;

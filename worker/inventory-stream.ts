@@ -1,0 +1,69 @@
+import type { Client } from '@temporalio/client';
+import type { Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { PrismaClient } from '../server/db/generated/client.ts';
+import { kafka } from '../server/kafka/client.ts';
+import { subProcessorsByTable } from '../server/stream/registry.ts';
+import { changefeedTables, type ChangefeedTable } from '../server/stream/tables.ts';
+import { startCdcRelay, type CdcRelay } from './cdc/relay.ts';
+import { startKafkaProcessors, type KafkaProcessors } from './processor/kafka-processor.ts';
+
+export interface InventoryStreamOptions {
+  connectionString: string;
+  producer: Producer;
+  db: PrismaClient;
+  temporal: Client;
+  log: Logger;
+  relay: { enabled: boolean; slotName: string; publicationName: string; resolvedIntervalMs: number };
+  groupPrefix: string;
+}
+
+export interface InventoryStream {
+  relay: CdcRelay | undefined;
+  processors: KafkaProcessors;
+  stop(): Promise<void>;
+}
+
+/**
+ * The worker's half of the change stream: the CDC relay (Postgres → Kafka) and the general processor
+ * (Kafka → sub-processors → Temporal). Processors start first so their groups exist before changes flow.
+ */
+export async function startInventoryStream(options: InventoryStreamOptions): Promise<InventoryStream> {
+  const tables = Object.keys(changefeedTables) as ChangefeedTable[];
+  const processors = await startKafkaProcessors({
+    kafka: kafka(),
+    producer: options.producer,
+    db: options.db,
+    temporal: options.temporal,
+    registry: subProcessorsByTable,
+    log: options.log,
+    groupPrefix: options.groupPrefix,
+    tables,
+  });
+  let relay: CdcRelay | undefined;
+  try {
+    if (options.relay.enabled) {
+      relay = await startCdcRelay({
+        connectionString: options.connectionString,
+        producer: options.producer,
+        tables,
+        slotName: options.relay.slotName,
+        publicationName: options.relay.publicationName,
+        resolvedIntervalMs: options.relay.resolvedIntervalMs,
+        log: options.log,
+      });
+    }
+  } catch (err) {
+    await processors.stop();
+    throw err;
+  }
+  return {
+    relay,
+    processors,
+    async stop() {
+      // The relay first: it stops producing; then the processors drain what they hold and commit.
+      await relay?.stop();
+      await processors.stop();
+    },
+  };
+}

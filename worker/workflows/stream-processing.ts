@@ -1,0 +1,156 @@
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  enqueueSignal,
+  streamStatusQuery,
+  type StreamMessage,
+  type StreamWorkflowInput,
+  type StreamWorkflowStatus,
+} from '../../server/temporal/contract.ts';
+
+/** What every batch activity a stream workflow can name looks like. The workflow never reads `payload`. */
+export type StreamBatchActivity<T = unknown> = (messages: StreamMessage<T>[]) => Promise<unknown>;
+
+/**
+ * `Error.name`s a batch activity throws when retrying cannot help (see worker/activities/inventory-stream.ts).
+ * Everything else is retried with backoff for as long as it takes: later messages of the shard wait behind
+ * the failing batch, because skipping it would break per-key ordering.
+ */
+export const STREAM_NON_RETRYABLE_ERROR_TYPES = ['InvalidStreamMessageError', 'ZodError'];
+
+export const DEFAULT_MAX_HISTORY_EVENTS = 4000;
+/** A run lasts at least this long, whatever the client asked for, so that a carried queue is worked off. */
+export const MIN_RUN_FOR_MS = 1000;
+/** How many message ids the workflow remembers to drop re-signalled duplicates; carried across continue-as-new. */
+export const RECENT_IDS_LIMIT = 2000;
+
+const batchActivities = proxyActivities<Record<string, StreamBatchActivity>>({
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: STREAM_NON_RETRYABLE_ERROR_TYPES,
+  },
+});
+
+interface Queued {
+  message: StreamMessage;
+  /** Workflow time it was enqueued, for the max-wait batching rule. */
+  at: number;
+}
+
+/**
+ * The abstract stream-processing workflow: one long-running execution per (sub-processor, shard key), fed by
+ * `enqueueSignal` (usually through SignalWithStart), running the named batch activity over its queue in
+ * signal order. A batch runs once `batch.maxSize` messages are queued or the oldest has waited
+ * `batch.maxWaitMs`. After `runForMs`, or before its history grows past `maxHistoryEvents`, it completes if
+ * the queue is empty and otherwise continues-as-new carrying the queue, the recent ids and its counters.
+ */
+export async function streamProcessingWorkflow(input: StreamWorkflowInput): Promise<StreamWorkflowStatus> {
+  const { activity, batch } = input;
+  const runForMs = Math.max(MIN_RUN_FOR_MS, input.runForMs);
+  const maxSize = Math.max(1, batch.maxSize);
+  const maxWaitMs = Math.max(0, batch.maxWaitMs);
+  const maxHistoryEvents = input.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
+  const runBatchActivity = batchActivities[activity];
+  if (!runBatchActivity) throw new TypeError(`no activity proxy for "${activity}"`);
+
+  const startedAtMs = Date.now();
+  const runUntil = startedAtMs + runForMs;
+  const generation = input.carried?.generation ?? 0;
+  let processed = input.carried?.processed ?? 0;
+  let failed = input.carried?.failed ?? 0;
+  let batches = 0;
+  /** Batches run by this run, failed ones included. */
+  let attempted = 0;
+
+  const recent = new Set<string>(input.carried?.recentIds ?? []);
+  const remember = (id: string) => {
+    recent.add(id);
+    while (recent.size > RECENT_IDS_LIMIT) recent.delete(recent.values().next().value as string);
+  };
+  // Carried messages have waited long enough already: they are due at once.
+  const queue: Queued[] = (input.carried?.queue ?? []).map((message) => ({ message, at: startedAtMs - maxWaitMs }));
+  for (const { message } of queue) remember(message.id);
+
+  setHandler(enqueueSignal, (messages) => {
+    for (const message of messages) {
+      if (recent.has(message.id)) continue;
+      remember(message.id);
+      queue.push({ message, at: Date.now() });
+    }
+  });
+  const status = (): StreamWorkflowStatus => ({ queued: queue.length, processed, batches, generation, startedAtMs, failed });
+  setHandler(streamStatusQuery, status);
+
+  const mustRollOver = () => {
+    if (Date.now() >= runUntil) return true;
+    const info = workflowInfo();
+    const historyFull = info.historyLength >= maxHistoryEvents || info.continueAsNewSuggested;
+    // A run that starts with a backlog runs at least one batch first, so a low limit cannot hand it on forever.
+    return historyFull && (attempted > 0 || queue.length === 0);
+  };
+  const batchDue = (): boolean => {
+    const oldest = queue[0];
+    return oldest !== undefined && (queue.length >= maxSize || Date.now() >= oldest.at + maxWaitMs);
+  };
+
+  /**
+   * Runs one batch. A batch the activity rejects as unprocessable (a non-retryable failure) is split so that
+   * only the offending messages are dropped, in order; each drop is logged and counted in `failed`.
+   */
+  const runBatch = async (messages: StreamMessage[]): Promise<void> => {
+    attempted += 1;
+    try {
+      await runBatchActivity(messages);
+      processed += messages.length;
+      batches += 1;
+    } catch (err) {
+      if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+      if (messages.length > 1) {
+        log.warn('batch rejected; retrying its messages one by one', { activity, size: messages.length, error: err.cause?.message });
+        for (const message of messages) await runBatch([message]);
+        return;
+      }
+      failed += 1;
+      log.error('message rejected by the batch activity; dropped', { activity, id: messages[0]?.id, error: err.cause?.message });
+    }
+  };
+
+  while (!mustRollOver()) {
+    if (batchDue()) {
+      await runBatch(queue.splice(0, maxSize).map(({ message }) => message));
+      continue;
+    }
+    // Sleep until the batch fills, the oldest message falls due, a first message arrives, or the run ends.
+    const oldest = queue[0];
+    const wakeAt = oldest ? Math.min(oldest.at + maxWaitMs, runUntil) : runUntil;
+    const wasEmpty = oldest === undefined;
+    await condition(() => queue.length >= maxSize || (wasEmpty && queue.length > 0), wakeAt - Date.now());
+  }
+
+  // Signal handlers are synchronous today; waiting keeps that from silently losing messages if one ever awaits.
+  await condition(allHandlersFinished);
+  if (queue.length === 0) return status();
+  log.info('continuing as new with a non-empty queue', { queued: queue.length, generation: generation + 1 });
+  return continueAsNew<typeof streamProcessingWorkflow>({
+    ...input,
+    carried: {
+      queue: queue.map(({ message }) => message),
+      recentIds: [...recent],
+      processed,
+      failed,
+      generation: generation + 1,
+    },
+  });
+}
