@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
 import { env } from '../env.ts';
 
 const globalForKafka = globalThis as unknown as {
@@ -29,7 +29,8 @@ export function kafkaAdmin(): Promise<Admin> {
 /** A connected idempotent producer, shared. */
 export function kafkaProducer(): Promise<Producer> {
   globalForKafka.dashopsProducer ??= connect(
-    kafka().producer({ idempotent: true, maxInFlightRequests: 1 }),
+    // The Java client's murmur2 partitioner: the same key lands on the same partition as a CockroachDB changefeed's.
+    kafka().producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner }),
     () => (globalForKafka.dashopsProducer = undefined),
   );
   return globalForKafka.dashopsProducer;
