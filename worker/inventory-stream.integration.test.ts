@@ -10,6 +10,7 @@ import { touchRows } from '../server/inventory/touch.ts';
 import { kafkaAdmin, kafkaProducer } from '../server/kafka/client.ts';
 import { logger } from '../server/logger.ts';
 import { temporal } from '../server/temporal/client.ts';
+import { eventually } from '../server/testing/eventually.ts';
 import { streamWorkflowId, TASK_QUEUES } from '../server/temporal/contract.ts';
 import { createActivities } from './activities/index.ts';
 import { startInventoryStream, type InventoryStream } from './inventory-stream.ts';
@@ -27,16 +28,6 @@ let stream: InventoryStream;
 let worker: Worker;
 let workerRun: Promise<void>;
 let connection: NativeConnection;
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-}
 
 beforeAll(async () => {
   await db().store.create({ data: { storeId, name: 'Pipeline test store', city: 'Testville' } });

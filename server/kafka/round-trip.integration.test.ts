@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Partitioners, type KafkaMessage } from 'kafkajs';
 import { afterAll, expect, it, vi } from 'vitest';
+import { cleanupAll } from '../testing/cleanup.ts';
 
 const brokers = process.env.KAFKA_BROKERS;
 if (!brokers) {
@@ -22,21 +23,14 @@ const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, crea
 const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250 });
 
 afterAll(async () => {
-  // Every step runs even if an earlier one fails; the consumer leaves first so its group can be deleted.
-  const failures: unknown[] = [];
-  const attempt = async (work: () => Promise<unknown>) => {
-    try {
-      await work();
-    } catch (err) {
-      failures.push(err);
-    }
-  };
-  await attempt(() => consumer.disconnect());
-  await attempt(() => producer.disconnect());
-  await attempt(() => admin.deleteGroups([groupId]));
-  await attempt(() => admin.deleteTopics({ topics: [topic] }));
-  await attempt(() => admin.disconnect());
-  if (failures.length > 0) throw new AggregateError(failures, `Kafka test cleanup failed for ${topic}`);
+  // The consumer leaves first so its group can be deleted.
+  await cleanupAll(`Kafka test ${topic}`, [
+    () => consumer.disconnect(),
+    () => producer.disconnect(),
+    () => admin.deleteGroups([groupId]),
+    () => admin.deleteTopics({ topics: [topic] }),
+    () => admin.disconnect(),
+  ]);
 });
 
 it('produces a keyed message with a header and consumes it in a fresh group, committing its offset', async () => {

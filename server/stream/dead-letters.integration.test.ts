@@ -24,6 +24,7 @@ import type { SubProcessorRegistry } from './run-sub-processor.ts';
 import type { AnyChange, SubProcessor } from './sub-processor.ts';
 import type { InventoryLevelRow } from './tables.ts';
 import { advance, classify, readWatermark } from './watermarks.ts';
+import { cleanupAll } from '../testing/cleanup.ts';
 
 const brokers = process.env.KAFKA_BROKERS;
 if (!brokers) throw new Error('KAFKA_BROKERS is not set. Run integration tests through `npm test`, or point KAFKA_BROKERS at a running broker.');
@@ -53,25 +54,18 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const failures: unknown[] = [];
-  const attempt = async (work: () => Promise<unknown>) => {
-    try {
-      await work();
-    } catch (err) {
-      failures.push(err);
-    }
-  };
-  await attempt(() => producer.disconnect());
-  if (groups.length > 0) await attempt(() => admin.deleteGroups(groups));
-  if (topics.length > 0) await attempt(() => admin.deleteTopics({ topics }));
-  await attempt(() => admin.disconnect());
-  await attempt(() => db().processorWatermark.deleteMany({ where: { subProcessor: { startsWith: prefix } } }));
-  await attempt(() => db().changeOutcome.deleteMany({ where: { subProcessor: { startsWith: prefix } } }));
-  await attempt(() => db().deadLetter.deleteMany({ where: { topic: { startsWith: prefix } } }));
-  await attempt(() => db().auditLog.deleteMany({ where: { actor: { startsWith: prefix } } }));
-  await attempt(() => db().$disconnect());
-  await attempt(() => temporal().connection.close());
-  if (failures.length > 0) throw new AggregateError(failures, `cleanup failed for ${prefix}`);
+  await cleanupAll(prefix, [
+    () => producer.disconnect(),
+    ...(groups.length > 0 ? [() => admin.deleteGroups(groups)] : []),
+    ...(topics.length > 0 ? [() => admin.deleteTopics({ topics })] : []),
+    () => admin.disconnect(),
+    () => db().processorWatermark.deleteMany({ where: { subProcessor: { startsWith: prefix } } }),
+    () => db().changeOutcome.deleteMany({ where: { subProcessor: { startsWith: prefix } } }),
+    () => db().deadLetter.deleteMany({ where: { topic: { startsWith: prefix } } }),
+    () => db().auditLog.deleteMany({ where: { actor: { startsWith: prefix } } }),
+    () => db().$disconnect(),
+    () => temporal().connection.close(),
+  ]);
 });
 
 // ─── Fixtures ──────────────────────────────────────────────────────────────────────────────────────────

@@ -9,6 +9,7 @@ import type { SubProcessorRegistry } from '../../server/stream/run-sub-processor
 import type { Change, SubProcessor } from '../../server/stream/sub-processor.ts';
 import type { InventoryLevelRow } from '../../server/stream/tables.ts';
 import { startKafkaProcessors, type KafkaProcessors } from './kafka-processor.ts';
+import { cleanupAll } from '../../server/testing/cleanup.ts';
 
 const brokers = process.env.KAFKA_BROKERS;
 if (!brokers) throw new Error('KAFKA_BROKERS is not set. Run integration tests through `npm test`, or point KAFKA_BROKERS at a running broker.');
@@ -32,26 +33,19 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const failures: unknown[] = [];
-  const attempt = async (work: () => Promise<unknown>) => {
-    try {
-      await work();
-    } catch (err) {
-      failures.push(err);
-    }
-  };
-  for (const processors of running) await attempt(() => processors.stop());
-  await attempt(() => producer.disconnect());
-  if (groups.length > 0) await attempt(() => admin.deleteGroups(groups));
-  if (topics.length > 0) await attempt(() => admin.deleteTopics({ topics }));
-  await attempt(() => admin.disconnect());
-  await attempt(() => db().processorWatermark.deleteMany({ where: { subProcessor: { startsWith: prefix } } }));
-  await attempt(() => db().changeOutcome.deleteMany({ where: { subProcessor: { startsWith: prefix } } }));
-  await attempt(() => db().deadLetter.deleteMany({ where: { topic: { startsWith: prefix } } }));
-  await attempt(() => db().auditLog.deleteMany({ where: { actor: { startsWith: prefix } } }));
-  await attempt(() => db().$disconnect());
-  await attempt(() => temporal().connection.close());
-  if (failures.length > 0) throw new AggregateError(failures, `cleanup failed for ${prefix}`);
+  await cleanupAll(prefix, [
+    ...running.map((processors) => () => processors.stop()),
+    () => producer.disconnect(),
+    ...(groups.length > 0 ? [() => admin.deleteGroups(groups)] : []),
+    ...(topics.length > 0 ? [() => admin.deleteTopics({ topics })] : []),
+    () => admin.disconnect(),
+    () => db().processorWatermark.deleteMany({ where: { subProcessor: { startsWith: prefix } } }),
+    () => db().changeOutcome.deleteMany({ where: { subProcessor: { startsWith: prefix } } }),
+    () => db().deadLetter.deleteMany({ where: { topic: { startsWith: prefix } } }),
+    () => db().auditLog.deleteMany({ where: { actor: { startsWith: prefix } } }),
+    () => db().$disconnect(),
+    () => temporal().connection.close(),
+  ]);
 });
 
 // ─── Test fixtures ─────────────────────────────────────────────────────────────────────────────────────

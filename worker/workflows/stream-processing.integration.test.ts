@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signalStream } from '../../server/stream/stream-signal.ts';
 import {
   enqueueSignal,
@@ -73,19 +73,6 @@ let bundle: WorkflowBundleWithSourceMap;
 beforeAll(async () => {
   bundle = await bundleWorkflowCode({ workflowsPath, logger: undefined });
 });
-
-/** Polls until `check` passes, without sleeping longer than needed. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
 
 describe('streamProcessingWorkflow on the time-skipping test server', () => {
   let testEnv: TestWorkflowEnvironment;
@@ -157,7 +144,7 @@ describe('streamProcessingWorkflow on the time-skipping test server', () => {
     const result = await withWorker('duplicates', rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, input({ batch: { maxSize: 10, maxWaitMs: 500 } }), messages('a', 'b', 'a'));
       await handle.signal(enqueueSignal, messages('b', 'c'));
-      await eventually(async () => expect(await handle.query(streamStatusQuery)).toMatchObject({ processed: 3, queued: 0 }));
+      await vi.waitFor(async () => expect(await handle.query(streamStatusQuery)).toMatchObject({ processed: 3, queued: 0 }), { timeout: 20_000, interval: 100 });
       await handle.signal(enqueueSignal, messages('c', 'd', 'a'));
       return handle.result();
     });
@@ -176,7 +163,7 @@ describe('streamProcessingWorkflow on the time-skipping test server', () => {
       firstRunId = started.signaledRunId;
       expect(await started.query(streamStatusQuery)).toMatchObject({ queued: 3, processed: 0, generation: 0 });
       await testEnv.sleep(61_000);
-      await eventually(async () => expect(await started.query(streamStatusQuery)).toMatchObject({ generation: 1, processed: 3, queued: 0 }));
+      await vi.waitFor(async () => expect(await started.query(streamStatusQuery)).toMatchObject({ generation: 1, processed: 3, queued: 0 }), { timeout: 20_000, interval: 100 });
       await started.signal(enqueueSignal, messages('1', '4'));
       return started.result();
     });
