@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     console.log('bench:stream: starting Postgres, Kafka and Temporal on bench ports');
     services = await startServices(supervisor, {
       dataDir,
-      ports: { console: 0, postgres: 48433, kafka: 48092, kafkaController: 48093, temporal: 48233, temporalUi: undefined },
+      ports: { console: 0, postgres: 48433, kafka: 48092, kafkaController: 48093, temporal: 48233, temporalUi: undefined, sandbox: 0 },
       persistentTemporal: false,
       withTestServer: false,
     });

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { startConsole, startWorker } from './stack/app.ts';
-import { devPorts } from './stack/config.ts';
+import { devPorts, externalServices } from './stack/config.ts';
 import { StackLock } from './stack/lock.ts';
 import { dataRoot, repoRoot } from './stack/paths.ts';
+import { startPartnerSandboxService } from './stack/partner-sandbox.ts';
 import { StackSetupError } from './stack/prerequisites.ts';
 import { step } from './stack/progress.ts';
 import { startServices, type RunningServices } from './stack/services.ts';
@@ -44,9 +45,22 @@ async function main(): Promise<void> {
     Object.assign(process.env, services.env);
 
     const { prepareDatabase } = await import('./stack/database.ts');
-    await step('Database migrations and demo data', () => prepareDatabase());
+    const consoleBaseUrl = `http://localhost:${ports.console}`;
+    const [sandbox] = await Promise.all([
+      step(`Partner sandbox on 127.0.0.1:${ports.sandbox}`, () =>
+        startPartnerSandboxService(supervisor, {
+          port: ports.sandbox,
+          portEnvVar: 'PARTNER_SANDBOX_PORT',
+          consoleUrl: consoleBaseUrl,
+          logFile: path.join(dataRoot, 'logs', 'partner-sandbox.log'),
+          externalUrl: externalServices().PARTNER_SANDBOX_URL,
+        }),
+      ),
+      step('Database migrations and demo data', () => prepareDatabase()),
+    ]);
+    lock.recordChildren(supervisor.pids);
 
-    const childEnv = { ...process.env, ...services.env };
+    const childEnv = { ...process.env, ...services.env, ...sandbox.env, CONSOLE_URL: consoleBaseUrl };
     startWorker(supervisor, { env: childEnv, output: 'inherit-prefixed' });
     const consoleUrl = await step(`Console on http://localhost:${ports.console} (first compile can take a minute)`, () =>
       startConsole(supervisor, {
@@ -58,7 +72,7 @@ async function main(): Promise<void> {
     );
     lock.recordChildren(supervisor.pids);
 
-    const urls = { Console: consoleUrl, ...services.urls };
+    const urls = { Console: consoleUrl, ...services.urls, ...sandbox.urls };
     const width = Math.max(...Object.keys(urls).map((key) => key.length));
     console.log(`\nDashOps is up in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
     for (const [name, url] of Object.entries(urls)) console.log(`  ${name.padEnd(width)}  ${url}`);

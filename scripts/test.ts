@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startConsole, startWorker } from './stack/app.ts';
-import { testPorts } from './stack/config.ts';
+import { externalServices, testPorts } from './stack/config.ts';
 import { StackLock } from './stack/lock.ts';
 import { dataRoot, repoRoot } from './stack/paths.ts';
+import { startPartnerSandboxService } from './stack/partner-sandbox.ts';
 import { StackSetupError } from './stack/prerequisites.ts';
 import { step } from './stack/progress.ts';
 import { startServices, type RunningServices } from './stack/services.ts';
@@ -114,8 +115,27 @@ async function main(): Promise<number> {
     lock.recordChildren(supervisor.pids);
     Object.assign(process.env, services.env);
     const { prepareDatabase } = await import('./stack/database.ts');
-    await step('Database migrations and demo data', () => prepareDatabase());
-    const env = { ...process.env, ...services.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+    const consoleBaseUrl = `http://localhost:${ports.console}`;
+    const [sandbox] = await Promise.all([
+      step(`Partner sandbox on 127.0.0.1:${ports.sandbox}`, () =>
+        startPartnerSandboxService(supervisor, {
+          port: ports.sandbox,
+          portEnvVar: 'TEST_PARTNER_SANDBOX_PORT',
+          consoleUrl: consoleBaseUrl,
+          logFile: path.join(testDir, 'logs', 'partner-sandbox.log'),
+          externalUrl: externalServices().PARTNER_SANDBOX_URL,
+        }),
+      ),
+      step('Database migrations and demo data', () => prepareDatabase()),
+    ]);
+    lock.recordChildren(supervisor.pids);
+    const env = {
+      ...process.env,
+      ...services.env,
+      ...sandbox.env,
+      CONSOLE_URL: consoleBaseUrl,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    };
 
     const integration = vitest('integration', env);
     await phase('Integration tests (real Postgres, Kafka, Temporal)', integration.work, integration.counts);

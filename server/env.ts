@@ -23,6 +23,14 @@ const schema = z.object({
   CDC_RESOLVED_INTERVAL_MS: z.coerce.number().int().positive().default(5000),
   /** Consumer groups are `<prefix>.<table>`. */
   PROCESSOR_GROUP_PREFIX: z.string().min(1).default('dashops-processor'),
+  /** Where partner APIs live, under `/partners/<id>`: the partner sandbox locally. */
+  PARTNER_SANDBOX_URL: z.url().default('http://127.0.0.1:4010'),
+  /** The console's own base URL, for partners' webhooks. */
+  CONSOLE_URL: z.url().default('http://localhost:3000'),
+  /** How long `POST /api/card-links` waits for the card-link decision before answering 504 (the link continues). */
+  CARD_LINK_DECISION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** Shared secret partners send as `x-dashops-webhook-secret`; the default is for the local partner sandbox only. */
+  PARTNER_WEBHOOK_SECRET: z.string().min(16, 'PARTNER_WEBHOOK_SECRET must be at least 16 characters').default('dashops-dev-partner-webhook-secret'),
 });
 
 export type ServerEnv = z.infer<typeof schema>;
@@ -31,13 +39,18 @@ export class InvalidEnvironmentError extends Error {
   override name = 'InvalidEnvironmentError';
 }
 
-export function parseEnv(source: Record<string, string | undefined>): ServerEnv {
-  const parsed = schema.safeParse(source);
+/** Validates settings against a schema, naming every invalid or missing variable in one error. */
+function parseSettings<S extends z.ZodType>(settings: S, source: Record<string, string | undefined>): z.infer<S> {
+  const parsed = settings.safeParse(source);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
     throw new InvalidEnvironmentError(`Invalid environment:\n${problems}`);
   }
   return parsed.data;
+}
+
+export function parseEnv(source: Record<string, string | undefined>): ServerEnv {
+  return parseSettings(schema, source);
 }
 
 let cached: ServerEnv | undefined;
@@ -46,4 +59,27 @@ let cached: ServerEnv | undefined;
 export function env(): ServerEnv {
   cached ??= parseEnv(process.env);
   return cached;
+}
+
+/** The partner sandbox (worker/partner-sandbox) needs none of the services, so it has its own settings. */
+const partnerSandboxSchema = z.object({
+  PARTNER_SANDBOX_PORT: z.coerce.number().int().min(0).max(65_535).default(4010),
+  PARTNER_SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Where resolved multi-matches are POSTed (`/api/partner-webhooks/<partnerId>`). */
+  CONSOLE_URL: z.url().default('http://localhost:3000'),
+  /** Sent as `x-dashops-webhook-secret`; the same setting (and default) the console checks. */
+  PARTNER_WEBHOOK_SECRET: z.string().min(16).default('dashops-dev-partner-webhook-secret'),
+  /** How long a multi-match stays pending before the sandbox answers it. */
+  PARTNER_SANDBOX_RECONCILE_AFTER_MS: z.coerce.number().int().min(0).default(2000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type PartnerSandboxEnv = z.infer<typeof partnerSandboxSchema>;
+
+export function parsePartnerSandboxEnv(source: Record<string, string | undefined>): PartnerSandboxEnv {
+  return parseSettings(partnerSandboxSchema, source);
+}
+
+export function partnerSandboxEnv(): PartnerSandboxEnv {
+  return parsePartnerSandboxEnv(process.env);
 }

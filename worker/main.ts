@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { CARD_LINK_TASK_QUEUE } from '../server/card-link/contract.ts';
 import { db } from '../server/db/client.ts';
 import { env } from '../server/env.ts';
 import { kafkaAdmin, kafkaProducer } from '../server/kafka/client.ts';
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   });
   const activities = createActivities({ workerId, db: db() });
   const workers = await Promise.all(
-    [TASK_QUEUES.default, TASK_QUEUES.stream].map((taskQueue) =>
+    [TASK_QUEUES.default, TASK_QUEUES.stream, CARD_LINK_TASK_QUEUE].map((taskQueue) =>
       Worker.create({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue, workflowBundle, activities }),
     ),
   );

@@ -9,6 +9,8 @@ export interface StackPorts {
   temporal: number;
   /** undefined runs Temporal headless. */
   temporalUi: number | undefined;
+  /** The partner sandbox standing in for the card-link partners' APIs. */
+  sandbox: number;
 }
 
 function port(name: string, fallback: number): number {
@@ -29,6 +31,7 @@ export function devPorts(): StackPorts {
     kafkaController: port('KAFKA_CONTROLLER_PORT', 9093),
     temporal: port('TEMPORAL_PORT', 7233),
     temporalUi: port('TEMPORAL_UI_PORT', 8233),
+    sandbox: port('PARTNER_SANDBOX_PORT', 4010),
   };
 }
 
@@ -41,6 +44,7 @@ export function testPorts(): StackPorts {
     kafkaController: port('TEST_KAFKA_CONTROLLER_PORT', 59093),
     temporal: port('TEST_TEMPORAL_PORT', 57233),
     temporalUi: undefined,
+    sandbox: port('TEST_PARTNER_SANDBOX_PORT', 4110),
   };
 }
 
@@ -52,5 +56,6 @@ export function externalServices() {
     KAFKA_BROKERS: value('KAFKA_BROKERS'),
     TEMPORAL_ADDRESS: value('TEMPORAL_ADDRESS'),
     TEMPORAL_TEST_SERVER_PATH: value('TEMPORAL_TEST_SERVER_PATH'),
+    PARTNER_SANDBOX_URL: value('PARTNER_SANDBOX_URL'),
   };
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { seedCardLinkDemo } from '../../server/card-link/seed.ts';
 import { db } from '../../server/db/client.ts';
 import { applyMigrations } from '../../server/db/migrate.ts';
 import { seedDemoData } from '../../server/db/seed.ts';
@@ -11,7 +12,7 @@ export async function prepareDatabase(): Promise<{ applied: string[]; seeded: Re
     connectionString: env().DATABASE_URL,
     migrationsDir: path.join(repoRoot, 'prisma', 'migrations'),
   });
-  const seeded = await seedDemoData(db());
+  const seeded = { ...(await seedDemoData(db())), ...(await seedCardLinkDemo(db())) };
   await db().$disconnect();
   return { applied, seeded };
 }

@@ -1,12 +1,15 @@
 import { db } from '../../server/db/client.ts';
+import { env } from '../../server/env.ts';
+import { createCardLinkActivities, partnerHttpFor, type CardLinkDeps } from './card-link.ts';
 import { createDiagnosticsActivities, type DiagnosticsDeps } from './diagnostics.ts';
 import { createExpirySweepActivities } from './expiry-sweep.ts';
 import { createInventoryStreamActivities, type InventoryStreamDeps } from './inventory-stream.ts';
 
+export { createCardLinkActivities, partnerHttpFor, type CardLinkActivities, type CardLinkDeps } from './card-link.ts';
 export { createInventoryStreamActivities, InvalidStreamMessageError, type InventoryStreamDeps, type InventoryStreamActivities } from './inventory-stream.ts';
 
 /** `db` defaults to the process's Prisma singleton (created lazily: nothing connects until a query). */
-export type ActivityDeps = DiagnosticsDeps & Partial<InventoryStreamDeps>;
+export type ActivityDeps = DiagnosticsDeps & Partial<InventoryStreamDeps> & Partial<Omit<CardLinkDeps, 'db' | 'now'>>;
 
 /** Every activity the worker registers, built from the process's shared clients. */
 export function createActivities(deps: ActivityDeps) {
@@ -14,6 +17,12 @@ export function createActivities(deps: ActivityDeps) {
     ...createDiagnosticsActivities(deps),
     ...createInventoryStreamActivities({ db: deps.db ?? db(), now: deps.now }),
     ...createExpirySweepActivities({ db: deps.db ?? db() }),
+    ...createCardLinkActivities({
+      db: deps.db ?? db(),
+      partnerHttp: deps.partnerHttp ?? partnerHttpFor(() => env().PARTNER_SANDBOX_URL),
+      registry: deps.registry,
+      now: deps.now,
+    }),
   };
 }
 

@@ -1,3 +1,6 @@
 export * from './diagnostics.ts';
 export * from './stream-processing.ts';
 export * from './expiry-sweep.ts';
+export * from './card-link.ts';
+export * from './reconciliation.ts';
+export * from './bench.ts';

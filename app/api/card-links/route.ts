@@ -1,0 +1,81 @@
+import { ZodError } from 'zod';
+import {
+  CardLinkFailedError,
+  cardLinkRequestSchema,
+  DecisionPendingError,
+  linkCard,
+  PaymentMethodConflictError,
+  TemporalUnavailableError,
+  UnknownCustomerError,
+} from '@/server/card-link/link-card.ts';
+import { db } from '@/server/db/client.ts';
+import { env } from '@/server/env.ts';
+import { logger } from '@/server/logger.ts';
+import { temporal } from '@/server/temporal/client.ts';
+
+export const dynamic = 'force-dynamic';
+
+const route = '/api/card-links';
+const noStore = { 'cache-control': 'no-store' };
+
+/**
+ * Links a card and answers with the decision in the same request: `linked` or `not_eligible` (final), or
+ * `pending_reconciliation` at once for a multi-match. Re-sending the same card attaches to the same workflow.
+ */
+export async function POST(request: Request) {
+  let body: unknown;
+  try {
+    body = await request.json();
+  } catch {
+    return Response.json({ error: 'The request body must be JSON.' }, { status: 400, headers: noStore });
+  }
+
+  // Deliberately no body in any log line: a client may have sent a PAN by mistake.
+  let customerId: string | undefined;
+  try {
+    const input = cardLinkRequestSchema.parse(body);
+    customerId = input.customerId;
+    const result = await linkCard({ db: db(), temporal: temporal(), decisionTimeoutMs: env().CARD_LINK_DECISION_TIMEOUT_MS }, input);
+    return Response.json(result, { status: 200, headers: noStore });
+  } catch (err) {
+    if (err instanceof ZodError) {
+      return Response.json({ error: 'Invalid card-link request.', issues: err.issues }, { status: 422, headers: noStore });
+    }
+    if (err instanceof UnknownCustomerError) {
+      return Response.json({ error: err.message }, { status: 404, headers: noStore });
+    }
+    if (err instanceof PaymentMethodConflictError) {
+      return Response.json({ error: err.message }, { status: 409, headers: noStore });
+    }
+    if (err instanceof CardLinkFailedError) {
+      const failed = { workflowId: err.workflowId, type: err.type, step: err.step ?? null, reason: err.reason ?? null };
+      if (err.causedByCard) {
+        return Response.json({ error: `The card cannot be linked: ${err.message}`, ...failed }, { status: 422, headers: noStore });
+      }
+      logger.warn({ route, customerId, ...failed, message: err.message }, 'card link failed at a partner step');
+      return Response.json(
+        { error: 'The card partner could not decide on this card right now. Nothing was linked; retry later.', ...failed },
+        { status: 502, headers: noStore },
+      );
+    }
+    if (err instanceof TemporalUnavailableError) {
+      logger.warn({ err, route, customerId }, 'card link refused: Temporal unavailable');
+      return Response.json(
+        { error: 'The card-link service is temporarily unavailable (workflow engine unreachable). Nothing was linked; retry shortly.' },
+        { status: 503, headers: { ...noStore, 'retry-after': '5' } },
+      );
+    }
+    if (err instanceof DecisionPendingError) {
+      logger.warn({ route, customerId, workflowId: err.workflowId, waitedMs: err.waitedMs }, 'card-link decision not ready in time');
+      return Response.json(
+        {
+          error: `The card link was accepted but has not decided within ${err.waitedMs} ms. It continues; re-send the same request to get the decision.`,
+          workflowId: err.workflowId,
+        },
+        { status: 504, headers: { ...noStore, 'retry-after': '2' } },
+      );
+    }
+    logger.error({ err, route, customerId }, 'card link failed unexpectedly');
+    return Response.json({ error: 'Linking the card failed unexpectedly; see the console server log.' }, { status: 500, headers: noStore });
+  }
+}

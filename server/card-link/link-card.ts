@@ -1,0 +1,312 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ServiceError,
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+  type WorkflowIdReusePolicy,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import type { PrismaClient } from '../db/generated/client.ts';
+import { searchAttributes } from '../temporal/contract.ts';
+import {
+  CARD_LINK_TASK_QUEUE,
+  cardLinkWorkflowId,
+  decisionUpdate,
+  type CardLinkInput,
+  type LinkOutcome,
+} from './contract.ts';
+
+export const CARD_LINK_WORKFLOW_TYPE = 'cardLinkWorkflow';
+
+// ─── Input ─────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Ids end up in workflow ids and visibility queries: a conservative alphabet keeps both safe. */
+export const customerIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'customerId must be 1-64 letters, digits, _ . : or -, starting with a letter or digit');
+
+const CARD_NETWORKS = ['visa', 'mastercard', 'amex', 'discover', 'jcb', 'unionpay', 'diners'] as const;
+
+const PAN_MESSAGE =
+  'This looks like a full card number (PAN). Send only the processor fingerprint, bin (first 6-8 digits) and last4; DashOps never accepts, stores or logs a PAN.';
+const PAN_LIKE = /^[\d\s-]+$/;
+/** Field names a client sending a PAN or CVC would use. */
+const FORBIDDEN_KEYS = /^(pan|number|card_?number|cardnum|primary_?account_?number|cvc|cvv|cvv2|cvc2|security_?code)$/i;
+
+function looksLikePan(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isInteger(value) && String(Math.abs(value)).length >= 12;
+  if (typeof value !== 'string' || !PAN_LIKE.test(value)) return false;
+  const digits = value.replace(/\D/g, '');
+  return digits.length >= 12 && digits.length <= 19;
+}
+
+/** Scans the raw body before field validation, so a PAN in any field (or under any name) gets the PAN message. */
+function rejectPanLike(value: unknown, ctx: z.RefinementCtx, path: (string | number)[] = [], depth = 0): void {
+  if (depth > 4) return;
+  if (looksLikePan(value)) {
+    ctx.addIssue({ code: 'custom', path, message: PAN_MESSAGE });
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  for (const [key, child] of Object.entries(value)) {
+    if (FORBIDDEN_KEYS.test(key)) ctx.addIssue({ code: 'custom', path: [...path, key], message: PAN_MESSAGE });
+    else rejectPanLike(child, ctx, [...path, key], depth + 1);
+  }
+}
+
+const cardSchema = z
+  .object({
+    paymentMethodId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_:-]{0,63}$/, 'paymentMethodId must be 1-64 letters, digits, _ : or -')
+      .optional(),
+    fingerprint: z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, "fingerprint must be the processor's 8-128 character card fingerprint"),
+    bin: z.string().regex(/^\d{6,8}$/, 'bin must be the first 6 to 8 digits of the card'),
+    last4: z.string().regex(/^\d{4}$/, 'last4 must be exactly 4 digits'),
+    country: z
+      .string()
+      .regex(/^[A-Za-z]{2}$/, 'country must be an ISO 3166-1 alpha-2 code such as US or CA')
+      .transform((country) => country.toUpperCase()),
+    network: z
+      .string()
+      .transform((network) => network.trim().toLowerCase())
+      .pipe(z.enum(CARD_NETWORKS, { error: `network must be one of ${CARD_NETWORKS.join(', ')}` })),
+    expMonth: z.number({ error: 'expMonth must be a number from 1 to 12' }).int().min(1, 'expMonth must be 1-12').max(12, 'expMonth must be 1-12'),
+    expYear: z
+      .number({ error: 'expYear must be a four-digit year' })
+      .int()
+      .min(2000, 'expYear must be a four-digit year such as 2029')
+      .max(2099, 'expYear must be a four-digit year such as 2029'),
+  })
+  .superRefine((card, ctx) => {
+    const now = new Date();
+    const expired = card.expYear < now.getUTCFullYear() || (card.expYear === now.getUTCFullYear() && card.expMonth < now.getUTCMonth() + 1);
+    if (expired) ctx.addIssue({ code: 'custom', path: ['expYear'], message: `the card expired (${card.expMonth}/${card.expYear})` });
+    if (card.expYear > now.getUTCFullYear() + 20) {
+      ctx.addIssue({ code: 'custom', path: ['expYear'], message: 'expYear is more than 20 years away' });
+    }
+  });
+
+const cardLinkRequestShape = z.object({ customerId: customerIdSchema, card: cardSchema });
+
+/** `POST /api/card-links`. The raw body is screened for anything PAN-like first, under any field name. */
+export const cardLinkRequestSchema = z
+  .unknown()
+  .superRefine((value, ctx) => rejectPanLike(value, ctx))
+  .pipe(cardLinkRequestShape);
+
+export type CardLinkRequest = z.output<typeof cardLinkRequestShape>;
+
+// ─── Errors the route maps to HTTP statuses ────────────────────────────────────────────────────────────
+
+/** 404. */
+export class UnknownCustomerError extends Error {
+  override name = 'UnknownCustomerError';
+  constructor(readonly customerId: string) {
+    super(`customer ${customerId} does not exist`);
+  }
+}
+
+/** 409: the paymentMethodId is already another card's. */
+export class PaymentMethodConflictError extends Error {
+  override name = 'PaymentMethodConflictError';
+  constructor(readonly paymentMethodId: string) {
+    super(`payment method ${paymentMethodId} already belongs to a different card`);
+  }
+}
+
+/** 503: the Temporal frontend cannot be reached; nothing was started. */
+export class TemporalUnavailableError extends Error {
+  override name = 'TemporalUnavailableError';
+}
+
+/** 504: the workflow runs, but its decision did not arrive in time. Re-sending the same request attaches to it. */
+export class DecisionPendingError extends Error {
+  override name = 'DecisionPendingError';
+  constructor(
+    readonly workflowId: string,
+    readonly waitedMs: number,
+  ) {
+    super(`the card link ${workflowId} has not decided within ${waitedMs} ms; it continues in the background`);
+  }
+}
+
+/**
+ * The workflow failed a step instead of deciding (its run is closed as failed, so re-sending starts afresh).
+ * `InvalidCardError` is the card's fault (422); the partner errors are the partner's (502).
+ */
+export class CardLinkFailedError extends Error {
+  override name = 'CardLinkFailedError';
+  constructor(
+    readonly workflowId: string,
+    /** The failed activity's error name, e.g. InvalidCardError, PartnerRejectedError, PartnerUnavailableError. */
+    readonly type: string,
+    readonly step: string | undefined,
+    /** InvalidCardError's reason code, e.g. card_expired. */
+    readonly reason: string | undefined,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+
+  get causedByCard(): boolean {
+    return this.type === 'InvalidCardError';
+  }
+}
+
+// ─── Linking ───────────────────────────────────────────────────────────────────────────────────────────
+
+export interface LinkCardDeps {
+  db: Pick<PrismaClient, '$queryRaw'>;
+  temporal: Client;
+  /** How long to wait for the decision before answering DecisionPendingError. */
+  decisionTimeoutMs: number;
+  /** Tests run their own worker on their own queue; everything else uses CARD_LINK_TASK_QUEUE. */
+  taskQueue?: string;
+}
+
+export interface LinkCardOptions {
+  /** Who asked: the customer app, or a support agent's id. */
+  requestedBy?: string;
+}
+
+export type LinkCardResult = LinkOutcome & { workflowId: string };
+
+/**
+ * A completed run holds the decision (and created the link and subscription): re-running it for a retry or a
+ * double submit must not happen, so the start is rejected and the recorded result returned instead. A run that
+ * failed, timed out or was terminated decided nothing, so a new submission may start over. Running workflows
+ * are handled by the conflict policy: USE_EXISTING delivers the update to them.
+ */
+export const CARD_LINK_ID_REUSE_POLICY: WorkflowIdReusePolicy = 'ALLOW_DUPLICATE_FAILED_ONLY';
+
+/**
+ * Stores the card and asks the card-link workflow for its decision in one Update-With-Start call: the workflow
+ * is started (or the running one for this customer and card is reused) and the update waits for the decision.
+ */
+export async function linkCard(deps: LinkCardDeps, request: CardLinkRequest, options: LinkCardOptions = {}): Promise<LinkCardResult> {
+  const paymentMethodId = await upsertPaymentMethod(deps.db, request);
+  const { customerId, card } = request;
+  const workflowId = cardLinkWorkflowId(customerId, card.fingerprint);
+  const input: CardLinkInput = {
+    customerId,
+    card: { ...card, paymentMethodId },
+    requestedBy: options.requestedBy ?? 'customer-app',
+  };
+
+  const client = deps.temporal;
+  const startOperation = new WithStartWorkflowOperation(CARD_LINK_WORKFLOW_TYPE, {
+    workflowId,
+    taskQueue: deps.taskQueue ?? CARD_LINK_TASK_QUEUE,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: CARD_LINK_ID_REUSE_POLICY,
+    typedSearchAttributes: [{ key: searchAttributes.customerId, value: customerId }],
+  });
+  let reachedServer = false;
+  startOperation.workflowHandle().then(
+    () => (reachedServer = true),
+    () => undefined, // The same error rejects the update call below, where it is handled.
+  );
+
+  try {
+    const outcome = await client.withDeadline(Date.now() + deps.decisionTimeoutMs, () =>
+      client.workflow.executeUpdateWithStart(decisionUpdate, { startWorkflowOperation: startOperation }),
+    );
+    return { ...outcome, workflowId };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      // This (customer, card) already completed: its result is the decision it recorded.
+      try {
+        const outcome = (await client.workflow.getHandle(workflowId).result()) as LinkOutcome;
+        return { ...outcome, workflowId };
+      } catch (resultErr) {
+        throw asCardLinkFailure(workflowId, resultErr);
+      }
+    }
+    if (err instanceof WorkflowUpdateFailedError) throw asCardLinkFailure(workflowId, err);
+    if (isTemporalUnavailable(err)) throw new TemporalUnavailableError(describeUnavailable(err), { cause: err });
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+      if (reachedServer || (await temporalAnswers(client))) throw new DecisionPendingError(workflowId, deps.decisionTimeoutMs);
+      throw new TemporalUnavailableError(`Temporal did not answer within ${deps.decisionTimeoutMs} ms`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+function asCardLinkFailure(workflowId: string, err: unknown): unknown {
+  if (!(err instanceof WorkflowUpdateFailedError || err instanceof WorkflowFailedError)) return err;
+  const failure = err.cause;
+  if (!(failure instanceof ApplicationFailure)) return err;
+  const details = (failure.details?.[0] ?? {}) as { step?: unknown; reason?: unknown };
+  return new CardLinkFailedError(
+    workflowId,
+    failure.type ?? 'ApplicationFailure',
+    typeof details.step === 'string' ? details.step : undefined,
+    typeof details.reason === 'string' ? details.reason : undefined,
+    failure.message,
+    { cause: err },
+  );
+}
+
+/**
+ * One statement, safe under concurrent double submits: inserts the card for an existing customer, or refreshes
+ * the stored one (an expiry can change; the fingerprint, hence the card number, cannot). No row back means no
+ * such customer.
+ */
+async function upsertPaymentMethod(db: LinkCardDeps['db'], { customerId, card }: CardLinkRequest): Promise<string> {
+  const candidateId = card.paymentMethodId ?? `pm_${randomUUID()}`;
+  let rows: { payment_method_id: string }[];
+  try {
+    rows = await db.$queryRaw<{ payment_method_id: string }[]>`
+      INSERT INTO payment_methods (payment_method_id, customer_id, fingerprint, bin, last4, country, network, exp_month, exp_year)
+      SELECT ${candidateId}, c.customer_id, ${card.fingerprint}, ${card.bin}, ${card.last4}, ${card.country}, ${card.network},
+             ${card.expMonth}::int, ${card.expYear}::int
+        FROM customers c
+       WHERE c.customer_id = ${customerId}
+      ON CONFLICT (customer_id, fingerprint) DO UPDATE
+         SET bin = EXCLUDED.bin, last4 = EXCLUDED.last4, country = EXCLUDED.country, network = EXCLUDED.network,
+             exp_month = EXCLUDED.exp_month, exp_year = EXCLUDED.exp_year
+      RETURNING payment_method_id`;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new PaymentMethodConflictError(candidateId);
+    throw err;
+  }
+  const row = rows[0];
+  if (!row) throw new UnknownCustomerError(customerId);
+  return row.payment_method_id;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  // Prisma's driver adapters surface Postgres' SQLSTATE in different places across versions; 23505 is unique_violation.
+  const text = err instanceof Error ? `${err.message} ${JSON.stringify((err as { meta?: unknown }).meta ?? {})}` : '';
+  return /23505|unique constraint|UniqueConstraintViolation/i.test(text);
+}
+
+const GRPC_UNAVAILABLE = 14;
+
+/** The Temporal frontend refused or dropped the connection. */
+export function isTemporalUnavailable(err: unknown): boolean {
+  return err instanceof ServiceError && (err.cause as { code?: number } | undefined)?.code === GRPC_UNAVAILABLE;
+}
+
+function describeUnavailable(err: unknown): string {
+  const detail = err instanceof ServiceError && err.cause instanceof Error ? err.cause.message : '';
+  return `Temporal is unreachable${detail ? `: ${detail.split('\n')[0]}` : ''}`;
+}
+
+/** Off the hot path: only after a timeout, to tell "Temporal is down" from "the decision is slow". */
+async function temporalAnswers(client: Client): Promise<boolean> {
+  try {
+    await client.withDeadline(Date.now() + 1000, () => client.workflowService.getSystemInfo({}));
+    return true;
+  } catch {
+    return false;
+  }
+}

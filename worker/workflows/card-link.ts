@@ -1,0 +1,343 @@
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  condition,
+  isCancellation,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  startChild,
+  TemporalFailure,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  decisionUpdate,
+  progressQuery,
+  reconciliationWorkflowId,
+  type CardLinkInput,
+  type CardLinkProgress,
+  type CardLinkStep,
+  type EligibilityDecision,
+  type LinkOutcome,
+} from '../../server/card-link/contract.ts';
+import { searchAttributes } from '../../server/temporal/contract.ts';
+import type { CardLinkActivities, PartnerSelection } from '../activities/card-link.ts';
+import { reconciliationWorkflow, type ReconciliationResult } from './reconciliation.ts';
+
+/**
+ * `Error.name`s of card-link activity errors that no retry can fix (worker/activities/card-link.ts and the
+ * partner errors in server/card-link/partners/errors.ts; a unit test keeps the names in step).
+ */
+export const CARD_LINK_NON_RETRYABLE_ERROR_TYPES = [
+  'InvalidCardError',
+  'PartnerNotConfiguredError',
+  'PartnerRejectedError',
+  'PartnerProtocolError',
+];
+
+/** Values of the `LinkStatus` search attribute: a LinkOutcome status, or where the workflow is before one. */
+export type LinkStatusValue = 'in_progress' | 'failed' | LinkOutcome['status'];
+
+/**
+ * The synchronous path: local activities run inside the workflow task that the Update-With-Start request
+ * opens, so validate → select → eligibility → create link cost no server round trips and no timers. Retries
+ * are quick and bounded (~3 s of backoff); a step still failing after them falls back to `durable` below.
+ */
+const fast = proxyLocalActivities<CardLinkActivities>({
+  startToCloseTimeout: '5 seconds',
+  localRetryThreshold: '10 seconds',
+  retry: { initialInterval: '100 ms', backoffCoefficient: 2, maximumInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: CARD_LINK_NON_RETRYABLE_ERROR_TYPES },
+});
+
+/** The same steps as normal activities, with long exponential backoff, for a partner or database that stays down. */
+const durable = proxyActivities<CardLinkActivities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: CARD_LINK_NON_RETRYABLE_ERROR_TYPES },
+});
+
+/** Shadow comparisons are best effort: a few tries, then the live flow carries on without one. */
+const shadow = proxyActivities<CardLinkActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 4 },
+});
+
+type FastStep = 'validateCard' | 'selectPartner' | 'checkEligibility' | 'createLink';
+
+/** Runs a step as a local activity; if it still fails retryably after its quick retries, as a durable activity. */
+async function runStep<K extends FastStep>(name: K, ...args: Parameters<CardLinkActivities[K]>): Promise<Awaited<ReturnType<CardLinkActivities[K]>>> {
+  type Fn = (...a: Parameters<CardLinkActivities[K]>) => Promise<Awaited<ReturnType<CardLinkActivities[K]>>>;
+  try {
+    return await (fast[name] as unknown as Fn)(...args);
+  } catch (err) {
+    if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure) || err.cause.nonRetryable) throw err;
+    if (CARD_LINK_NON_RETRYABLE_ERROR_TYPES.includes(err.cause.type ?? '')) throw err;
+    log.warn('fast step kept failing; retrying it as a durable activity', { step: name, error: err.cause.message });
+    return (durable[name] as unknown as Fn)(...args);
+  }
+}
+
+/** What the progress query shows of a partner's answer: the decision's known fields only, nothing else it may echo. */
+function partnerResponseOf(decision: EligibilityDecision, version: string): Record<string, unknown> {
+  switch (decision.kind) {
+    case 'eligible':
+      return { version, decision: decision.kind, reference: decision.partnerReference };
+    case 'not_eligible':
+      return { version, decision: decision.kind, reason: decision.reason };
+    case 'multi_match':
+      return { version, decision: decision.kind, reference: decision.matchReference, candidates: decision.candidates };
+  }
+}
+
+/** `card_expired: …` → `card_expired` (see InvalidCardError). */
+function reasonCode(message: string): string | undefined {
+  return /^([a-z_]+):/.exec(message)?.[1];
+}
+
+/**
+ * Links a customer's card to the DashPass partner that issues it. One workflow per (customer, card
+ * fingerprint) — `cardLinkWorkflowId` — so a double submit joins the running one instead of linking twice.
+ * `decisionUpdate` answers as soon as the decision is known (`pending_reconciliation` for a multi-match,
+ * which then waits for its child reconciliation workflow); `progressQuery` shows every completed step.
+ */
+export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcome> {
+  const { customerId, card } = input;
+  const { workflowId, startTime } = workflowInfo();
+  const progress: CardLinkProgress = {
+    workflowId,
+    customerId,
+    partnerId: null,
+    card: { network: card.network, last4: card.last4 },
+    currentStep: 'validate_card',
+    completed: [],
+    outcome: null,
+  };
+  let decision: LinkOutcome | undefined;
+  let failure: Error | undefined;
+
+  setHandler(progressQuery, () => progress);
+  setHandler(decisionUpdate, async () => {
+    await condition(() => decision !== undefined || failure !== undefined);
+    if (decision) return decision;
+    throw failure ?? ApplicationFailure.nonRetryable('card link ended without a decision');
+  });
+
+  let linkStatus: LinkStatusValue = 'in_progress';
+  const setStatus = (status: LinkStatusValue) => {
+    if (status === linkStatus) return;
+    linkStatus = status;
+    upsertSearchAttributes([{ key: searchAttributes.linkStatus, value: status }]);
+  };
+  const begin = (step: CardLinkStep) => {
+    progress.currentStep = step;
+  };
+  const complete = (step: CardLinkStep, outcome: string, partnerResponse?: unknown) => {
+    progress.completed.push({ step, at: new Date().toISOString(), outcome, ...(partnerResponse === undefined ? {} : { partnerResponse }) });
+  };
+  /** The decision is known but the workflow goes on (a multi-match): the update can answer now. */
+  const decide = (outcome: LinkOutcome) => {
+    decision = outcome;
+    progress.outcome = outcome;
+    setStatus(outcome.status);
+  };
+  /** The final outcome; a decision update arriving from now on gets it rather than the earlier pending one. */
+  const finish = (outcome: LinkOutcome): LinkOutcome => {
+    decision = outcome;
+    progress.outcome = outcome;
+    setStatus(outcome.status);
+    begin('complete');
+    complete('complete', outcome.status);
+    progress.currentStep = 'done';
+    return outcome;
+  };
+
+  upsertSearchAttributes([
+    { key: searchAttributes.customerId, value: customerId },
+    { key: searchAttributes.linkStatus, value: linkStatus },
+  ]);
+
+  let shadowRun: Promise<void> | undefined;
+  try {
+    const outcome = await link();
+    await shadowRun;
+    await condition(allHandlersFinished);
+    return outcome;
+  } catch (err) {
+    // Anything but a Temporal failure is a bug: let it fail the workflow task, to be retried once fixed.
+    if (!(err instanceof TemporalFailure)) throw err;
+    if (isCancellation(err)) {
+      failure = err;
+      throw err;
+    }
+    const step = progress.currentStep === 'done' ? 'complete' : progress.currentStep;
+    const failed = asWorkflowFailure(err, step);
+    failure = failed;
+    complete(step, `failed: ${failed.type}: ${failed.message}`);
+    progress.currentStep = 'done';
+    setStatus('failed');
+    await shadowRun;
+    await condition(allHandlersFinished);
+    throw failed;
+  }
+
+  async function link(): Promise<LinkOutcome> {
+    begin('validate_card');
+    // Selecting only reads, so it runs beside validation: one local-activity round less on the synchronous path.
+    // Its result is used only once the card is valid.
+    const selecting = runStep('selectPartner', card);
+    try {
+      await runStep('validateCard', customerId, card, new Date().toISOString());
+    } catch (err) {
+      // Let the selection settle first: the run must not close under a local activity still in flight.
+      await selecting.catch(() => undefined);
+      throw err;
+    }
+    complete('validate_card', 'valid');
+
+    begin('select_partner');
+    const selection = await selecting;
+    if (!selection.selected) {
+      complete('select_partner', `no partner: ${selection.reason}`);
+      const outcome: LinkOutcome = { status: 'not_eligible', partnerId: selection.partnerId, reason: selection.reason };
+      return finish(outcome);
+    }
+    const partner = selection.selected;
+    progress.partnerId = partner.partnerId;
+    upsertSearchAttributes([{ key: searchAttributes.partnerId, value: partner.partnerId }]);
+    complete('select_partner', `${partner.partnerId}@${partner.liveVersion}${partner.candidateVersion ? ` (shadow ${partner.candidateVersion})` : ''}`);
+
+    begin('check_eligibility');
+    const eligibility = await runStep('checkEligibility', { partnerId: partner.partnerId, version: partner.liveVersion, customerId, card });
+    complete('check_eligibility', eligibility.kind, partnerResponseOf(eligibility, partner.liveVersion));
+    if (partner.candidateVersion) shadowRun = startShadow(partner, partner.candidateVersion, eligibility);
+
+    if (eligibility.kind === 'not_eligible') {
+      const outcome: LinkOutcome = { status: 'not_eligible', partnerId: partner.partnerId, reason: eligibility.reason };
+      return finish(outcome);
+    }
+
+    begin('create_link');
+    const created = await runStep('createLink', {
+      workflowId,
+      customerId,
+      card,
+      partnerId: partner.partnerId,
+      partnerVersion: partner.liveVersion,
+      decision: eligibility,
+      linkedAt: new Date().toISOString(),
+    });
+    if (created.kind === 'already_subscribed') {
+      complete('create_link', `customer already subscribed${created.subscriptionId ? ` (${created.subscriptionId})` : ''}: nothing written`);
+      const outcome: LinkOutcome = { status: 'not_eligible', partnerId: partner.partnerId, reason: 'customer_already_subscribed' };
+      return finish(outcome);
+    }
+    complete('create_link', `${created.created ? 'created' : 'existing'} link ${created.linkId} (${created.linkStatus}), subscription ${created.subscriptionId} (${created.subscriptionStatus})`);
+
+    if (created.linkStatus === 'active') {
+      const outcome: LinkOutcome = {
+        status: 'linked',
+        linkId: created.linkId,
+        subscriptionId: created.subscriptionId,
+        partnerId: partner.partnerId,
+        benefitEndsAt: created.benefitEndsAt,
+      };
+      return finish(outcome);
+    }
+
+    const matchReference = created.partnerReference ?? (eligibility.kind === 'multi_match' ? eligibility.matchReference : '');
+    decide({ status: 'pending_reconciliation', linkId: created.linkId, partnerId: partner.partnerId, matchReference });
+
+    begin('reconcile');
+    const child = await startChild(reconciliationWorkflow, {
+      workflowId: reconciliationWorkflowId(workflowId),
+      args: [
+        {
+          parentWorkflowId: workflowId,
+          linkId: created.linkId,
+          customerId,
+          partnerId: partner.partnerId,
+          partnerVersion: partner.liveVersion,
+          matchReference,
+          reconciliation: partner.reconciliation,
+        },
+      ],
+      // If this workflow is terminated or cancelled, the child compensates instead of vanishing.
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      typedSearchAttributes: [
+        { key: searchAttributes.customerId, value: customerId },
+        { key: searchAttributes.partnerId, value: partner.partnerId },
+        { key: searchAttributes.linkStatus, value: 'pending_reconciliation' satisfies LinkStatusValue },
+      ],
+    });
+    const reconciled: ReconciliationResult = await child.result();
+    complete('reconcile', reconciled.matched ? `matched (${reconciled.resolvedBy})` : `not matched: ${reconciled.reason} (${reconciled.resolvedBy})`, {
+      matched: reconciled.matched,
+      resolvedBy: reconciled.resolvedBy,
+      polls: reconciled.polls,
+      ...(reconciled.matched ? {} : { reason: reconciled.reason }),
+    });
+    if (reconciled.matched) {
+      return finish({
+        status: 'linked',
+        linkId: created.linkId,
+        subscriptionId: reconciled.subscriptionId ?? created.subscriptionId,
+        partnerId: partner.partnerId,
+        benefitEndsAt: reconciled.benefitEndsAt,
+      });
+    }
+    return finish({ status: 'reconciliation_failed', linkId: created.linkId, partnerId: partner.partnerId, reason: reconciled.reason });
+  }
+
+  /**
+   * Shadow mode: the candidate version decides too, in dry mode, as a normal activity started without waiting
+   * for it; the decision goes out first. The workflow awaits it only before it closes, and a failure is
+   * logged, never surfaced.
+   */
+  function startShadow(partner: PartnerSelection, candidateVersion: string, liveDecision: EligibilityDecision): Promise<void> {
+    return shadow
+      .compareShadowEligibility({
+        workflowId,
+        runStartedAt: startTime.toISOString(),
+        partnerId: partner.partnerId,
+        liveVersion: partner.liveVersion,
+        candidateVersion,
+        customerId,
+        card,
+        liveDecision,
+      })
+      .then(
+        (result) => {
+          if (!result.matched) log.info('shadow decision differs from live', { partnerId: partner.partnerId, candidateVersion, live: liveDecision.kind, candidate: result.candidateDecision.kind });
+        },
+        (err: unknown) => {
+          if (isCancellation(err)) return;
+          log.warn('shadow comparison failed', { partnerId: partner.partnerId, candidateVersion, error: err instanceof Error ? err.message : String(err) });
+        },
+      );
+  }
+}
+
+/**
+ * A failed step as the workflow's (and the decision update's) failure: an ApplicationFailure whose type is the
+ * activity's error name (InvalidCardError, PartnerRejectedError, PartnerUnavailableError…), non-retryable.
+ */
+function asWorkflowFailure(err: TemporalFailure, step: CardLinkStep): ApplicationFailure {
+  const cause = err instanceof ActivityFailure || err instanceof ChildWorkflowFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    const reason = cause.type === 'InvalidCardError' ? reasonCode(cause.message) : undefined;
+    return ApplicationFailure.create({
+      type: cause.type ?? 'ApplicationFailure',
+      message: cause.message,
+      nonRetryable: true,
+      details: [{ step, ...(reason ? { reason } : {}) }],
+      cause: err,
+    });
+  }
+  // A timeout or termination of a step.
+  return ApplicationFailure.create({ type: cause?.name ?? err.name, message: err.message, nonRetryable: true, details: [{ step }], cause: err });
+}
