@@ -1,7 +1,11 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
+import { Nav } from '@/components/nav.tsx';
 import { Providers } from '@/components/providers.tsx';
+import { areasFor } from '@/server/auth/access.ts';
+import { currentUser } from '@/server/auth/session.ts';
+import { logOut } from './login/actions.ts';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -9,19 +13,39 @@ export const metadata: Metadata = {
   description: 'Inventory change stream and DashPass card-link operations console',
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const user = await currentUser();
+  const areas = user ? areasFor(user.role).map(({ href, label }) => ({ href, label })) : [];
   return (
     <html lang="en">
       <body className="min-h-screen bg-slate-50 font-sans text-slate-900 antialiased">
+        <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:px-3 focus:py-2">
+          Skip to content
+        </a>
         <header className="border-b border-slate-200 bg-white">
-          <div className="mx-auto flex max-w-6xl items-center gap-6 px-6 py-3">
+          <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-2.5 md:px-6">
             <Link href="/" className="text-lg font-semibold tracking-tight">
               DashOps
             </Link>
-            <span className="text-sm text-slate-500">operations console</span>
+            {user && <Nav areas={areas} />}
+            {user && (
+              <div className="ml-auto flex items-center gap-3 text-sm">
+                <span>
+                  <span className="font-medium">{user.name}</span>{' '}
+                  <span className="rounded bg-slate-100 px-1.5 py-0.5 text-xs font-semibold uppercase tracking-wide text-slate-700" data-testid="current-role">
+                    {user.role}
+                  </span>
+                </span>
+                <form action={logOut}>
+                  <button type="submit" className="rounded border border-slate-300 px-2.5 py-1 font-medium hover:bg-slate-100">
+                    Sign out
+                  </button>
+                </form>
+              </div>
+            )}
           </div>
         </header>
-        <main className="mx-auto max-w-6xl px-6 py-8">
+        <main id="main" className="mx-auto max-w-7xl px-4 py-6 md:px-6">
           <Providers>{children}</Providers>
         </main>
       </body>

@@ -1,12 +1,23 @@
-import { expect, test } from '@playwright/test';
+import { expect, logIn, screenshot, test } from './fixtures.ts';
 
-test('the home page shows Postgres, Kafka, Temporal and the worker all healthy', async ({ page }) => {
+test('a signed-in user sees Postgres, Kafka, Temporal and the worker all healthy on the home page', async ({ page }) => {
   await page.goto('/');
-  await expect(page.getByRole('heading', { name: 'System health' })).toBeVisible();
+  await expect(page).toHaveURL(/\/login/);
 
+  await logIn(page, 'engineer');
+  await expect(page.getByRole('heading', { name: 'System health' })).toBeVisible();
   for (const service of ['Postgres', 'Kafka', 'Temporal', 'Worker']) {
     await expect(page.getByRole('listitem', { name: `${service}: healthy` })).toBeVisible({ timeout: 30_000 });
   }
   await expect(page.getByText('Down')).toHaveCount(0);
-  await page.screenshot({ path: 'e2e/screenshots/home.png', fullPage: true });
+  await screenshot(page, 'home');
+});
+
+test('a wrong password is refused with a message, and the user stays on the login page', async ({ page }) => {
+  await page.goto('/login');
+  await page.getByLabel('Username').fill('associate');
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Wrong username or password.' })).toBeVisible();
+  await expect(page).toHaveURL(/\/login/);
 });

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { startConsole, startWorker } from './stack/app.ts';
 import { devPorts, externalServices } from './stack/config.ts';
@@ -6,6 +7,7 @@ import { dataRoot, repoRoot } from './stack/paths.ts';
 import { startPartnerSandboxService } from './stack/partner-sandbox.ts';
 import { StackSetupError } from './stack/prerequisites.ts';
 import { step } from './stack/progress.ts';
+import { authSecret, demoLoginsFile, formatDemoLogins, saveDemoLogins } from './stack/console-auth.ts';
 import { startServices, type RunningServices } from './stack/services.ts';
 import { onShutdownSignal } from './stack/signals.ts';
 import { Supervisor } from './stack/supervisor.ts';
@@ -46,7 +48,7 @@ async function main(): Promise<void> {
 
     const { prepareDatabase } = await import('./stack/database.ts');
     const consoleBaseUrl = `http://localhost:${ports.console}`;
-    const [sandbox] = await Promise.all([
+    const [sandbox, database] = await Promise.all([
       step(`Partner sandbox on 127.0.0.1:${ports.sandbox}`, () =>
         startPartnerSandboxService(supervisor, {
           port: ports.sandbox,
@@ -56,11 +58,20 @@ async function main(): Promise<void> {
           externalUrl: externalServices().PARTNER_SANDBOX_URL,
         }),
       ),
-      step('Database migrations and demo data', () => prepareDatabase()),
+      step('Database migrations and demo data', () => prepareDatabase({ demoUsers: true })),
     ]);
     lock.recordChildren(supervisor.pids);
+    const loginsFile = demoLoginsFile(dataRoot);
+    const newLogins = database.logins.length > 0 ? saveDemoLogins(dataRoot, database.logins) : null;
 
-    const childEnv = { ...process.env, ...services.env, ...sandbox.env, CONSOLE_URL: consoleBaseUrl };
+    const childEnv = {
+      ...process.env,
+      ...services.env,
+      ...sandbox.env,
+      CONSOLE_URL: consoleBaseUrl,
+      AUTH_SECRET: authSecret(dataRoot),
+      STREAM_FAULT_DRILLS: process.env.STREAM_FAULT_DRILLS ?? 'on',
+    };
     startWorker(supervisor, { env: childEnv, output: 'inherit-prefixed' });
     const consoleUrl = await step(`Console on http://localhost:${ports.console} (first compile can take a minute)`, () =>
       startConsole(supervisor, {
@@ -77,6 +88,12 @@ async function main(): Promise<void> {
     console.log(`\nDashOps is up in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
     for (const [name, url] of Object.entries(urls)) console.log(`  ${name.padEnd(width)}  ${url}`);
     console.log(`  ${'Logs'.padEnd(width)}  ${path.relative(repoRoot, path.join(dataRoot, 'logs'))}/`);
+    if (newLogins) {
+      console.log(`\nDemo console logins (one per role; also saved in ${path.relative(repoRoot, newLogins)}):`);
+      console.log(formatDemoLogins(database.logins));
+    } else if (fs.existsSync(loginsFile)) {
+      console.log(`  ${'Logins'.padEnd(width)}  ${path.relative(repoRoot, loginsFile)}`);
+    }
     console.log('Press Ctrl-C to stop.\n');
   } catch (err) {
     if (err instanceof StackSetupError) console.error(`\n${err.message}`);

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startConsole, startWorker } from './stack/app.ts';
 import { externalServices, testPorts } from './stack/config.ts';
+import { saveDemoLogins } from './stack/console-auth.ts';
 import { StackLock } from './stack/lock.ts';
 import { dataRoot, repoRoot } from './stack/paths.ts';
 import { startPartnerSandboxService } from './stack/partner-sandbox.ts';
@@ -116,7 +118,7 @@ async function main(): Promise<number> {
     Object.assign(process.env, services.env);
     const { prepareDatabase } = await import('./stack/database.ts');
     const consoleBaseUrl = `http://localhost:${ports.console}`;
-    const [sandbox] = await Promise.all([
+    const [sandbox, database] = await Promise.all([
       step(`Partner sandbox on 127.0.0.1:${ports.sandbox}`, () =>
         startPartnerSandboxService(supervisor, {
           port: ports.sandbox,
@@ -126,7 +128,7 @@ async function main(): Promise<number> {
           externalUrl: externalServices().PARTNER_SANDBOX_URL,
         }),
       ),
-      step('Database migrations and demo data', () => prepareDatabase()),
+      step('Database migrations and demo data', () => prepareDatabase({ demoUsers: true })),
     ]);
     lock.recordChildren(supervisor.pids);
     const env = {
@@ -135,6 +137,10 @@ async function main(): Promise<number> {
       ...sandbox.env,
       CONSOLE_URL: consoleBaseUrl,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      AUTH_SECRET: randomBytes(48).toString('base64url'),
+      STREAM_FAULT_DRILLS: 'on',
+      // Playwright's journeys sign in with these (fresh random passwords each run).
+      E2E_LOGINS_FILE: saveDemoLogins(testDir, database.logins),
     };
 
     const integration = vitest('integration', env);

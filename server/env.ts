@@ -31,6 +31,17 @@ const schema = z.object({
   CARD_LINK_DECISION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /** Shared secret partners send as `x-dashops-webhook-secret`; the default is for the local partner sandbox only. */
   PARTNER_WEBHOOK_SECRET: z.string().min(16, 'PARTNER_WEBHOOK_SECRET must be at least 16 characters').default('dashops-dev-partner-webhook-secret'),
+  /** Signs console session cookies (Auth.js). `npm start` makes one under .data/; production must set its own. */
+  AUTH_SECRET: z.string().min(32, 'AUTH_SECRET must be at least 32 characters').optional(),
+  /** `off` disables username/password sign-in, leaving OIDC (production). */
+  AUTH_LOCAL_PASSWORDS: z.enum(['on', 'off']).default('on'),
+  /** OIDC sign-in is offered when all three are set; the user's role comes from the users table, by email. */
+  AUTH_OIDC_ISSUER: z.url().optional(),
+  AUTH_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  AUTH_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  AUTH_OIDC_NAME: z.string().min(1).default('Single sign-on'),
+  /** `on` lets stream_fault_drills rows fail sub-processors in this worker (dev and tests only). */
+  STREAM_FAULT_DRILLS: z.enum(['on', 'off']).default('off'),
 });
 
 export type ServerEnv = z.infer<typeof schema>;

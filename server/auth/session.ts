@@ -1,0 +1,33 @@
+import 'server-only';
+import { forbidden, redirect } from 'next/navigation';
+import type { Actor, Role } from './actor.ts';
+import { canAccess, type Area } from './access.ts';
+import { auth } from './auth.ts';
+
+export interface SignedInUser extends Actor {
+  role: Role;
+  name: string;
+}
+
+/** The signed-in user, or null. */
+export async function currentUser(): Promise<SignedInUser | null> {
+  const session = await auth();
+  const user = session?.user;
+  if (!user?.id || !user.role) return null;
+  return { id: user.id, name: user.name, role: user.role };
+}
+
+/** For pages: sends a visitor to sign in, and answers 403 to a user whose role may not see the area. */
+export async function requireArea(area: Area, returnTo: string): Promise<SignedInUser> {
+  const user = await currentUser();
+  if (!user) redirect(`/login?callbackUrl=${encodeURIComponent(returnTo)}`);
+  if (!canAccess(user.role, area)) forbidden();
+  return user;
+}
+
+/** For pages open to every signed-in user. */
+export async function requireSignedIn(returnTo: string): Promise<SignedInUser> {
+  const user = await currentUser();
+  if (!user) redirect(`/login?callbackUrl=${encodeURIComponent(returnTo)}`);
+  return user;
+}
