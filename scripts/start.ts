@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startConsole, startWorker } from './stack/app.ts';
-import { devPorts, externalServices } from './stack/config.ts';
+import { startBackend } from './stack/backend.ts';
+import { devPorts } from './stack/config.ts';
 import { StackLock } from './stack/lock.ts';
 import { dataRoot, repoRoot } from './stack/paths.ts';
-import { startPartnerSandboxService } from './stack/partner-sandbox.ts';
 import { StackSetupError } from './stack/prerequisites.ts';
 import { step } from './stack/progress.ts';
 import { authSecret, demoLoginsFile, formatDemoLogins, saveDemoLogins } from './stack/console-auth.ts';
-import { startServices, type RunningServices } from './stack/services.ts';
+import type { RunningServices } from './stack/services.ts';
 import { onShutdownSignal } from './stack/signals.ts';
 import { Supervisor } from './stack/supervisor.ts';
 
@@ -37,38 +37,24 @@ async function main(): Promise<void> {
 
   try {
     const ports = devPorts();
-    services = await startServices(supervisor, {
+    const backend = await startBackend(supervisor, {
       dataDir: dataRoot,
       ports,
       persistentTemporal: true,
       withTestServer: false,
+      sandboxPortEnvVar: 'PARTNER_SANDBOX_PORT',
+      onServices: (running) => {
+        services = running;
+        lock.recordChildren(supervisor.pids);
+      },
     });
     lock.recordChildren(supervisor.pids);
-    Object.assign(process.env, services.env);
-
-    const { prepareDatabase } = await import('./stack/database.ts');
-    const consoleBaseUrl = `http://localhost:${ports.console}`;
-    const [sandbox, database] = await Promise.all([
-      step(`Partner sandbox on 127.0.0.1:${ports.sandbox}`, () =>
-        startPartnerSandboxService(supervisor, {
-          port: ports.sandbox,
-          portEnvVar: 'PARTNER_SANDBOX_PORT',
-          consoleUrl: consoleBaseUrl,
-          logFile: path.join(dataRoot, 'logs', 'partner-sandbox.log'),
-          externalUrl: externalServices().PARTNER_SANDBOX_URL,
-        }),
-      ),
-      step('Database migrations and demo data', () => prepareDatabase({ demoUsers: true })),
-    ]);
-    lock.recordChildren(supervisor.pids);
     const loginsFile = demoLoginsFile(dataRoot);
-    const newLogins = database.logins.length > 0 ? saveDemoLogins(dataRoot, database.logins) : null;
+    const newLogins = backend.logins.length > 0 ? saveDemoLogins(dataRoot, backend.logins) : null;
 
     const childEnv = {
       ...process.env,
-      ...services.env,
-      ...sandbox.env,
-      CONSOLE_URL: consoleBaseUrl,
+      ...backend.env,
       AUTH_SECRET: authSecret(dataRoot),
       STREAM_FAULT_DRILLS: process.env.STREAM_FAULT_DRILLS ?? 'on',
     };
@@ -83,14 +69,14 @@ async function main(): Promise<void> {
     );
     lock.recordChildren(supervisor.pids);
 
-    const urls = { Console: consoleUrl, ...services.urls, ...sandbox.urls };
+    const urls = { Console: consoleUrl, ...backend.services.urls, ...backend.sandbox.urls };
     const width = Math.max(...Object.keys(urls).map((key) => key.length));
     console.log(`\nDashOps is up in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
     for (const [name, url] of Object.entries(urls)) console.log(`  ${name.padEnd(width)}  ${url}`);
     console.log(`  ${'Logs'.padEnd(width)}  ${path.relative(repoRoot, path.join(dataRoot, 'logs'))}/`);
     if (newLogins) {
       console.log(`\nDemo console logins (one per role; also saved in ${path.relative(repoRoot, newLogins)}):`);
-      console.log(formatDemoLogins(database.logins));
+      console.log(formatDemoLogins(backend.logins));
     } else if (fs.existsSync(loginsFile)) {
       console.log(`  ${'Logins'.padEnd(width)}  ${path.relative(repoRoot, loginsFile)}`);
     }

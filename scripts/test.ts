@@ -3,14 +3,14 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startConsole, startWorker } from './stack/app.ts';
-import { externalServices, testPorts } from './stack/config.ts';
+import { startBackend } from './stack/backend.ts';
+import { testPorts } from './stack/config.ts';
 import { saveDemoLogins } from './stack/console-auth.ts';
 import { StackLock } from './stack/lock.ts';
 import { dataRoot, repoRoot } from './stack/paths.ts';
-import { startPartnerSandboxService } from './stack/partner-sandbox.ts';
 import { StackSetupError } from './stack/prerequisites.ts';
 import { step } from './stack/progress.ts';
-import { startServices, type RunningServices } from './stack/services.ts';
+import type { RunningServices } from './stack/services.ts';
 import { onShutdownSignal } from './stack/signals.ts';
 import { Supervisor } from './stack/supervisor.ts';
 
@@ -108,39 +108,26 @@ async function main(): Promise<number> {
 
     const ports = testPorts();
     console.log('\n━━ Test services (test-only ports and data dirs)');
-    services = await startServices(supervisor, {
+    const backend = await startBackend(supervisor, {
       dataDir: testDir,
       ports,
       persistentTemporal: false,
       withTestServer: true,
+      sandboxPortEnvVar: 'TEST_PARTNER_SANDBOX_PORT',
+      onServices: (running) => {
+        services = running;
+        lock.recordChildren(supervisor.pids);
+      },
     });
-    lock.recordChildren(supervisor.pids);
-    Object.assign(process.env, services.env);
-    const { prepareDatabase } = await import('./stack/database.ts');
-    const consoleBaseUrl = `http://localhost:${ports.console}`;
-    const [sandbox, database] = await Promise.all([
-      step(`Partner sandbox on 127.0.0.1:${ports.sandbox}`, () =>
-        startPartnerSandboxService(supervisor, {
-          port: ports.sandbox,
-          portEnvVar: 'TEST_PARTNER_SANDBOX_PORT',
-          consoleUrl: consoleBaseUrl,
-          logFile: path.join(testDir, 'logs', 'partner-sandbox.log'),
-          externalUrl: externalServices().PARTNER_SANDBOX_URL,
-        }),
-      ),
-      step('Database migrations and demo data', () => prepareDatabase({ demoUsers: true })),
-    ]);
     lock.recordChildren(supervisor.pids);
     const env = {
       ...process.env,
-      ...services.env,
-      ...sandbox.env,
-      CONSOLE_URL: consoleBaseUrl,
+      ...backend.env,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       AUTH_SECRET: randomBytes(48).toString('base64url'),
       STREAM_FAULT_DRILLS: 'on',
       // Playwright's journeys sign in with these (fresh random passwords each run).
-      E2E_LOGINS_FILE: saveDemoLogins(testDir, database.logins),
+      E2E_LOGINS_FILE: saveDemoLogins(testDir, backend.logins),
     };
 
     const integration = vitest('integration', env);
