@@ -117,6 +117,11 @@ async function record(
     },
     select: { id: true },
   });
+  // The row version at full precision (a JS Date would cut it to ms): the console matches the change by it.
+  await tx.$executeRaw`
+    UPDATE inventory_adjustments a SET row_updated_at = l.updated_at
+    FROM inventory_levels l
+    WHERE a.id = ${adjustment.id} AND l.store_id = ${entry.storeId} AND l.sku = ${entry.sku}`;
   await tx.auditLog.create({
     data: {
       actor: actor.id,
