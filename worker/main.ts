@@ -11,6 +11,7 @@ import { TASK_QUEUES } from '../server/temporal/contract.ts';
 import { createActivities } from './activities/index.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { startInventoryStream } from './inventory-stream.ts';
+import { startPipelineSampler } from './pipeline-sampler.ts';
 import { ensureSchedules } from './schedules.ts';
 
 const log = logger.child({ component: 'worker' });
@@ -53,6 +54,16 @@ async function main(): Promise<void> {
     groupPrefix: config.PROCESSOR_GROUP_PREFIX,
   });
   const heartbeat = startHeartbeat({ workerId, intervalMs: config.WORKER_HEARTBEAT_INTERVAL_MS });
+  const sampler = startPipelineSampler({
+    db: db(),
+    admin: kafkaAdmin,
+    temporal: temporal(),
+    log,
+    slotName: config.CDC_RELAY === 'on' ? config.CDC_SLOT_NAME : null,
+    groupPrefix: config.PROCESSOR_GROUP_PREFIX,
+    taskQueue: TASK_QUEUES.stream,
+    namespace: config.TEMPORAL_NAMESPACE,
+  });
 
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
@@ -73,6 +84,7 @@ async function main(): Promise<void> {
       ),
     );
   } finally {
+    await sampler.stop();
     await stream.stop().catch((err: unknown) => log.error({ err }, 'stopping the inventory stream failed'));
     await heartbeat.stop().catch((err: unknown) => log.error({ err }, 'heartbeat stop failed'));
     await producer.disconnect().catch(() => undefined);
