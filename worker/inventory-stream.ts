@@ -2,7 +2,9 @@ import type { Client } from '@temporalio/client';
 import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../server/db/generated/client.ts';
+import { env } from '../server/env.ts';
 import { kafka } from '../server/kafka/client.ts';
+import { databaseFaultDrills, withFaultDrills } from '../server/stream/fault-drills.ts';
 import { subProcessorsByTable } from '../server/stream/registry.ts';
 import { changefeedTables, type ChangefeedTable } from '../server/stream/tables.ts';
 import { startCdcRelay, type CdcRelay } from './cdc/relay.ts';
@@ -30,12 +32,14 @@ export interface InventoryStream {
  */
 export async function startInventoryStream(options: InventoryStreamOptions): Promise<InventoryStream> {
   const tables = Object.keys(changefeedTables) as ChangefeedTable[];
+  const drills = env().STREAM_FAULT_DRILLS === 'on';
+  if (drills) options.log.warn('STREAM_FAULT_DRILLS=on: stream_fault_drills rows fail their sub-processors (dev and tests only)');
   const processors = await startKafkaProcessors({
     kafka: kafka(),
     producer: options.producer,
     db: options.db,
     temporal: options.temporal,
-    registry: subProcessorsByTable,
+    registry: drills ? withFaultDrills(subProcessorsByTable, databaseFaultDrills(options.db)) : subProcessorsByTable,
     log: options.log,
     groupPrefix: options.groupPrefix,
     tables,
