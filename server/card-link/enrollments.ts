@@ -115,6 +115,18 @@ async function withProgress(client: Client, execution: ExecutionSummary): Promis
 
 const RESOLVERS: readonly Actor['role'][] = ['support', 'admin'];
 
+export const RESOLVE_MULTI_MATCH_ACTION = 'card_link.resolve_multi_match';
+
+/**
+ * A multi-match is waiting for an answer: the link runs and sits at its reconcile step. When the progress query
+ * failed, the LinkStatus search attribute decides; the signal itself still needs a running reconciliation.
+ */
+export function isReconciliationPending(enrollment: Pick<Enrollment, 'status' | 'progress' | 'linkStatus'>): boolean {
+  if (enrollment.status !== 'RUNNING') return false;
+  if (enrollment.progress) return enrollment.progress.currentStep === 'reconcile';
+  return enrollment.linkStatus === 'pending_reconciliation';
+}
+
 export const manualResolutionSchema = z.object({
   matched: z.boolean(),
   reason: z.string().trim().min(3, 'a reason of at least 3 characters is required').max(500),
@@ -138,13 +150,15 @@ export async function resolveMultiMatchByHand(
   if (!CARD_LINK_WORKFLOW_ID.test(workflowId)) throw new InvalidEnrollmentQueryError(`${workflowId} is not a card-link workflow id`);
   const { matched, reason } = manualResolutionSchema.parse(resolution);
   const target = reconciliationWorkflowId(workflowId);
+  // Refused before anything is audited when the link is not at its reconcile step (settled, or never a multi-match).
+  if (!isReconciliationPending(await getEnrollment(client, workflowId))) throw new NoPendingReconciliationError(workflowId);
 
   await db.$transaction(async (tx) => {
     await tx.auditLog.create({
       data: {
         actor: actor.id,
         actorRole: actor.role,
-        action: 'card_link.resolve_multi_match',
+        action: RESOLVE_MULTI_MATCH_ACTION,
         target: `workflow:${workflowId}`,
         reason,
         details: { matched, reconciliationWorkflowId: target },
@@ -158,4 +172,33 @@ export async function resolveMultiMatchByHand(
     }
   });
   return { reconciliationWorkflowId: target, matched };
+}
+
+export interface ManualResolutionRecord {
+  id: string;
+  at: string;
+  actor: string;
+  actorRole: string;
+  matched: boolean | null;
+  reason: string | null;
+}
+
+/** Who resolved this card link's multi-match by hand, when and why (from the audit log), oldest first. */
+export async function manualResolutions(db: Pick<PrismaClient, 'auditLog'>, workflowId: string): Promise<ManualResolutionRecord[]> {
+  const rows = await db.auditLog.findMany({
+    where: { action: RESOLVE_MULTI_MATCH_ACTION, target: `workflow:${workflowId}` },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    take: 20,
+  });
+  return rows.map((row) => {
+    const details = row.details && typeof row.details === 'object' && !Array.isArray(row.details) ? row.details : {};
+    return {
+      id: row.id.toString(),
+      at: row.createdAt.toISOString(),
+      actor: row.actor,
+      actorRole: row.actorRole,
+      matched: typeof details.matched === 'boolean' ? details.matched : null,
+      reason: row.reason,
+    };
+  });
 }

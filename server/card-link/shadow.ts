@@ -41,10 +41,20 @@ export interface ShadowMismatch {
   createdAt: string;
 }
 
-/** The latest disagreements for one partner, newest first (limit clamped to 1-200). */
-export async function recentMismatches(db: Db, partnerId: string, limit = 20): Promise<ShadowMismatch[]> {
+/** The latest disagreements for one partner (optionally one live/candidate version pair), newest first (limit clamped to 1-200). */
+export async function recentMismatches(
+  db: Db,
+  partnerId: string,
+  limit = 20,
+  versions: { liveVersion?: string; candidateVersion?: string } = {},
+): Promise<ShadowMismatch[]> {
   const rows = await db.shadowComparison.findMany({
-    where: { partnerId, matched: false },
+    where: {
+      partnerId,
+      matched: false,
+      ...(versions.liveVersion === undefined ? {} : { liveVersion: versions.liveVersion }),
+      ...(versions.candidateVersion === undefined ? {} : { candidateVersion: versions.candidateVersion }),
+    },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: Math.min(Math.max(Math.trunc(limit) || 1, 1), 200),
   });
@@ -59,4 +69,116 @@ export async function recentMismatches(db: Db, partnerId: string, limit = 20): P
     candidateDecision: row.candidateDecision,
     createdAt: row.createdAt.toISOString(),
   }));
+}
+
+// ─── Per version pair, for the console ─────────────────────────────────────────────────────────────────
+
+export interface ShadowVersionRate extends PartnerMismatchRate {
+  liveVersion: string;
+  candidateVersion: string;
+  lastComparedAt: string | null;
+  /** This pair is the partner's configuration now (live version and the candidate in shadow mode). */
+  current: boolean;
+}
+
+export interface PartnerShadowStatus {
+  partnerId: string;
+  name: string;
+  liveVersion: string | null;
+  /** The version running in shadow mode now, or null. */
+  candidateVersion: string | null;
+  /** Comparisons per (live, candidate) pair: the current pair first (even with none yet), then the latest compared. */
+  versions: ShadowVersionRate[];
+}
+
+export interface ShadowCountGroup {
+  partnerId: string;
+  liveVersion: string;
+  candidateVersion: string;
+  matched: boolean;
+  count: number;
+  lastAt: Date | null;
+}
+
+export interface PartnerConfig {
+  partnerId: string;
+  name: string;
+  liveVersion: string;
+  candidateVersion: string | null;
+}
+
+/** Pure: partners and comparison counts → one status per partner (partners that only appear in comparisons too). */
+export function summarizeShadow(partners: readonly PartnerConfig[], groups: readonly ShadowCountGroup[]): PartnerShadowStatus[] {
+  const statuses = new Map<string, PartnerShadowStatus>();
+  for (const partner of partners) {
+    statuses.set(partner.partnerId, { ...partner, versions: [] });
+  }
+  const pairs = new Map<string, ShadowVersionRate>();
+  for (const group of groups) {
+    const key = JSON.stringify([group.partnerId, group.liveVersion, group.candidateVersion]);
+    const pair = pairs.get(key) ?? {
+      partnerId: group.partnerId,
+      liveVersion: group.liveVersion,
+      candidateVersion: group.candidateVersion,
+      comparisons: 0,
+      mismatches: 0,
+      rate: 0,
+      lastComparedAt: null,
+      current: false,
+    };
+    pair.comparisons += group.count;
+    if (!group.matched) pair.mismatches += group.count;
+    const last = group.lastAt?.toISOString() ?? null;
+    if (last && (!pair.lastComparedAt || last > pair.lastComparedAt)) pair.lastComparedAt = last;
+    pairs.set(key, pair);
+  }
+  for (const pair of pairs.values()) {
+    pair.rate = pair.comparisons === 0 ? 0 : pair.mismatches / pair.comparisons;
+    const status = statuses.get(pair.partnerId) ?? { partnerId: pair.partnerId, name: pair.partnerId, liveVersion: null, candidateVersion: null, versions: [] };
+    pair.current = status.liveVersion === pair.liveVersion && status.candidateVersion === pair.candidateVersion;
+    status.versions.push(pair);
+    statuses.set(pair.partnerId, status);
+  }
+  for (const status of statuses.values()) {
+    if (status.liveVersion !== null && status.candidateVersion !== null && !status.versions.some((pair) => pair.current)) {
+      status.versions.push({
+        partnerId: status.partnerId,
+        liveVersion: status.liveVersion,
+        candidateVersion: status.candidateVersion,
+        comparisons: 0,
+        mismatches: 0,
+        rate: 0,
+        lastComparedAt: null,
+        current: true,
+      });
+    }
+    status.versions.sort(
+      (a, b) => Number(b.current) - Number(a.current) || (b.lastComparedAt ?? '').localeCompare(a.lastComparedAt ?? '') || b.candidateVersion.localeCompare(a.candidateVersion),
+    );
+  }
+  return [...statuses.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Every partner's shadow mode: what runs now, and mismatch rates per version pair compared (since `since`). */
+export async function shadowOverview(db: Pick<PrismaClient, 'shadowComparison' | 'partner'>, { since }: { since?: Date } = {}): Promise<PartnerShadowStatus[]> {
+  const [partners, groups] = await Promise.all([
+    db.partner.findMany({ select: { partnerId: true, name: true, liveVersion: true, candidateVersion: true } }),
+    db.shadowComparison.groupBy({
+      by: ['partnerId', 'liveVersion', 'candidateVersion', 'matched'],
+      where: since ? { createdAt: { gte: since } } : {},
+      _count: { _all: true },
+      _max: { createdAt: true },
+    }),
+  ]);
+  return summarizeShadow(
+    partners,
+    groups.map((group) => ({
+      partnerId: group.partnerId,
+      liveVersion: group.liveVersion,
+      candidateVersion: group.candidateVersion,
+      matched: group.matched,
+      count: group._count._all,
+      lastAt: group._max.createdAt,
+    })),
+  );
 }

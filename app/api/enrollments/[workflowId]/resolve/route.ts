@@ -1,0 +1,37 @@
+import {
+  ActionNotAllowedError,
+  EnrollmentNotFoundError,
+  InvalidEnrollmentQueryError,
+  manualResolutionSchema,
+  NoPendingReconciliationError,
+  resolveMultiMatchByHand,
+} from '@/server/card-link/enrollments.ts';
+import { db } from '@/server/db/client.ts';
+import { apiRoute } from '@/server/http/api-route.ts';
+import { temporal } from '@/server/temporal/client.ts';
+import { workflowIdParam } from '../../schemas.ts';
+import { withTemporal } from '../../temporal-errors.ts';
+
+export const dynamic = 'force-dynamic';
+
+/**
+ * Settles a pending multi-match by hand, `{ matched, reason }`: support and admin, only while the reconciliation
+ * waits; audited by resolveMultiMatchByHand (the audit row commits only with the signal).
+ */
+export const POST = apiRoute<{ workflowId: string }>(
+  {
+    area: 'enrollments',
+    errors: [
+      [ActionNotAllowedError, 403],
+      [EnrollmentNotFoundError, 404],
+      [NoPendingReconciliationError, 409],
+      [InvalidEnrollmentQueryError, 422],
+    ],
+  },
+  async ({ params, json, user }) => {
+    const workflowId = workflowIdParam(params.workflowId);
+    const resolution = manualResolutionSchema.parse(await json());
+    const result = await withTemporal(() => resolveMultiMatchByHand(temporal(), db(), workflowId, resolution, { id: user.id, role: user.role }));
+    return { workflowId, ...result };
+  },
+);

@@ -1,0 +1,29 @@
+import { EnrollmentNotFoundError, getEnrollment, InvalidEnrollmentQueryError, isReconciliationPending, manualResolutions } from '@/server/card-link/enrollments.ts';
+import { db } from '@/server/db/client.ts';
+import { apiRoute } from '@/server/http/api-route.ts';
+import { temporal } from '@/server/temporal/client.ts';
+import { partnerNames } from '../partner-names.ts';
+import { workflowIdParam } from '../schemas.ts';
+import { withTemporal } from '../temporal-errors.ts';
+
+export const dynamic = 'force-dynamic';
+
+/** One enrollment with its progress, any hand resolutions, and whether one may be made now. Support and admin. */
+export const GET = apiRoute<{ workflowId: string }>(
+  {
+    area: 'enrollments',
+    errors: [
+      [InvalidEnrollmentQueryError, 422],
+      [EnrollmentNotFoundError, 404],
+    ],
+  },
+  async ({ params }) => {
+    const workflowId = workflowIdParam(params.workflowId);
+    const [enrollment, resolutions, partners] = await Promise.all([
+      withTemporal(() => getEnrollment(temporal(), workflowId)),
+      manualResolutions(db(), workflowId),
+      partnerNames(),
+    ]);
+    return { enrollment, resolutions, partners, canResolve: isReconciliationPending(enrollment) };
+  },
+);
