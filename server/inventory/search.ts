@@ -164,3 +164,91 @@ export async function searchInventory(db: PrismaClient, search: InventorySearch)
 export async function listStores(db: PrismaClient): Promise<{ storeId: string; name: string; city: string }[]> {
   return db.store.findMany({ select: { storeId: true, name: true, city: true }, orderBy: { storeId: 'asc' } });
 }
+
+/** A store × SKU, as the lots and ledger views take it from the query string. */
+export const stockKeySchema = z.object({
+  store: z.string({ error: 'store is required' }).trim().min(1, 'store is required').max(64),
+  sku: z.string({ error: 'SKU is required' }).trim().min(1, 'SKU is required').max(64),
+});
+
+export function parseStockKey(params: URLSearchParams): { storeId: string; sku: string } {
+  const { store, sku } = stockKeySchema.parse({ store: params.get('store') ?? undefined, sku: params.get('sku') ?? undefined });
+  return { storeId: store, sku };
+}
+
+export interface LotRow {
+  lotId: string;
+  quantity: number;
+  /** YYYY-MM-DD */
+  expiresOn: string;
+  receivedAt: string;
+  /** Whole days from today (UTC) to the expiry date; negative once past it. */
+  daysToExpiry: number;
+  /** Past its expiry date (the lot may still hold stock until it is written off). */
+  expired: boolean;
+  /** Set when the expiry write-off sub-processor wrote the lot off. */
+  writtenOff: { quantity: number; at: string } | null;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Days from `today` to `expiresOn`, both as UTC dates. */
+export function daysBetween(today: Date, expiresOn: Date): number {
+  const midnight = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
+  return Math.round((expiresOn.getTime() - midnight) / DAY_MS);
+}
+
+/** A store × SKU's lots, soonest expiry first (the order they should be sold in). */
+export async function listLots(db: PrismaClient, key: { storeId: string; sku: string }, now = new Date()): Promise<LotRow[]> {
+  const rows = await db.$queryRaw<
+    { lot_id: string; quantity: number; expires_on: Date; received_at: Date; wo_quantity: number | null; written_off_at: Date | null }[]
+  >`
+    SELECT l.lot_id, l.quantity, l.expires_on, l.received_at, w.quantity AS wo_quantity, w.written_off_at
+    FROM inventory_lots l
+    LEFT JOIN expiry_write_offs w ON w.lot_id = l.lot_id
+    WHERE l.store_id = ${key.storeId} AND l.sku = ${key.sku}
+    ORDER BY l.expires_on, l.lot_id
+    LIMIT 200`;
+  return rows.map((row) => {
+    const daysToExpiry = daysBetween(now, row.expires_on);
+    return {
+      lotId: row.lot_id,
+      quantity: row.quantity,
+      expiresOn: row.expires_on.toISOString().slice(0, 10),
+      receivedAt: row.received_at.toISOString(),
+      daysToExpiry,
+      expired: daysToExpiry < 0,
+      writtenOff: row.wo_quantity !== null && row.written_off_at ? { quantity: row.wo_quantity, at: row.written_off_at.toISOString() } : null,
+    };
+  });
+}
+
+export interface LedgerRow {
+  id: string;
+  lotId: string | null;
+  delta: number;
+  reason: string;
+  note: string | null;
+  actor: string;
+  onHandAfter: number;
+  createdAt: string;
+}
+
+/** The latest stock changes of a store × SKU, newest first. */
+export async function recentAdjustments(db: PrismaClient, key: { storeId: string; sku: string }, limit = 10): Promise<LedgerRow[]> {
+  const rows = await db.inventoryAdjustment.findMany({
+    where: { storeId: key.storeId, sku: key.sku },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: limit,
+  });
+  return rows.map((row) => ({
+    id: row.id.toString(),
+    lotId: row.lotId,
+    delta: row.delta,
+    reason: row.reason,
+    note: row.note,
+    actor: row.actor,
+    onHandAfter: row.onHandAfter,
+    createdAt: row.createdAt.toISOString(),
+  }));
+}

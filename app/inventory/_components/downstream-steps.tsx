@@ -1,0 +1,262 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { apiFetch } from '@/components/api-client.ts';
+import { ErrorState } from '@/components/ui/states.tsx';
+import type { ChangeStep, DownstreamView, SubProcessorStep } from '@/server/inventory/downstream.ts';
+import { formatTime } from './format.ts';
+
+/** Give up polling when nothing (or not everything) has arrived this long after the commit. */
+export const DOWNSTREAM_TIMEOUT_MS = 30_000;
+const POLL_MS = 1000;
+
+type StepState = 'done' | 'waiting' | 'failed' | 'timed-out';
+
+const OUTCOME_TEXT: Record<string, { icon: string; label: string; className: string }> = {
+  applied: { icon: '✓', label: 'Applied', className: 'border-emerald-300 bg-emerald-50 text-emerald-900' },
+  replayed: { icon: '↻', label: 'Replayed', className: 'border-emerald-300 bg-emerald-50 text-emerald-900' },
+  ignored: { icon: '–', label: 'Ignored', className: 'border-slate-300 bg-slate-50 text-slate-800' },
+  duplicate: { icon: '≡', label: 'Duplicate', className: 'border-slate-300 bg-slate-50 text-slate-800' },
+  stale: { icon: '⌛', label: 'Stale', className: 'border-amber-300 bg-amber-50 text-amber-900' },
+  dead_lettered: { icon: '✕', label: 'Dead-lettered', className: 'border-red-300 bg-red-50 text-red-900' },
+};
+
+const OUTCOME_HELP: Record<string, string> = {
+  applied: 'acted on the change',
+  replayed: 'acted on the change when an engineer replayed it',
+  ignored: 'nothing to do for this change',
+  duplicate: 'already handled this version (a redelivery)',
+  stale: 'a newer version of this row was already handled',
+  dead_lettered: 'failed after its retries; engineers can replay it from the dead-letter queue',
+};
+
+function useTicker(active: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!active) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [active]);
+  return now;
+}
+
+/**
+ * The live path of one stock change: row committed → Kafka offset → each sub-processor's outcome → workflows.
+ * Polls while steps are missing and the tab is visible; stops when complete or after the timeout.
+ */
+export function DownstreamSteps({ adjustmentId, onComplete }: { adjustmentId: string; onComplete?: () => void }) {
+  const id = useId();
+  // Moving the deadline (Check again) restarts polling for another timeout period.
+  const [deadlineExtension, setDeadlineExtension] = useState(0);
+  const query = useQuery({
+    queryKey: ['inventory', 'downstream', adjustmentId],
+    queryFn: ({ signal }) => apiFetch<DownstreamView>(`/api/inventory/adjustments/${adjustmentId}/downstream`, { signal }),
+    refetchInterval: (q) => {
+      const data = q.state.data;
+      if (!data) return q.state.status === 'error' ? false : POLL_MS;
+      return data.complete || data.elapsedMs >= DOWNSTREAM_TIMEOUT_MS + deadlineExtension ? false : POLL_MS;
+    },
+    refetchIntervalInBackground: false,
+    staleTime: 0,
+  });
+  const data = query.data;
+  const complete = data?.complete ?? false;
+  const now = useTicker(Boolean(data) && !complete);
+  const elapsedMs = data ? data.elapsedMs + Math.max(0, now - query.dataUpdatedAt) : 0;
+  const timedOut = Boolean(data) && !complete && data!.elapsedMs >= DOWNSTREAM_TIMEOUT_MS + deadlineExtension;
+
+  const notified = useRef(false);
+  useEffect(() => {
+    if (complete && !notified.current) {
+      notified.current = true;
+      onComplete?.();
+    }
+  }, [complete, onComplete]);
+
+  if (query.isError && !data) {
+    return <ErrorState title="Could not load what happened downstream" error={query.error} onRetry={() => void query.refetch()} />;
+  }
+
+  const seconds = Math.floor(elapsedMs / 1000);
+  const waiting: StepState = timedOut ? 'timed-out' : 'waiting';
+
+  return (
+    <section aria-labelledby={`${id}-title`} className="space-y-2 rounded border border-slate-200 p-3" data-testid="downstream">
+      <div className="flex flex-wrap items-baseline justify-between gap-2">
+        <h3 id={`${id}-title`} className="font-semibold">
+          Downstream of change #{adjustmentId}
+        </h3>
+        <p aria-live="polite" className="text-xs text-slate-600">
+          {!data ? 'Loading…' : complete ? (
+            <span className="font-medium text-emerald-800">
+              <span aria-hidden="true">✓ </span>All steps done
+            </span>
+          ) : timedOut ? (
+            <span className="font-medium text-amber-800">Stopped waiting after {Math.round((DOWNSTREAM_TIMEOUT_MS + deadlineExtension) / 1000)} s</span>
+          ) : (
+            <>Still waiting… ({seconds}s)</>
+          )}
+        </p>
+      </div>
+
+      {data && (
+        <ol className="space-y-2 text-sm">
+          <Step state="done" title="Row change committed">
+            On hand now <strong className="tabular-nums">{data.adjustment.onHandAfter}</strong>
+            {data.adjustment.rowUpdatedAt && (
+              <>
+                {' '}
+                at <time dateTime={data.adjustment.rowUpdatedAt}>{formatTime(data.adjustment.rowUpdatedAt)}</time>
+              </>
+            )}{' '}
+            <span className="text-slate-600">
+              ({data.adjustment.delta > 0 ? '+' : ''}
+              {data.adjustment.delta}, {data.adjustment.reason.replace('_', ' ')}, by {data.adjustment.actor})
+            </span>
+          </Step>
+          {data.changes.map((change) => (
+            <ChangeSteps key={change.table} change={change} waiting={waiting} multiple={data.changes.length > 1} />
+          ))}
+          <Step state={data.workflows.length > 0 ? 'done' : complete ? 'done' : waiting} title="Workflows signalled">
+            {data.workflows.length > 0 ? (
+              <ul className="space-y-0.5">
+                {data.workflows.map((workflow) => (
+                  <li key={workflow.workflowId}>
+                    <a href={workflow.url} target="_blank" rel="noreferrer" className="font-mono text-sky-800 underline underline-offset-2 hover:text-sky-950">
+                      {workflow.workflowId}
+                      <span className="sr-only"> (opens the Temporal UI in a new tab)</span>
+                      <span aria-hidden="true"> ↗</span>
+                    </a>{' '}
+                    <span className="text-xs text-slate-600">by {workflow.subProcessors.join(', ')}</span>
+                  </li>
+                ))}
+              </ul>
+            ) : complete ? (
+              <span className="text-slate-600">None: no sub-processor had work for a workflow.</span>
+            ) : (
+              <span className="text-slate-600">Waiting for a sub-processor to signal one…</span>
+            )}
+          </Step>
+        </ol>
+      )}
+
+      {timedOut && (
+        <div role="status" className="rounded border border-amber-300 bg-amber-50 p-2 text-sm text-amber-900">
+          <p>
+            <span aria-hidden="true">⚠ </span>
+            {data!.changes.every((change) => change.updated === null)
+              ? 'Nothing arrived from the change stream within 30 seconds.'
+              : 'Some sub-processors have not reported within 30 seconds.'}{' '}
+            The stock change itself is saved. The worker may be down or lagging; an engineer can check Pipeline health.
+          </p>
+          <button
+            type="button"
+            onClick={() => {
+              setDeadlineExtension(data!.elapsedMs);
+              void query.refetch();
+            }}
+            className="mt-2 rounded border border-amber-400 bg-white px-3 py-1 font-medium hover:bg-amber-100"
+          >
+            Check again
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function ChangeSteps({ change, waiting, multiple }: { change: ChangeStep; waiting: StepState; multiple: boolean }) {
+  const suffix = multiple ? ` (${change.table})` : '';
+  return (
+    <>
+      <Step state={change.kafka ? 'done' : waiting} title={`Kafka message${suffix}`}>
+        {change.kafka ? (
+          <>
+            topic <span className="font-mono">{change.kafka.topic}</span> · partition <span className="tabular-nums">{change.kafka.partition}</span> · offset{' '}
+            <span className="font-mono tabular-nums">{change.kafka.offset}</span>
+            {change.committedAt && (
+              <span className="text-slate-600">
+                {' '}
+                · commit <time dateTime={change.committedAt}>{formatTime(change.committedAt)}</time>
+              </span>
+            )}
+            {change.redeliveries.length > 0 && (
+              <span className="block text-xs text-slate-600">Redelivered at offset {change.redeliveries.map((r) => r.offset).join(', ')} (at-least-once; handled as duplicates).</span>
+            )}
+          </>
+        ) : (
+          <span className="text-slate-600">Waiting for the change to be relayed and consumed…</span>
+        )}
+      </Step>
+      <Step state={change.complete ? 'done' : change.subProcessors.some((sp) => sp.outcomes.some((o) => o.outcome === 'dead_lettered')) ? 'failed' : waiting} title={`Sub-processors${suffix}`}>
+        <ul className="space-y-1">
+          {change.subProcessors.map((sp) => (
+            <SubProcessorLine key={sp.name} sp={sp} />
+          ))}
+        </ul>
+      </Step>
+    </>
+  );
+}
+
+function SubProcessorLine({ sp }: { sp: SubProcessorStep }) {
+  const [first, ...later] = sp.outcomes;
+  return (
+    <li className="flex flex-wrap items-center gap-x-2 gap-y-0.5" data-testid={`sub-processor-${sp.name}`}>
+      <span className="font-mono text-xs">{sp.name}</span>
+      {first ? (
+        <>
+          <OutcomeBadge outcome={first.outcome} />
+          <span className="text-xs text-slate-600">
+            {OUTCOME_HELP[first.outcome]}
+            {first.latencyMs !== null && <> · {first.latencyMs} ms after commit</>}
+          </span>
+          {later.length > 0 && (
+            <span className="text-xs text-slate-600">
+              then {later.map((o) => `${OUTCOME_TEXT[o.outcome]?.label.toLowerCase() ?? o.outcome} (offset ${o.offset})`).join(', ')}
+            </span>
+          )}
+        </>
+      ) : (
+        <span className="text-xs text-slate-600">
+          <span aria-hidden="true">○ </span>pending
+        </span>
+      )}
+    </li>
+  );
+}
+
+function OutcomeBadge({ outcome }: { outcome: string }) {
+  const look = OUTCOME_TEXT[outcome] ?? { icon: '?', label: outcome, className: 'border-slate-300 bg-slate-50' };
+  return (
+    <span className={`inline-flex items-center gap-1 rounded border px-1.5 py-0.5 text-xs font-medium ${look.className}`}>
+      <span aria-hidden="true">{look.icon}</span>
+      {look.label}
+    </span>
+  );
+}
+
+const STATE_LOOK: Record<StepState, { icon: string; label: string; className: string }> = {
+  done: { icon: '✓', label: 'done', className: 'bg-emerald-600 text-white' },
+  waiting: { icon: '…', label: 'waiting', className: 'bg-slate-200 text-slate-700 animate-pulse' },
+  failed: { icon: '!', label: 'failed', className: 'bg-red-700 text-white' },
+  'timed-out': { icon: '⚠', label: 'not arrived', className: 'bg-amber-500 text-white' },
+};
+
+function Step({ state, title, children }: { state: StepState; title: string; children: ReactNode }) {
+  const look = STATE_LOOK[state];
+  return (
+    <li className="flex gap-2">
+      <span aria-hidden="true" className={`mt-0.5 flex h-5 w-5 shrink-0 items-center justify-center rounded-full text-xs font-bold ${look.className}`}>
+        {look.icon}
+      </span>
+      <div className="min-w-0">
+        <p className="font-medium">
+          {title} <span className="sr-only">({look.label})</span>
+        </p>
+        <div className="text-slate-800">{children}</div>
+      </div>
+    </li>
+  );
+}

@@ -1,0 +1,241 @@
+'use client';
+
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useId, useState, type FormEvent } from 'react';
+import { ApiError, apiFetch } from '@/components/api-client.ts';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
+import { ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
+import type { LotRow } from '@/server/inventory/search.ts';
+import { describeDaysToExpiry, formatDateTime } from './format.ts';
+
+function LotStatus({ lot }: { lot: LotRow }) {
+  if (lot.writtenOff) {
+    return (
+      <span className="inline-flex items-center gap-1 text-xs font-medium text-slate-700" title={`Written off ${formatDateTime(lot.writtenOff.at)}`}>
+        <span aria-hidden="true">⊘</span> Written off ({lot.writtenOff.quantity})
+      </span>
+    );
+  }
+  if (lot.quantity === 0) {
+    return (
+      <span className="inline-flex items-center gap-1 text-xs font-medium text-slate-700">
+        <span aria-hidden="true">○</span> Empty
+      </span>
+    );
+  }
+  if (lot.expired) {
+    return (
+      <span className="inline-flex items-center gap-1 rounded border border-red-300 bg-red-50 px-1 text-xs font-medium text-red-800">
+        <span aria-hidden="true">⚠</span> Expired
+      </span>
+    );
+  }
+  if (lot.daysToExpiry <= 2) {
+    return (
+      <span className="inline-flex items-center gap-1 rounded border border-amber-300 bg-amber-50 px-1 text-xs font-medium text-amber-900">
+        <span aria-hidden="true">◔</span> Expiring soon
+      </span>
+    );
+  }
+  return (
+    <span className="inline-flex items-center gap-1 text-xs font-medium text-emerald-800">
+      <span aria-hidden="true">✓</span> Good
+    </span>
+  );
+}
+
+/** A store × SKU's lots with expiry, receiving a new lot, and writing a lot off (both audited server-side). */
+export function LotsPanel({ storeId, sku, onChanged }: { storeId: string; sku: string; onChanged: (adjustmentId?: string) => void }) {
+  const id = useId();
+  const lots = useQuery({
+    queryKey: ['inventory', 'lots', storeId, sku],
+    queryFn: ({ signal }) => apiFetch<{ lots: LotRow[] }>(`/api/inventory/lots?${new URLSearchParams({ store: storeId, sku })}`, { signal }),
+  });
+  const [writingOff, setWritingOff] = useState<LotRow | null>(null);
+  const [writeOffReason, setWriteOffReason] = useState<'expire' | 'damage'>('expire');
+  const writeOff = useMutation({
+    mutationFn: ({ lotId, note }: { lotId: string; note: string }) =>
+      apiFetch<{ writtenOff: number; onHand: number }>(`/api/inventory/lots/${encodeURIComponent(lotId)}/write-off`, { method: 'POST', body: { reason: writeOffReason, note } }),
+    onSuccess: () => {
+      setWritingOff(null);
+      onChanged();
+    },
+  });
+
+  return (
+    <section aria-labelledby={`${id}-title`} className="space-y-2">
+      <h3 id={`${id}-title`} className="font-semibold">
+        Lots and expiry
+      </h3>
+      {lots.isPending ? (
+        <SkeletonRows rows={2} label="Loading lots" />
+      ) : lots.isError ? (
+        <ErrorState title="Could not load the lots" error={lots.error} onRetry={() => void lots.refetch()} />
+      ) : lots.data.lots.length === 0 ? (
+        <p className="rounded border border-dashed border-slate-300 p-3 text-sm text-slate-600">No lots for this item at this store. Receive a lot below to track its expiry.</p>
+      ) : (
+        <div className="overflow-x-auto rounded border border-slate-200">
+          <table className="w-full text-left text-sm">
+            <thead className="bg-slate-50 text-xs uppercase tracking-wide text-slate-600">
+              <tr>
+                <th scope="col" className="px-2 py-1.5 font-semibold">Lot</th>
+                <th scope="col" className="px-2 py-1.5 text-right font-semibold">Qty</th>
+                <th scope="col" className="px-2 py-1.5 font-semibold">Expires</th>
+                <th scope="col" className="px-2 py-1.5 font-semibold">Status</th>
+                <th scope="col" className="px-2 py-1.5">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100">
+              {lots.data.lots.map((lot) => (
+                <tr key={lot.lotId}>
+                  <td className="max-w-[9rem] truncate px-2 py-1.5 font-mono text-xs" title={lot.lotId}>
+                    {lot.lotId}
+                  </td>
+                  <td className="px-2 py-1.5 text-right tabular-nums">{lot.quantity}</td>
+                  <td className="whitespace-nowrap px-2 py-1.5">
+                    <time dateTime={lot.expiresOn}>{lot.expiresOn}</time>
+                    <span className="block text-xs text-slate-600">{describeDaysToExpiry(lot.daysToExpiry)}</span>
+                  </td>
+                  <td className="px-2 py-1.5">
+                    <LotStatus lot={lot} />
+                  </td>
+                  <td className="px-2 py-1.5 text-right">
+                    {lot.quantity > 0 && (
+                      <button
+                        type="button"
+                        onClick={() => {
+                          writeOff.reset();
+                          setWriteOffReason(lot.expired ? 'expire' : 'damage');
+                          setWritingOff(lot);
+                        }}
+                        aria-label={`Write off lot ${lot.lotId}`}
+                        className="rounded border border-slate-300 px-2 py-0.5 text-xs font-medium hover:bg-slate-100"
+                      >
+                        Write off
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      <ReceiveLotForm storeId={storeId} sku={sku} onReceived={(adjustmentId) => onChanged(adjustmentId)} />
+
+      <ConfirmDialog
+        open={writingOff !== null}
+        title={`Write off lot ${writingOff?.lotId ?? ''}`}
+        confirmLabel="Write off"
+        reasonLabel="Note for the audit log"
+        destructive
+        pending={writeOff.isPending}
+        error={writeOff.isError ? writeOff.error.message : null}
+        onCancel={() => setWritingOff(null)}
+        onConfirm={(note) => writingOff && writeOff.mutate({ lotId: writingOff.lotId, note })}
+      >
+        <p>
+          All {writingOff?.quantity} left in this lot come off on-hand. This cannot be undone (receive a new lot instead).
+        </p>
+        <label htmlFor={`${id}-wo-reason`} className="mt-3 block font-medium">
+          Reason
+        </label>
+        <select id={`${id}-wo-reason`} value={writeOffReason} onChange={(e) => setWriteOffReason(e.target.value as 'expire' | 'damage')} className="mt-1 w-full rounded border border-slate-300 px-2 py-1.5">
+          <option value="expire">Expired</option>
+          <option value="damage">Damaged</option>
+        </select>
+      </ConfirmDialog>
+    </section>
+  );
+}
+
+function ReceiveLotForm({ storeId, sku, onReceived }: { storeId: string; sku: string; onReceived: (adjustmentId: string) => void }) {
+  const id = useId();
+  const [open, setOpen] = useState(false);
+  const [quantity, setQuantity] = useState('');
+  const [expiresOn, setExpiresOn] = useState('');
+  const [note, setNote] = useState('');
+  const [errors, setErrors] = useState<{ quantity?: string; expiresOn?: string }>({});
+  const receive = useMutation({
+    mutationFn: (body: { storeId: string; sku: string; quantity: number; expiresOn: string; note?: string }) =>
+      apiFetch<{ adjustmentId: string; lotId: string; onHand: number }>('/api/inventory/lots', { method: 'POST', body }),
+    onSuccess: (result) => {
+      setQuantity('');
+      setExpiresOn('');
+      setNote('');
+      setOpen(false);
+      onReceived(result.adjustmentId);
+    },
+  });
+  const serverField = (field: 'quantity' | 'expiresOn') => (receive.error instanceof ApiError ? receive.error.fieldError(field) : undefined);
+  const errorFor = (field: 'quantity' | 'expiresOn') => errors[field] ?? serverField(field);
+
+  if (!open) {
+    return (
+      <button type="button" onClick={() => setOpen(true)} className="rounded border border-slate-300 px-3 py-1 text-sm font-medium hover:bg-slate-100">
+        Receive a lot…
+      </button>
+    );
+  }
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const next: typeof errors = {};
+    if (!/^\d+$/.test(quantity.trim()) || Number(quantity) <= 0) next.quantity = 'Enter a whole number above zero.';
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(expiresOn)) next.expiresOn = 'Choose the expiry date.';
+    setErrors(next);
+    if (Object.keys(next).length > 0) return;
+    receive.mutate({ storeId, sku, quantity: Number(quantity), expiresOn, ...(note.trim() ? { note: note.trim() } : {}) });
+  };
+  return (
+    <form onSubmit={submit} noValidate aria-label="Receive a lot" className="space-y-2 rounded border border-slate-200 p-3">
+      <div className="grid grid-cols-2 gap-3">
+        <div>
+          <label htmlFor={`${id}-qty`} className="block text-sm font-medium">
+            Quantity received
+          </label>
+          <input id={`${id}-qty`} inputMode="numeric" value={quantity} onChange={(e) => setQuantity(e.target.value)} aria-invalid={Boolean(errorFor('quantity'))} aria-describedby={errorFor('quantity') ? `${id}-qty-error` : undefined} className="mt-1 w-full rounded border border-slate-300 px-2 py-1.5 text-sm" />
+          {errorFor('quantity') && (
+            <p id={`${id}-qty-error`} className="mt-1 text-sm text-red-700">
+              <span aria-hidden="true">✕ </span>
+              {errorFor('quantity')}
+            </p>
+          )}
+        </div>
+        <div>
+          <label htmlFor={`${id}-exp`} className="block text-sm font-medium">
+            Expires on
+          </label>
+          <input id={`${id}-exp`} type="date" value={expiresOn} onChange={(e) => setExpiresOn(e.target.value)} aria-invalid={Boolean(errorFor('expiresOn'))} aria-describedby={errorFor('expiresOn') ? `${id}-exp-error` : undefined} className="mt-1 w-full rounded border border-slate-300 px-2 py-1.5 text-sm" />
+          {errorFor('expiresOn') && (
+            <p id={`${id}-exp-error`} className="mt-1 text-sm text-red-700">
+              <span aria-hidden="true">✕ </span>
+              {errorFor('expiresOn')}
+            </p>
+          )}
+        </div>
+      </div>
+      <div>
+        <label htmlFor={`${id}-note`} className="block text-sm font-medium">
+          Note <span className="font-normal text-slate-600">(optional)</span>
+        </label>
+        <input id={`${id}-note`} value={note} maxLength={500} onChange={(e) => setNote(e.target.value)} className="mt-1 w-full rounded border border-slate-300 px-2 py-1.5 text-sm" />
+      </div>
+      {receive.isError && !serverField('quantity') && !serverField('expiresOn') && (
+        <p role="alert" className="rounded border border-red-300 bg-red-50 p-2 text-sm text-red-800">
+          {receive.error.message}
+        </p>
+      )}
+      <div className="flex gap-2">
+        <button type="submit" disabled={receive.isPending} className="rounded bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700 disabled:opacity-60">
+          {receive.isPending ? 'Receiving…' : 'Receive lot'}
+        </button>
+        <button type="button" onClick={() => setOpen(false)} className="rounded border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100">
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
