@@ -338,9 +338,11 @@ describe('replayDeadLetters', () => {
     await advance(db(), sp, { ...changeOf(supersededMessage), updated: { wall: WALL, logical: 9 } });
 
     const progress: BulkReplayProgress[] = [];
-    const bulk = await replayDeadLetters(deps(registry), { topic }, actor, (p) => void progress.push(p));
+    const started: string[][] = [];
+    const bulk = await replayDeadLetters(deps(registry), { topic }, actor, (p) => void progress.push(p), { onStart: (ids) => void started.push(ids) });
 
     expect(bulk.total).toBe(4);
+    expect(started).toEqual([[ok.id, superseded.id, broken.id, malformed.id]]);
     expect(bulk.results.map((r) => [r.id, r.status])).toEqual([
       [ok.id, 'replayed'],
       [superseded.id, 'superseded'],

@@ -491,15 +491,15 @@ export const BULK_REPLAY_MAX = 1000;
 
 /**
  * Replays pending entries one at a time, oldest first: those matching `filter` (status is forced to
- * `pending`; `limit` caps the count, default BULK_REPLAY_MAX), or exactly `ids`. Reports progress after
- * each and returns every entry's result. One entry's failure never stops the rest.
+ * `pending`; `limit` caps the count, default BULK_REPLAY_MAX), or exactly `ids`. Tells `onStart` which ids
+ * it will take, reports progress after each and returns every entry's result. One entry's failure never stops the rest.
  */
 export async function replayDeadLetters(
   deps: DeadLetterDeps,
   selection: DeadLetterFilter | { ids: (string | bigint)[] },
   actor: Actor,
   onProgress?: (progress: BulkReplayProgress) => void | Promise<void>,
-  { signal }: { signal?: AbortSignal } = {},
+  { signal, onStart }: { signal?: AbortSignal; onStart?: (ids: string[]) => void | Promise<void> } = {},
 ): Promise<BulkReplayResult> {
   let ids: string[];
   if ('ids' in selection) {
@@ -519,6 +519,12 @@ export async function replayDeadLetters(
       select: { id: true },
     });
     ids = rows.map((row) => row.id.toString());
+  }
+
+  try {
+    await onStart?.(ids);
+  } catch (err) {
+    deps.log.warn({ err }, 'bulk replay: start callback failed');
   }
 
   const results: BulkReplayItemResult[] = [];

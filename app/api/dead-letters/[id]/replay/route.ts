@@ -1,0 +1,18 @@
+import { deadLetterIdSchema } from '@/app/dead-letters/_lib/query.ts';
+import { apiRoute } from '@/server/http/api-route.ts';
+import { getDeadLetter, replayDeadLetter } from '@/server/stream/dead-letters.ts';
+import { actorOf, deadLetterDeps, deadLetterErrors } from '../../_lib/deps.ts';
+
+export const dynamic = 'force-dynamic';
+
+/**
+ * Re-runs the failed sub-processor for one pending entry (audited by replayDeadLetter). Answers the result
+ * (`replayed`, `superseded`, or `pending` with the new error) and the entry as it now is.
+ */
+export const POST = apiRoute<{ id: string }>({ area: 'dead-letters', errors: deadLetterErrors }, async (ctx) => {
+  const id = deadLetterIdSchema.parse(ctx.params.id);
+  await ctx.json();
+  const deps = deadLetterDeps();
+  const result = await replayDeadLetter(deps, id, actorOf(ctx.user));
+  return { result, entry: await getDeadLetter(deps.db, id) };
+});

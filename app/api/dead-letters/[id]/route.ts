@@ -1,0 +1,15 @@
+import { deadLetterIdSchema } from '@/app/dead-letters/_lib/query.ts';
+import { db } from '@/server/db/client.ts';
+import { apiRoute, HttpError } from '@/server/http/api-route.ts';
+import { getDeadLetter } from '@/server/stream/dead-letters.ts';
+import { deadLetterErrors } from '../_lib/deps.ts';
+
+export const dynamic = 'force-dynamic';
+
+/** One dead letter in full: payload, headers, error and stack, attempts, origin and resolution. */
+export const GET = apiRoute<{ id: string }>({ area: 'dead-letters', errors: deadLetterErrors }, async ({ params }) => {
+  const id = deadLetterIdSchema.parse(params.id);
+  const entry = await getDeadLetter(db(), id);
+  if (!entry) throw new HttpError(404, `Dead letter ${id} does not exist.`);
+  return entry;
+});

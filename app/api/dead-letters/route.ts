@@ -1,0 +1,15 @@
+import { parseDeadLetterQuery, deadLetterListSchema } from '@/app/dead-letters/_lib/query.ts';
+import { apiRoute } from '@/server/http/api-route.ts';
+import { listDeadLetters } from '@/server/stream/dead-letters.ts';
+import { db } from '@/server/db/client.ts';
+import { deadLetterErrors, toFilter, toSummary } from './_lib/deps.ts';
+
+export const dynamic = 'force-dynamic';
+
+/** A page of dead letters, newest first: filter in the query string, `cursor` from the previous page's `nextCursor`. */
+export const GET = apiRoute({ area: 'dead-letters', errors: deadLetterErrors }, async ({ searchParams }) => {
+  const query = parseDeadLetterQuery(searchParams);
+  const page = deadLetterListSchema.parse({ cursor: searchParams.get('cursor') ?? undefined, limit: searchParams.get('limit') ?? undefined });
+  const result = await listDeadLetters(db(), { ...toFilter(query), ...page });
+  return { items: result.items.map(toSummary), nextCursor: result.nextCursor };
+});

@@ -1,0 +1,27 @@
+import type { ReplayResult } from './types.ts';
+
+const WORDS: Record<ReplayResult['status'], { icon: string; label: string; className: string }> = {
+  replayed: { icon: '✓', label: 'Replayed', className: 'text-emerald-800' },
+  superseded: { icon: '↷', label: 'Superseded (not applied: a newer version was already processed)', className: 'text-sky-800' },
+  pending: { icon: '✕', label: 'Failed (still pending)', className: 'text-red-800' },
+  failed: { icon: '✕', label: 'Failed', className: 'text-red-800' },
+  skipped: { icon: '–', label: 'Skipped (no longer pending)', className: 'text-slate-700' },
+};
+
+export function resultLabel(status: ReplayResult['status']): string {
+  return WORDS[status].label;
+}
+
+/** One replay's outcome in words: what happened, and the resolution or the error. */
+export function ReplayResultText({ result }: { result: ReplayResult }) {
+  const words = WORDS[result.status];
+  return (
+    <span>
+      <span className={`font-semibold ${words.className}`}>
+        <span aria-hidden="true">{words.icon} </span>
+        {words.label}
+      </span>
+      {result.error ? <span className="text-red-800"> — {result.error}</span> : result.resolution ? <span className="text-slate-700"> — {result.resolution}</span> : null}
+    </span>
+  );
+}

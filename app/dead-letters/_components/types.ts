@@ -1,0 +1,58 @@
+import type { DeadLetterState } from '../_lib/query.ts';
+
+/** The JSON the dead-letter API answers with (dates as ISO strings). */
+export interface DeadLetterSummary {
+  id: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  subProcessor: string;
+  tableName: string | null;
+  rowKey: string | null;
+  errorMessage: string;
+  attempts: number;
+  firstFailedAt: string;
+  lastFailedAt: string;
+  status: DeadLetterState;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  replayAttempts: number;
+  createdAt: string;
+}
+
+export interface DeadLetterDetail extends DeadLetterSummary {
+  messageKey: string | null;
+  payload: string;
+  headers: Record<string, string>;
+  updated: string | null;
+  errorStack: string | null;
+  resolution: string | null;
+}
+
+export interface DeadLetterPage {
+  items: DeadLetterSummary[];
+  nextCursor: string | null;
+}
+
+export interface ReplayOutcome {
+  subProcessor: string;
+  outcome: string;
+  attempts: number;
+  workflowId?: string;
+  error?: string;
+}
+
+/** One entry's bulk or single replay result. `pending`: the replay failed and the entry stays open. */
+export interface ReplayResult {
+  id: string;
+  status: 'replayed' | 'superseded' | 'pending' | 'skipped' | 'failed';
+  outcomes: ReplayOutcome[];
+  resolution?: string;
+  error?: string;
+}
+
+export type BulkReplayEvent =
+  | { type: 'start'; total: number; matching: number; capped: boolean; max: number }
+  | { type: 'progress'; done: number; total: number; id: string; result: ReplayResult }
+  | { type: 'done'; total: number; counts: Record<string, number>; aborted: boolean }
+  | { type: 'error'; error: string };
