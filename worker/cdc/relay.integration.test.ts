@@ -262,35 +262,55 @@ describe('the CDC relay', () => {
   });
 
   it('does not skip a transaction whose commit record directly follows a confirmed one', async () => {
-    // Each transaction its own batch; the relay dies before confirming the second.
-    let batches = 0;
-    const crashOnSecond = { crashBeforeAcknowledge: () => (batches += 1) === 2 };
-    const { relay: crashing, slotName, publicationName } = await startRelay({ faults: crashOnSecond, maxBatchBytes: 1 });
+    // The relay confirms `earlier` and dies before confirming `later`, picked by transaction id: other
+    // commits and how the changes fall into batches do not move the crash. maxBatchBytes: 1 keeps the two
+    // transactions out of one batch, so `earlier` is confirmed on its own.
+    let laterXid: number | undefined;
+    const offered: { xid: number; lsn: string }[] = [];
+    const crashOnLater = {
+      crashBeforeAcknowledge: ({ xid, lsn }: { xid: number; lsn: string }) => {
+        offered.push({ xid, lsn });
+        return xid === laterXid;
+      },
+    };
+    const { relay: crashing, slotName, publicationName } = await startRelay({ faults: crashOnLater, maxBatchBytes: 1 });
     const collector = await collect();
     const [earlier, later] = [`${storeId}-lot-adjacent-1`, `${storeId}-lot-adjacent-2`];
-    const insertLot = (client: pg.Pool | pg.PoolClient, lotId: string) =>
-      client.query(`INSERT INTO inventory_lots (lot_id, store_id, sku, quantity, expires_on) VALUES ($1, $2, $3, 1, '2027-01-31')`, [
-        lotId,
-        storeId,
-        skuA,
-      ]);
+    const insertLot = async (client: pg.Pool | pg.PoolClient, lotId: string): Promise<number> => {
+      const { rows } = await client.query<{ xid: string }>(
+        `INSERT INTO inventory_lots (lot_id, store_id, sku, quantity, expires_on) VALUES ($1, $2, $3, 1, '2027-01-31')
+         RETURNING pg_current_xact_id()::xid::text AS xid`,
+        [lotId, storeId, skuA],
+      );
+      return Number(rows[0]?.xid);
+    };
 
     // `later` starts first and commits right after `earlier`, so its commit record is usually the very next
     // WAL record: confirming one byte past `earlier` would make Postgres skip `later` on restart.
+    let earlierXid: number | undefined;
     const slow = await pool.connect();
     try {
       await slow.query('BEGIN');
-      await insertLot(slow, later);
-      await insertLot(pool, earlier);
+      laterXid = await insertLot(slow, later);
+      earlierXid = await insertLot(pool, earlier);
       await slow.query('COMMIT');
     } finally {
       slow.release();
     }
     await vi.waitFor(() => expect(crashing.status().lastError).toMatch(/injected crash/), wait);
     await crashing.stop();
+    // Postgres holds `earlier` confirmed and `later` not: the restart has to start right at `later`'s commit.
+    const [earlierCommit, laterCommit] = [offered.find(({ xid }) => xid === earlierXid), offered.at(-1)];
+    expect(laterCommit?.xid).toBe(laterXid);
+    expect(earlierCommit).toBeDefined();
+    await vi.waitFor(async () => expect(await confirmedFlush(slotName)).toBeGreaterThanOrEqual(parseLsn(earlierCommit!.lsn)), wait);
+    expect(await confirmedFlush(slotName)).toBeLessThan(parseLsn(laterCommit!.lsn));
 
     await startRelay({}, { slotName, publicationName });
-    await vi.waitFor(() => expect(collector.changes('inventory_lots', later).length).toBeGreaterThanOrEqual(2), wait);
+    await vi.waitFor(() => {
+      expect(collector.changes('inventory_lots', later).length).toBeGreaterThanOrEqual(2);
+      expect(collector.changes('inventory_lots', earlier).length).toBeGreaterThanOrEqual(1);
+    }, wait);
     expect(collector.changes('inventory_lots', earlier)).toHaveLength(1);
   });
 

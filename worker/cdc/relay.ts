@@ -35,10 +35,12 @@ export interface CdcRelayOptions {
 
 export interface CdcRelayFaults {
   /**
-   * Called after Kafka acknowledged a batch, before its commit LSN is confirmed to Postgres. Returning true
-   * makes the relay behave as if its process died there: no confirmation, no reconnect, the connection dropped.
+   * Called after Kafka acknowledged a batch, before the commit it completes is confirmed to Postgres (of
+   * several, the last). `xid` (as in `pg_current_xact_id()::xid`) and `changes` describe that commit's
+   * transaction. Returning true makes the relay behave as if its process died there: no confirmation, no
+   * reconnect, the connection dropped.
    */
-  crashBeforeAcknowledge?(commit: { lsn: string; changes: number }): boolean;
+  crashBeforeAcknowledge?(commit: { lsn: string; xid: number; changes: number }): boolean;
 }
 
 export interface CdcRelayStatus {
@@ -131,11 +133,12 @@ class RawTextPgoutputPlugin extends PgoutputPlugin {
 
 type QueueItem =
   | { kind: 'messages'; messages: OutgoingMessage[]; bytes: number }
-  | { kind: 'commit'; lsn: Lsn; hlc: Hlc; changes: number }
+  | { kind: 'commit'; lsn: Lsn; xid: number; hlc: Hlc; changes: number }
   | { kind: 'keepalive'; lsn: Lsn; asOf: number | null }
   | { kind: 'tick' };
 
 interface OpenTransaction {
+  xid: number;
   wallNanos: bigint;
   changes: number;
   pending: OutgoingMessage[];
@@ -351,7 +354,7 @@ class Session {
         case 'begin':
           if (this.open) throw new ReplicationProtocolError('BEGIN inside an open transaction');
           // pgoutput's commit time is in microseconds; changefeed timestamps are nanoseconds.
-          this.open = { wallNanos: (message.commitTime as unknown as bigint) * 1000n, changes: 0, pending: [], pendingBytes: 0 };
+          this.open = { xid: message.xid, wallNanos: (message.commitTime as unknown as bigint) * 1000n, changes: 0, pending: [], pendingBytes: 0 };
           break;
         case 'insert':
         case 'update':
@@ -364,7 +367,7 @@ class Session {
           this.flushPending(open);
           this.open = null;
           const logical = Math.max(open.changes - 1, 0);
-          this.enqueue({ kind: 'commit', lsn: parseLsn(message.commitEndLsn), hlc: { wall: open.wallNanos, logical }, changes: open.changes });
+          this.enqueue({ kind: 'commit', lsn: parseLsn(message.commitEndLsn), xid: open.xid, hlc: { wall: open.wallNanos, logical }, changes: open.changes });
           break;
         }
         case 'relation':
@@ -456,7 +459,11 @@ class Session {
     }
   }
 
-  /** Sends the queued messages (up to one batch) and confirms the last commit they complete. */
+  /**
+   * Sends the queued messages (up to one batch) and confirms the last commit they complete. A commit at the
+   * head, whose changes went out in earlier batches, is confirmed on its own: held for the next transaction's
+   * send, it would wait on that send and be redelivered if it failed.
+   */
   private async publishBatch(): Promise<void> {
     const messages: OutgoingMessage[] = [];
     let bytes = 0;
@@ -470,6 +477,7 @@ class Session {
         commit = head;
       }
       this.queue.shift();
+      if (head.kind === 'commit' && messages.length === 0) break;
     }
     if (messages.length > 0) {
       await this.relay.options.producer.sendBatch({ topicMessages: byTopic(messages), acks: -1 });
@@ -477,10 +485,11 @@ class Session {
       this.relay.produced += messages.length;
     }
     if (!commit) return;
-    if (this.relay.options.faults?.crashBeforeAcknowledge?.({ lsn: formatLsn(commit.lsn), changes: messages.length })) {
-      throw new SimulatedCrashError(`injected crash before confirming ${formatLsn(commit.lsn)}`);
+    const { lsn, xid, changes } = commit;
+    if (this.relay.options.faults?.crashBeforeAcknowledge?.({ lsn: formatLsn(lsn), xid, changes })) {
+      throw new SimulatedCrashError(`injected crash before confirming ${formatLsn(lsn)}`);
     }
-    this.relay.acked = maxLsn(this.relay.acked ?? 0n, commit.lsn);
+    this.relay.acked = maxLsn(this.relay.acked ?? 0n, lsn);
     this.relay.lastCommit = maxHlc(commit.hlc, this.relay.lastCommit);
     this.sendStatus(false);
   }
