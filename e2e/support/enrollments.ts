@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { expect, type APIRequestContext } from '@playwright/test';
+import pg from 'pg';
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5433/dashops';
+
+async function withDb<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A customer of this test alone; its id has no "decline", which the partner sandbox would refuse. */
+export async function insertCustomer(name: string): Promise<string> {
+  const customerId = `cus_e2e_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  await withDb((client) =>
+    client.query('INSERT INTO customers (customer_id, name, email, country) VALUES ($1, $2, $3, $4)', [customerId, name, `${customerId}@example.com`, 'US']),
+  );
+  return customerId;
+}
+
+/**
+ * Partner sandbox rules (worker/partner-sandbox/server.ts): a Chase card (Mastercard BIN 552433, US) ending
+ * 0005 is a multi-match that the partner never answers, so it waits until someone resolves it.
+ */
+export const UNANSWERED_MULTI_MATCH_CARD = { bin: '552433', last4: '0005', network: 'mastercard', country: 'US' } as const;
+/** Chase's business BIN range 414728-414729: live v1 says eligible, the candidate v2 in shadow mode declines it. */
+export const SHADOW_MISMATCH_CARD = { bin: '414728', last4: '1881', network: 'visa', country: 'US' } as const;
+
+export interface CardLinkAnswer {
+  workflowId: string;
+  status: string;
+  partnerId?: string;
+  reason?: string;
+}
+
+/** Adds a card through the synchronous card-link API, as the customer app does, and returns its decision. */
+export async function linkCard(
+  request: APIRequestContext,
+  customerId: string,
+  card: { bin: string; last4: string; network: string; country: string },
+): Promise<CardLinkAnswer> {
+  const response = await request.post('/api/card-links', {
+    data: {
+      customerId,
+      card: { ...card, fingerprint: `fp_e2e_${randomUUID().replace(/-/g, '')}`, expMonth: 12, expYear: new Date().getUTCFullYear() + 3 },
+    },
+  });
+  const body = (await response.json()) as CardLinkAnswer & { error?: string };
+  expect(response.status(), body.error).toBe(200);
+  return body;
+}
+
+/** Shadow comparisons are written asynchronously after the decision: wait until this link's is there. */
+export async function waitForShadowComparison(workflowId: string): Promise<{ matched: boolean }> {
+  let row: { matched: boolean } | undefined;
+  await expect
+    .poll(
+      async () => {
+        row = await withDb(async (client) => (await client.query<{ matched: boolean }>('SELECT matched FROM shadow_comparisons WHERE workflow_id = $1', [workflowId])).rows[0]);
+        return row !== undefined;
+      },
+      { message: `a shadow comparison for ${workflowId}`, timeout: 20_000 },
+    )
+    .toBe(true);
+  return row!;
+}
