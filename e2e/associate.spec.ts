@@ -71,6 +71,14 @@ test('an associate finds an item, is stopped by an invalid adjustment, adjusts s
   await expect(panel.getByRole('list').filter({ hasText: 'e2e: shelf recount' }).first()).toBeVisible();
   await screenshot(page, 'inventory');
 
+  // Bad input to the inventory API is a clear 4xx, never a 500.
+  const badCursor = await page.request.get('/api/inventory/levels?cursor=nope');
+  expect(badCursor.status()).toBe(422);
+  expect((await badCursor.json()) as { error: string }).toMatchObject({ error: expect.stringContaining('page cursor is not valid') });
+  expect((await page.request.get('/api/inventory/adjustments/abc/downstream')).status()).toBe(422);
+  expect((await page.request.get('/api/inventory/adjustments/999999999999/downstream')).status()).toBe(404);
+  expect((await page.request.get('/api/inventory/lots?store=TO-201')).status()).toBe(422);
+
   // Associates cannot open the engineers' dead-letter page.
   await page.goto('/dead-letters');
   await expect(page.getByText('403 · Not allowed')).toBeVisible();

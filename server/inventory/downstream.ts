@@ -208,7 +208,7 @@ interface AdjustmentRow {
   created_at: Date;
   row_updated_at: Date | null;
   from_us: bigint;
-  elapsed_ms: number;
+  elapsed_ms: bigint;
 }
 
 interface OutcomeRow {
@@ -248,7 +248,7 @@ export async function loadDownstream(db: PrismaClient, adjustmentId: bigint, lin
   const [adj] = await db.$queryRaw<AdjustmentRow[]>`
     SELECT id, store_id, sku, lot_id, delta, reason::text AS reason, note, actor, on_hand_after, created_at, row_updated_at,
            (extract(epoch FROM coalesce(row_updated_at, created_at)) * 1000000)::bigint AS from_us,
-           greatest(0, extract(epoch FROM clock_timestamp() - coalesce(row_updated_at, created_at)) * 1000)::int AS elapsed_ms
+           greatest(0, extract(epoch FROM clock_timestamp() - coalesce(row_updated_at, created_at)) * 1000)::bigint AS elapsed_ms
     FROM inventory_adjustments WHERE id = ${adjustmentId}`;
   if (!adj) throw new UnknownAdjustmentError(`There is no stock adjustment #${adjustmentId}.`);
 
@@ -310,6 +310,6 @@ export async function loadDownstream(db: PrismaClient, adjustmentId: bigint, lin
     changes,
     workflows: workflowsOf(changes, link),
     complete: changes.every((change) => change.complete),
-    elapsedMs: adj.elapsed_ms,
+    elapsedMs: Number(adj.elapsed_ms),
   };
 }

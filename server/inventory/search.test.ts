@@ -34,6 +34,10 @@ describe('parseSearchParams', () => {
     expect((error as ZodError).issues[0]?.message).toContain(message);
   });
 
+  it('takes storeId as another name for store', () => {
+    expect(params('storeId=NY-101').store).toBe('NY-101');
+  });
+
   it('decodes the cursor it was given', () => {
     const cursor = encodeCursor({ storeId: 'NY-101', sku: 'DRY-EGGS-12' });
     expect(params(`cursor=${cursor}`).cursor).toEqual({ storeId: 'NY-101', sku: 'DRY-EGGS-12' });

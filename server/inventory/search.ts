@@ -73,10 +73,13 @@ export const inventorySearchSchema = z.object({
 });
 export type InventorySearch = z.output<typeof inventorySearchSchema>;
 
-/** Reads the query string; a repeated parameter takes its first value. Throws ZodError (422) on bad input. */
+/**
+ * Reads the query string; a repeated parameter takes its first value, and `storeId` is accepted for `store`.
+ * Throws ZodError (422) on bad input.
+ */
 export function parseSearchParams(params: URLSearchParams): InventorySearch {
   const pick = (name: string) => params.get(name) ?? undefined;
-  return inventorySearchSchema.parse({ store: pick('store'), sku: pick('sku'), q: pick('q'), cursor: pick('cursor'), limit: pick('limit') });
+  return inventorySearchSchema.parse({ store: pick('store') ?? pick('storeId'), sku: pick('sku'), q: pick('q'), cursor: pick('cursor'), limit: pick('limit') });
 }
 
 /** Escapes LIKE wildcards so user text matches literally (the default escape character is backslash). */
@@ -172,7 +175,7 @@ export const stockKeySchema = z.object({
 });
 
 export function parseStockKey(params: URLSearchParams): { storeId: string; sku: string } {
-  const { store, sku } = stockKeySchema.parse({ store: params.get('store') ?? undefined, sku: params.get('sku') ?? undefined });
+  const { store, sku } = stockKeySchema.parse({ store: params.get('store') ?? params.get('storeId') ?? undefined, sku: params.get('sku') ?? undefined });
   return { storeId: store, sku };
 }
 

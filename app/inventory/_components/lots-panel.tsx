@@ -90,7 +90,7 @@ export function LotsPanel({ storeId, sku, onChanged }: { storeId: string; sku: s
             <tbody className="divide-y divide-slate-100">
               {lots.data.lots.map((lot) => (
                 <tr key={lot.lotId}>
-                  <td className="max-w-[9rem] truncate px-2 py-1.5 font-mono text-xs" title={lot.lotId}>
+                  <td className="break-all px-2 py-1.5 font-mono text-xs">
                     {lot.lotId}
                   </td>
                   <td className="px-2 py-1.5 text-right tabular-nums">{lot.quantity}</td>
