@@ -1,0 +1,204 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import { apiFetch } from '@/components/api-client.ts';
+import { HealthPanel } from '@/components/health-panel.tsx';
+import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
+import type { PipelineHealth, TableHealth } from '@/server/stream/pipeline-health.ts';
+import { formatBytes, formatCount, formatRate, timeAgo } from './format.ts';
+import { MetricChart } from './metric-chart.tsx';
+
+const POLL_MS = 10_000;
+
+export function PipelineHealthView() {
+  const query = useQuery({
+    queryKey: ['pipeline-health'],
+    queryFn: () => apiFetch<PipelineHealth>('/api/pipeline'),
+    refetchInterval: POLL_MS,
+    refetchIntervalInBackground: false,
+  });
+
+  return (
+    <div className="space-y-8">
+      <div>
+        <h1 className="text-2xl font-semibold">Pipeline health</h1>
+        <p className="mt-1 text-sm text-slate-600">
+          Per changefeed table: relay slot lag, consumer lag per partition, throughput, stream workflow backlog and dead letters over
+          the last hour. Refreshes every 10 seconds while this tab is visible.
+        </p>
+      </div>
+
+      <section aria-labelledby="tables-heading" className="space-y-4">
+        <div className="flex flex-wrap items-baseline justify-between gap-2">
+          <h2 id="tables-heading" className="text-lg font-semibold">
+            Change stream
+          </h2>
+          {query.data && (
+            <p className="text-xs text-slate-500">
+              Updated {new Date(query.data.generatedAt).toLocaleTimeString()}
+              {query.isFetching ? ' · refreshing…' : ''}
+            </p>
+          )}
+        </div>
+        {query.isPending ? (
+          <SkeletonRows rows={8} label="Loading pipeline samples" />
+        ) : !query.data ? (
+          <ErrorState title="Could not load pipeline health" error={query.error} onRetry={() => void query.refetch()} />
+        ) : (
+          <div className="space-y-6">
+            {query.error && (
+              <p role="status" className="rounded border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+                <span aria-hidden="true">⚠ </span>The last refresh failed ({query.error.message}); showing the previous values.
+              </p>
+            )}
+            {query.data.tables.map((table) => (
+              <TableCard key={table.table} health={table} generatedAt={query.data.generatedAt} sampleIntervalSeconds={query.data.sampleIntervalSeconds} />
+            ))}
+          </div>
+        )}
+      </section>
+
+      <section aria-labelledby="services-heading" className="space-y-3">
+        <h2 id="services-heading" className="text-lg font-semibold">
+          Services
+        </h2>
+        <HealthPanel />
+      </section>
+    </div>
+  );
+}
+
+function TableCard({ health, generatedAt, sampleIntervalSeconds }: { health: TableHealth; generatedAt: string; sampleIntervalSeconds: number }) {
+  const { table, latest, series, stale } = health;
+  const headingId = `table-${table}`;
+  return (
+    <article aria-labelledby={headingId} className="rounded-lg border border-slate-200 bg-white p-4">
+      <header className="flex flex-wrap items-baseline justify-between gap-2">
+        <h3 id={headingId} className="font-mono text-base font-semibold">
+          {table}
+        </h3>
+        {latest && (
+          <p className={`text-xs ${stale ? 'font-semibold text-amber-800' : 'text-slate-500'}`}>
+            {stale && <span aria-hidden="true">⚠ </span>}
+            {stale ? 'Stale: ' : ''}last sample {timeAgo(latest.sampledAt, generatedAt)} ({new Date(latest.sampledAt).toLocaleTimeString()})
+            {stale ? ' — is the worker running?' : ''}
+          </p>
+        )}
+      </header>
+
+      {!latest ? (
+        <div className="mt-3">
+          <EmptyState title="No samples yet — the worker samples every 10 s">
+            Samples appear here within {sampleIntervalSeconds} seconds of the worker starting. If none come, check that the worker is running
+            (Services, below) and read its log.
+          </EmptyState>
+        </div>
+      ) : (
+        <>
+          <dl className="mt-3 grid grid-cols-2 gap-3 text-sm md:grid-cols-5">
+            <Stat label="Relay slot lag" value={latest.slotLagBytes === null ? 'Relay off' : formatBytes(latest.slotLagBytes)} note={latest.slotLagBytes === null ? 'CDC_RELAY=off or no slot' : 'WAL held for the relay'} />
+            <Stat
+              label="Consumer lag"
+              value={`${formatCount(latest.consumerLag)} msg`}
+              note={latest.consumerLag === 0 ? 'Caught up' : 'Behind'}
+              warn={latest.consumerLag > 0}
+            />
+            <Stat label="Throughput" value={`${formatRate(latest.messagesPerSecond)} msg/s`} note="Changes processed" />
+            <Stat
+              label="Workflow backlog"
+              value={latest.workflowBacklog === null ? 'Not reported' : `${formatCount(latest.workflowBacklog)} tasks`}
+              note="Stream task queue"
+              warn={(latest.workflowBacklog ?? 0) > 0}
+            />
+            <Stat
+              label="Dead letters (1 h)"
+              value={formatCount(latest.deadLettersInWindow)}
+              note={latest.deadLettersInWindow === 0 ? 'None' : 'See Dead letters'}
+              warn={latest.deadLettersInWindow > 0}
+            />
+          </dl>
+
+          <PartitionTable table={table} partitions={latest.partitions} />
+
+          <div className="mt-4 grid gap-3 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-5">
+            <MetricChart
+              title="Consumer lag"
+              table={table}
+              data={series}
+              series={{ key: 'consumerLag', name: 'Messages behind', color: '#2563eb', format: formatCount, notReported: 'Not reported' }}
+            />
+            <MetricChart
+              title="Relay slot lag"
+              table={table}
+              data={series}
+              series={{ key: 'slotLagBytes', name: 'WAL held', color: '#9333ea', format: formatBytes, notReported: 'Not reported: the relay is off here (CDC_RELAY=off)' }}
+            />
+            <MetricChart
+              title="Messages per second"
+              table={table}
+              data={series}
+              series={{ key: 'messagesPerSecond', name: 'Messages/s', color: '#059669', format: formatRate, notReported: 'Not reported' }}
+            />
+            <MetricChart
+              title="Workflow backlog"
+              table={table}
+              data={series}
+              series={{ key: 'workflowBacklog', name: 'Tasks waiting', color: '#d97706', format: formatCount, notReported: 'Not reported by Temporal' }}
+            />
+            <MetricChart
+              title="DLQ rate"
+              table={table}
+              data={series}
+              series={{ key: 'deadLettersPerMinute', name: 'Dead letters/min', color: '#dc2626', format: formatRate, notReported: 'Not reported' }}
+            />
+          </div>
+        </>
+      )}
+    </article>
+  );
+}
+
+function Stat({ label, value, note, warn = false }: { label: string; value: string; note: string; warn?: boolean }) {
+  return (
+    <div className={`rounded border px-3 py-2 ${warn ? 'border-amber-300 bg-amber-50' : 'border-slate-200 bg-slate-50'}`}>
+      <dt className="text-xs font-medium text-slate-600">{label}</dt>
+      <dd className="mt-0.5 text-lg font-semibold tabular-nums">{value}</dd>
+      <dd className={`text-xs ${warn ? 'font-medium text-amber-900' : 'text-slate-500'}`}>
+        {warn && <span aria-hidden="true">▲ </span>}
+        {note}
+      </dd>
+    </div>
+  );
+}
+
+function PartitionTable({ table, partitions }: { table: string; partitions: { partition: number; lag: number }[] }) {
+  if (partitions.length === 0) {
+    return <p className="mt-3 text-sm text-slate-600">No partitions reported for the {table} topic yet.</p>;
+  }
+  return (
+    <table className="mt-3 w-full max-w-md text-sm" aria-label={`${table}: consumer lag per partition`}>
+      <thead>
+        <tr className="border-b border-slate-200 text-left text-xs text-slate-600">
+          <th scope="col" className="py-1 pr-4 font-medium">
+            Partition
+          </th>
+          <th scope="col" className="py-1 pr-4 text-right font-medium">
+            Lag (messages)
+          </th>
+          <th scope="col" className="py-1 font-medium">
+            State
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {partitions.map((p) => (
+          <tr key={p.partition} className="border-b border-slate-100">
+            <td className="py-1 pr-4 font-mono">{p.partition}</td>
+            <td className="py-1 pr-4 text-right tabular-nums">{formatCount(p.lag)}</td>
+            <td className={`py-1 text-xs ${p.lag > 0 ? 'font-medium text-amber-900' : 'text-slate-500'}`}>{p.lag > 0 ? '▲ Behind' : 'Caught up'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,9 @@
+import { requireArea } from '@/server/auth/session.ts';
+import { PipelineHealthView } from './_components/pipeline-health-view.tsx';
+
+export const dynamic = 'force-dynamic';
+
+export default async function PipelinePage() {
+  await requireArea('pipeline', '/pipeline');
+  return <PipelineHealthView />;
+}
