@@ -1,7 +1,7 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { apiFetch, ApiError } from '@/components/api-client.ts';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
 import { ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
@@ -21,9 +21,12 @@ function Field({ label, children }: { label: string; children: ReactNode }) {
 }
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
+  const id = useId();
   return (
-    <section className="space-y-2">
-      <h3 className="text-sm font-semibold text-slate-800">{title}</h3>
+    <section aria-labelledby={id} className="space-y-2">
+      <h3 id={id} className="text-sm font-semibold text-slate-800">
+        {title}
+      </h3>
       {children}
     </section>
   );
@@ -191,7 +194,7 @@ export function DeadLetterDetailPanel({ id, onClose }: { id: string; onClose: ()
             </Section>
 
             <Section title="Payload">
-              <pre aria-label="Payload" className={pre}>
+              <pre className={pre}>
                 {prettyJson(entry.payload).text || '(empty)'}
               </pre>
             </Section>

@@ -161,15 +161,19 @@ export function DeadLettersView({ topics, subProcessors, bulkReplayMax }: { topi
         <EmptyState
           title={filtered ? 'No dead letters match these filters' : query.state === 'pending' ? 'No pending dead letters' : `No ${stateWord}dead letters`}
           action={
-            filtered || query.state !== 'pending' ? (
+            query.state !== 'all' ? (
+              <button type="button" onClick={() => apply({ ...query, state: 'all' })} className="rounded border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100">
+                Include resolved entries
+              </button>
+            ) : filtered ? (
               <button type="button" onClick={() => apply({ state: 'all' })} className="rounded border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100">
-                Show every dead letter
+                Clear the filters
               </button>
             ) : undefined
           }
         >
           {filtered
-            ? 'Widen the filters: clear the error text or time range, or pick "Any state" to include resolved entries.'
+            ? 'Widen the filters (error text, time range, sub-processor), or include entries that were already replayed, superseded or discarded.'
             : query.state === 'pending'
               ? 'Nothing is waiting: every failed message has been replayed, superseded or discarded. New failures appear here within seconds.'
               : 'Pick another state to see other entries.'}

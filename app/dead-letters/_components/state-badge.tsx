@@ -13,7 +13,7 @@ export function StateBadge({ state }: { state: DeadLetterState }) {
   return (
     <span className={`inline-flex items-center gap-1 whitespace-nowrap rounded border px-1.5 py-0.5 text-xs font-semibold ${style.className}`}>
       <span aria-hidden="true">{style.icon}</span>
-      {style.label}
+      <span>{style.label}</span>
     </span>
   );
 }

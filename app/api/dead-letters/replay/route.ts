@@ -8,18 +8,18 @@ import { actorOf, deadLetterDeps, deadLetterErrors } from '../_lib/deps.ts';
 
 export const dynamic = 'force-dynamic';
 
-const bulkSchema = z.union(
-  [
-    z.object({
-      ids: z
-        .array(deadLetterIdSchema)
-        .min(1, 'Select at least one dead letter to replay.')
-        .max(BULK_REPLAY_MAX, `At most ${BULK_REPLAY_MAX} entries can be replayed at once; select fewer, or replay by filter (which takes the oldest ${BULK_REPLAY_MAX}).`),
-    }),
-    z.object({ filter: deadLetterFilterSchema }),
-  ],
-  { error: 'Send { "ids": [...] } or { "filter": { topic?, subProcessor?, errorText?, from?, to? } }.' },
-);
+const bulkSchema = z
+  .object({
+    ids: z
+      .array(deadLetterIdSchema)
+      .min(1, 'Select at least one dead letter to replay.')
+      .max(BULK_REPLAY_MAX, `At most ${BULK_REPLAY_MAX} entries can be replayed at once; select fewer, or replay by filter (which takes the oldest ${BULK_REPLAY_MAX}).`)
+      .optional(),
+    filter: deadLetterFilterSchema.optional(),
+  })
+  .refine((body) => (body.ids === undefined) !== (body.filter === undefined), {
+    message: 'Send either { "ids": [...] } or { "filter": { topic?, subProcessor?, errorText?, from?, to? } }.',
+  });
 
 /**
  * Bulk replay of the selected pending entries (`ids`), or of every pending entry matching `filter`, oldest
@@ -33,12 +33,13 @@ export const POST = apiRoute({ area: 'dead-letters', errors: deadLetterErrors },
 
   let selection: DeadLetterFilter | { ids: string[] };
   let matching: number;
-  if ('ids' in body) {
+  if (body.ids) {
     selection = { ids: body.ids };
     matching = new Set(body.ids).size;
   } else {
-    selection = { ...body.filter, limit: BULK_REPLAY_MAX };
-    matching = await countDeadLetters(deps.db, { ...body.filter, status: 'pending' });
+    const filter = body.filter ?? {};
+    selection = { ...filter, limit: BULK_REPLAY_MAX };
+    matching = await countDeadLetters(deps.db, { ...filter, status: 'pending' });
     if (matching === 0) throw new HttpError(409, 'No pending dead letters match this filter; there is nothing to replay.');
   }
 

@@ -1,0 +1,113 @@
+import { expect, logIn, screenshot, test } from './fixtures.ts';
+import { auditActions, deadLetterStates, DRILLED_SUB_PROCESSOR, produceDrilledDeadLetters } from './support/dead-letters.ts';
+
+test('an engineer finds a dead letter from a failing sub-processor, replays it, then bulk-replays the rest with a progress bar', async ({ page }) => {
+  test.setTimeout(180_000);
+  const drill = await produceDrilledDeadLetters();
+  const [first, second] = drill.replayable;
+  if (!first || !second) throw new Error('the drill produced too few dead letters');
+  const { overtaken } = drill;
+
+  await logIn(page, 'engineer', '/dead-letters');
+  await expect(page.getByRole('heading', { name: 'Dead letters', level: 1 })).toBeVisible();
+
+  // Filter to this run's failures of the drilled sub-processor; the filter lands in the URL.
+  const filters = page.getByRole('search', { name: 'Filter dead letters' });
+  await filters.getByLabel('Sub-processor').selectOption(DRILLED_SUB_PROCESSOR);
+  await filters.getByLabel('Error contains').fill(drill.errorText);
+  await filters.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(new RegExp(`subProcessor=${DRILLED_SUB_PROCESSOR}.*errorText=${drill.errorText}`));
+  const table = page.getByRole('table', { name: 'Dead letters, newest first' });
+  const rows = table.getByRole('row');
+  await expect(rows).toHaveCount(1 + 3);
+  await expect(page.getByText('3 pending entries match')).toBeVisible();
+
+  // The detail: error, origin, payload and headers.
+  await table.getByRole('link', { name: `Open dead letter ${first.id}` }).click();
+  await expect(page).toHaveURL(new RegExp(`id=${first.id}`));
+  const panel = page.getByRole('complementary', { name: `Dead letter #${first.id}` });
+  await expect(panel.getByRole('region', { name: 'Error' }).getByText(drill.errorMessage, { exact: true })).toBeVisible();
+  await expect(panel.getByText('Pending', { exact: true })).toBeVisible();
+  await expect(panel.getByRole('region', { name: 'Payload' })).toContainText('"store_id": "NY-102"');
+  const headers = panel.getByRole('region', { name: 'Headers' });
+  await expect(headers.getByRole('row', { name: /dlq-sub-processor/ })).toContainText(DRILLED_SUB_PROCESSOR);
+  await expect(headers.getByRole('row', { name: /dlq-error-kind/ })).toContainText('non_retryable');
+  const origin = panel.getByRole('region', { name: 'Where it came from' });
+  await expect(origin).toContainText('Original topic');
+  await expect(origin).toContainText(first.rowKey);
+
+  // Replay it: the drill is gone, so the real sub-processor succeeds.
+  await panel.getByRole('button', { name: 'Replay', exact: true }).click();
+  await expect(panel.getByRole('status')).toContainText('Replayed');
+  await expect(panel.getByText('Replayed', { exact: true }).first()).toBeVisible();
+  await expect(panel.getByRole('heading', { name: 'Resolution' })).toBeVisible();
+  await expect(panel.getByText('engineer', { exact: true })).toBeVisible();
+  await expect(panel.getByRole('button', { name: 'Replay', exact: true })).toHaveCount(0);
+  await panel.getByRole('button', { name: /Close/ }).click();
+  await expect(panel).toHaveCount(0);
+
+  // The replayed entry leaves the pending list.
+  await expect(rows).toHaveCount(1 + 2);
+  await expect(table.getByRole('link', { name: `Open dead letter ${first.id}` })).toHaveCount(0);
+
+  // Bulk: all matching the filter, with a count preview first.
+  await page.getByRole('button', { name: 'Replay all matching filter…' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Replay all pending entries matching the filter?' });
+  await expect(confirm.getByTestId('bulk-preview-count')).toContainText('2 pending entries');
+  await confirm.getByRole('button', { name: 'Replay 2 entries' }).click();
+  await expect(confirm).toBeHidden();
+
+  const progress = page.getByRole('progressbar', { name: 'Bulk replay progress' });
+  await expect(progress).toHaveAttribute('aria-valuenow', '100');
+  await expect(page.getByText('Done: 2 entries processed.')).toBeVisible();
+  const results = page.getByRole('list', { name: 'Bulk replay results' }).getByRole('listitem');
+  await expect(results).toHaveCount(2);
+  await expect(results.filter({ hasText: `#${second.id}` })).toContainText('Replayed');
+  await expect(results.filter({ hasText: `#${overtaken.id}` })).toContainText('Superseded');
+  await expect(page.getByText('1 replayed · 1 superseded · 0 failed · 0 skipped')).toBeVisible();
+  await expect(page.getByText('No dead letters match these filters')).toBeVisible();
+  await screenshot(page, 'dead-letters');
+
+  // The superseded entry says why in words.
+  await page.getByRole('list', { name: 'Bulk replay results' }).getByRole('link', { name: `#${overtaken.id}` }).click();
+  const supersededPanel = page.getByRole('complementary', { name: `Dead letter #${overtaken.id}` });
+  await expect(supersededPanel.getByText('Superseded, not applied.')).toBeVisible();
+  await expect(supersededPanel.getByText(/newer version \(updated .*\) of key/)).toBeVisible();
+
+  // Resolved entries are still there for the record under "Any state".
+  await supersededPanel.getByRole('button', { name: /Close/ }).click();
+  await filters.getByLabel('State').selectOption('all');
+  await filters.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(rows).toHaveCount(1 + 3);
+  await expect(table.getByText('Superseded')).toHaveCount(1);
+
+  // The database agrees, and every replay is audited under the engineer's name.
+  const states = await deadLetterStates([first.id, second.id, overtaken.id]);
+  expect(states).toEqual({
+    [first.id]: { status: 'replayed', resolved_by: 'engineer' },
+    [second.id]: { status: 'replayed', resolved_by: 'engineer' },
+    [overtaken.id]: { status: 'superseded', resolved_by: 'engineer' },
+  });
+  for (const entry of [first, second, overtaken]) {
+    expect(await auditActions(`dead_letter:${entry.id}`)).toEqual([{ action: 'dead_letter.replay', actor: 'engineer', actor_role: 'engineer' }]);
+  }
+
+  // Bad input is answered 4xx with a clear message, never a 500.
+  const api = page.request;
+  const json = { origin: new URL(page.url()).origin, 'content-type': 'application/json' };
+  const again = await api.post(`/api/dead-letters/${first.id}/replay`, { headers: json, data: {} });
+  expect(again.status()).toBe(409);
+  expect(((await again.json()) as { error: string }).error).toContain('is replayed, not pending');
+  const noReason = await api.post(`/api/dead-letters/${second.id}/discard`, { headers: json, data: { reason: '  ' } });
+  expect(noReason.status()).toBe(422);
+  const badState = await api.get('/api/dead-letters?state=lost');
+  expect(badState.status()).toBe(422);
+  expect(((await badState.json()) as { error: string }).error).toContain('state must be one of');
+  const badId = await api.get('/api/dead-letters/not-a-number');
+  expect(badId.status()).toBe(422);
+  const missing = await api.get('/api/dead-letters/999999999999');
+  expect(missing.status()).toBe(404);
+  const tooMany = await api.post('/api/dead-letters/replay', { headers: json, data: { ids: Array.from({ length: 1001 }, (_, i) => String(i + 1)) } });
+  expect(tooMany.status()).toBe(422);
+  expect(((await tooMany.json()) as { error: string }).error).toContain('At most 1000 entries');
+});

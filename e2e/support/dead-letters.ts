@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from '@playwright/test';
+import pg from 'pg';
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5433/dashops';
+
+async function withDb<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The worker reads stream_fault_drills at most once a second (server/stream/fault-drills.ts,
+ * FAULT_DRILL_CACHE_MS): a drill row added or deleted takes effect only after that, so the fixture waits
+ * it out before changing rows. It cannot observe the worker's cache, so this one wait is a fixed one.
+ */
+const DRILL_CACHE_SETTLE_MS = 1500;
+
+export const DRILLED_SUB_PROCESSOR = 'low-stock-replenishment';
+
+export interface DrilledEntry {
+  id: string;
+  rowKey: string;
+}
+
+export interface DrillRun {
+  /** Unique to this run: the error text the console filters on. */
+  errorText: string;
+  /** The error the dead letters carry, as the processor recorded it. */
+  errorMessage: string;
+  /** Dead-lettered and left as they are: replaying them applies them. */
+  replayable: DrilledEntry[];
+  /** Dead-lettered, then its row changed again and that newer version was processed: replay finds it superseded. */
+  overtaken: DrilledEntry;
+}
+
+/** Demo-seed rows no other spec changes. */
+const ROWS = [
+  ['NY-102', 'HSH-PAPERTOWEL-6'],
+  ['NY-102', 'HSH-DISHSOAP-20OZ'],
+  ['NY-102', 'HSH-TRASHBAG-40'],
+] as const;
+
+const rowKeyOf = ([storeId, sku]: readonly [string, string]) => JSON.stringify([storeId, sku]);
+
+/** A touch: bumps updated_at only, which re-emits the row through the whole pipeline without changing stock. */
+async function touch(client: pg.Client, [storeId, sku]: readonly [string, string]): Promise<void> {
+  const { rowCount } = await client.query('UPDATE inventory_levels SET updated_at = now() WHERE store_id = $1 AND sku = $2', [storeId, sku]);
+  if (rowCount !== 1) throw new Error(`inventory_levels ${storeId}/${sku} is not in the demo seed`);
+}
+
+/**
+ * Produces real dead letters through the real pipeline: drill rows make the worker's low-stock-replenishment
+ * fail (non-retryably) on three demo rows, the rows change, and relay → Kafka → processor → sub-processor
+ * dead-letters each change. The drills are then removed. One row is changed again afterwards and processed
+ * normally, which overtakes its dead letter.
+ */
+export async function produceDrilledDeadLetters(): Promise<DrillRun> {
+  const errorText = `e2e-drill-${randomUUID().slice(0, 8)}`;
+  const errorMessage = `FaultDrillError: fault drill: ${errorText}`;
+  return withDb(async (client) => {
+    let entries: DrilledEntry[] = [];
+    try {
+      for (const row of ROWS) {
+        await client.query(
+          `INSERT INTO stream_fault_drills (sub_processor, table_name, row_key, error_message, created_by) VALUES ($1, 'inventory_levels', $2, $3, 'e2e')
+           ON CONFLICT (sub_processor, table_name, row_key) DO UPDATE SET error_message = EXCLUDED.error_message`,
+          [DRILLED_SUB_PROCESSOR, rowKeyOf(row), errorText],
+        );
+      }
+      await sleep(DRILL_CACHE_SETTLE_MS);
+      for (const row of ROWS) await touch(client, row);
+
+      await expect
+        .poll(
+          async () => {
+            const { rows } = await client.query<{ id: string; row_key: string }>(
+              'SELECT id::text AS id, row_key FROM dead_letters WHERE error_message = $1 AND sub_processor = $2 ORDER BY id',
+              [errorMessage, DRILLED_SUB_PROCESSOR],
+            );
+            entries = rows.map((row) => ({ id: row.id, rowKey: row.row_key }));
+            return entries.length;
+          },
+          { message: 'the drilled changes to reach the dead-letter queue', timeout: 45_000 },
+        )
+        .toBe(ROWS.length);
+    } finally {
+      await client.query('DELETE FROM stream_fault_drills WHERE error_message = $1', [errorText]);
+    }
+
+    const byKey = (row: readonly [string, string]) => {
+      const entry = entries.find((candidate) => candidate.rowKey === rowKeyOf(row));
+      if (!entry) throw new Error(`no dead letter for ${rowKeyOf(row)}`);
+      return entry;
+    };
+    const overtakenRow = ROWS[2];
+    const overtaken = byKey(overtakenRow);
+    await sleep(DRILL_CACHE_SETTLE_MS);
+    const since = new Date();
+    await touch(client, overtakenRow);
+    await expect
+      .poll(
+        async () => {
+          const { rows } = await client.query<{ outcome: string }>(
+            `SELECT outcome::text FROM change_outcomes WHERE table_name = 'inventory_levels' AND row_key = $1 AND sub_processor = $2 AND created_at >= $3
+             ORDER BY id DESC LIMIT 1`,
+            [overtaken.rowKey, DRILLED_SUB_PROCESSOR, since],
+          );
+          return rows[0]?.outcome ?? 'none yet';
+        },
+        { message: 'the newer version of the overtaken row to be processed', timeout: 45_000 },
+      )
+      .toBe('applied');
+
+    return { errorText, errorMessage, replayable: [byKey(ROWS[0]), byKey(ROWS[1])], overtaken };
+  });
+}
+
+export async function deadLetterStates(ids: string[]): Promise<Record<string, { status: string; resolved_by: string | null }>> {
+  return withDb(async (client) => {
+    const { rows } = await client.query<{ id: string; status: string; resolved_by: string | null }>(
+      'SELECT id::text AS id, status::text, resolved_by FROM dead_letters WHERE id = ANY($1::bigint[])',
+      [ids],
+    );
+    return Object.fromEntries(rows.map(({ id, ...rest }) => [id, rest]));
+  });
+}
+
+export async function auditActions(target: string): Promise<{ action: string; actor: string; actor_role: string }[]> {
+  return withDb(async (client) => {
+    const { rows } = await client.query<{ action: string; actor: string; actor_role: string }>(
+      'SELECT action, actor, actor_role FROM audit_log WHERE target = $1 ORDER BY id',
+      [target],
+    );
+    return rows;
+  });
+}
+
+/** A pending dead letter inserted directly (no pipeline), for access checks; removed by `deleteDeadLetter`. */
+export async function insertPendingDeadLetter(): Promise<string> {
+  const topic = `e2e-roles-${randomUUID().slice(0, 8)}.inventory_levels`;
+  return withDb(async (client) => {
+    const { rows } = await client.query<{ id: string }>(
+      `INSERT INTO dead_letters (topic, partition, "offset", payload, headers, sub_processor, table_name, error_message, attempts, first_failed_at, last_failed_at)
+       VALUES ($1, 0, 0, '{}', '{}'::jsonb, $2, 'inventory_levels', 'e2e: access check', 1, now(), now()) RETURNING id::text AS id`,
+      [topic, DRILLED_SUB_PROCESSOR],
+    );
+    const id = rows[0]?.id;
+    if (!id) throw new Error('dead letter insert returned no id');
+    return id;
+  });
+}
+
+export async function deleteDeadLetter(id: string): Promise<void> {
+  await withDb((client) => client.query('DELETE FROM dead_letters WHERE id = $1', [id]));
+}
