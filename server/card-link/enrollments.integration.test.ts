@@ -11,12 +11,15 @@ import {
   EnrollmentNotFoundError,
   getEnrollment,
   listEnrollments,
+  manualResolutions,
   NoPendingReconciliationError,
   resolveMultiMatchByHand,
 } from './enrollments.ts';
+import { startDemoCardLinks } from './demo-links.ts';
+import { demoFingerprint, type DemoCard } from './seed.ts';
 import { CARD_LINK_WORKFLOW_TYPE, cardLinkRequestSchema, linkCard, type LinkCardResult } from './link-card.ts';
 import { receivePartnerWebhook, UnknownPartnerReferenceError, WebhookPartnerMismatchError } from './partner-webhook.ts';
-import { mismatchRates, recentMismatches } from './shadow.ts';
+import { mismatchRates, recentMismatches, shadowOverview } from './shadow.ts';
 
 let stack: CardLinkTestStack;
 beforeAll(async () => {
@@ -192,6 +195,53 @@ describe('resolveMultiMatchByHand', () => {
       NoPendingReconciliationError,
     );
     expect(await audits()).toHaveLength(1);
+    expect(await manualResolutions(db(), multi.workflowId)).toMatchObject([
+      { actor: agent.id, actorRole: 'support', matched: false, reason: 'partner confirmed by phone: no account' },
+    ]);
+  });
+
+  it('refuses, without auditing, a link that never multi-matched and one that does not exist', async () => {
+    const customerId = await stack.customer();
+    const linked = await link(customerId, '4242');
+    await finalOutcome(linked.workflowId);
+    const agent = { id: `agent-${randomUUID().slice(0, 8)}`, role: 'support' as const };
+
+    await expect(resolveMultiMatchByHand(stack.client, db(), linked.workflowId, { matched: true, reason: 'by mistake' }, agent)).rejects.toBeInstanceOf(
+      NoPendingReconciliationError,
+    );
+    await expect(
+      resolveMultiMatchByHand(stack.client, db(), `card-link:${customerId}:fp_missing`, { matched: true, reason: 'by mistake' }, agent),
+    ).rejects.toBeInstanceOf(EnrollmentNotFoundError);
+    expect(await db().auditLog.count({ where: { actor: agent.id } })).toBe(0);
+    expect(await manualResolutions(db(), linked.workflowId)).toEqual([]);
+  });
+});
+
+describe('startDemoCardLinks', () => {
+  it('starts a card link for each card without one, and leaves existing ones alone on the next run', async () => {
+    const customerId = await stack.customer();
+    const card = (last4: string, scenario: DemoCard['scenario']): DemoCard => ({
+      paymentMethodId: `pm_${customerId}_${last4}`,
+      customerId,
+      bin: '414721',
+      last4,
+      country: 'US',
+      network: 'visa',
+      expMonth: 12,
+      expYear: new Date().getUTCFullYear() + 2,
+      partnerId: 'chase',
+      scenario,
+    });
+    const cards = [card('4242', 'eligible'), card('0002', 'not_eligible')];
+    const deps = { db: db(), temporal: stack.client, taskQueue: stack.taskQueue };
+
+    const first = await startDemoCardLinks(deps, cards);
+    expect(first).toMatchObject([
+      { customerId, workflowId: `card-link:${customerId}:${demoFingerprint(cards[0]!.paymentMethodId)}`, result: 'started', detail: 'linked' },
+      { customerId, result: 'started', detail: 'not_eligible' },
+    ]);
+    const second = await startDemoCardLinks(deps, cards);
+    expect(second.map((entry) => entry.result)).toEqual(['exists', 'exists']);
   });
 });
 
@@ -219,5 +269,17 @@ describe('shadow comparisons', () => {
     const mismatches = await recentMismatches(db(), partnerId, 1);
     expect(mismatches).toMatchObject([{ partnerId, customerId: 'c-4', candidateDecision: { kind: 'not_eligible' } }]);
     expect(typeof mismatches[0]?.id).toBe('string');
+    expect(await recentMismatches(db(), partnerId, 20, { candidateVersion: '3' })).toEqual([]);
+
+    // A partner not (or no longer) in the partners table still shows, per version pair.
+    const overview = (await shadowOverview(db())).find((status) => status.partnerId === partnerId);
+    expect(typeof overview?.versions[0]?.lastComparedAt).toBe('string');
+    expect({ ...overview, versions: overview?.versions.map(({ lastComparedAt: _at, ...pair }) => pair) }).toEqual({
+      partnerId,
+      name: partnerId,
+      liveVersion: null,
+      candidateVersion: null,
+      versions: [{ partnerId, liveVersion: '1', candidateVersion: '2', comparisons: 4, mismatches: 2, rate: 0.5, current: false }],
+    });
   });
 });
