@@ -1,12 +1,12 @@
 import { expect, logIn, screenshot, test } from './fixtures.ts';
 import { auditActions, deadLetterStates, DRILLED_SUB_PROCESSOR, produceDrilledDeadLetters } from './support/dead-letters.ts';
 
-test('an engineer finds a dead letter from a failing sub-processor, replays it, then bulk-replays the rest with a progress bar', async ({ page }) => {
+test('an engineer finds a dead letter from a failing sub-processor, replays it, discards one with a reason, then bulk-replays the rest with a progress bar', async ({ page }) => {
   test.setTimeout(180_000);
   const drill = await produceDrilledDeadLetters();
   const [first, second] = drill.replayable;
   if (!first || !second) throw new Error('the drill produced too few dead letters');
-  const { overtaken } = drill;
+  const { overtaken, spare } = drill;
 
   await logIn(page, 'engineer', '/dead-letters');
   await expect(page.getByRole('heading', { name: 'Dead letters', level: 1 })).toBeVisible();
@@ -19,8 +19,8 @@ test('an engineer finds a dead letter from a failing sub-processor, replays it, 
   await expect(page).toHaveURL(new RegExp(`subProcessor=${DRILLED_SUB_PROCESSOR}.*errorText=${drill.errorText}`));
   const table = page.getByRole('table', { name: 'Dead letters, newest first' });
   const rows = table.getByRole('row');
-  await expect(rows).toHaveCount(1 + 3);
-  await expect(page.getByText('3 pending entries match')).toBeVisible();
+  await expect(rows).toHaveCount(1 + 4);
+  await expect(page.getByText('4 pending entries match')).toBeVisible();
 
   // The detail: error, origin, payload and headers.
   await table.getByRole('link', { name: `Open dead letter ${first.id}` }).click();
@@ -47,8 +47,28 @@ test('an engineer finds a dead letter from a failing sub-processor, replays it, 
   await expect(panel).toHaveCount(0);
 
   // The replayed entry leaves the pending list.
-  await expect(rows).toHaveCount(1 + 2);
+  await expect(rows).toHaveCount(1 + 3);
   await expect(table.getByRole('link', { name: `Open dead letter ${first.id}` })).toHaveCount(0);
+
+  // Discard one: a reason is required, and it is shown as the resolution.
+  await table.getByRole('link', { name: `Open dead letter ${spare.id}` }).click();
+  const sparePanel = page.getByRole('complementary', { name: `Dead letter #${spare.id}` });
+  await sparePanel.getByRole('button', { name: 'Discard…' }).click();
+  const discard = page.getByRole('dialog', { name: `Discard dead letter #${spare.id}?` });
+  await discard.getByRole('button', { name: 'Discard' }).click();
+  await expect(discard.getByText('A reason is required; it goes into the audit log.')).toBeVisible();
+  await discard.getByLabel('Why discard it? (required, audited)').fill('e2e: drill entry, nothing to apply');
+  await discard.getByRole('button', { name: 'Discard' }).click();
+  await expect(discard).toBeHidden();
+  await expect(sparePanel.getByText('Discarded', { exact: true }).first()).toBeVisible();
+  await expect(sparePanel.getByRole('region', { name: 'Resolution' })).toContainText('e2e: drill entry, nothing to apply');
+  await sparePanel.getByRole('button', { name: /Close/ }).click();
+  await expect(rows).toHaveCount(1 + 2);
+
+  // Select one row to see the selection count, then clear it and replay by filter instead.
+  await table.getByRole('checkbox', { name: `Select dead letter ${second.id}` }).check();
+  await expect(page.getByRole('button', { name: 'Replay selected (1)' })).toBeEnabled();
+  await table.getByRole('checkbox', { name: `Select dead letter ${second.id}` }).uncheck();
 
   // Bulk: all matching the filter, with a count preview first.
   await page.getByRole('button', { name: 'Replay all matching filter…' }).click();
@@ -78,8 +98,9 @@ test('an engineer finds a dead letter from a failing sub-processor, replays it, 
   await supersededPanel.getByRole('button', { name: /Close/ }).click();
   await filters.getByLabel('State').selectOption('all');
   await filters.getByRole('button', { name: 'Apply filters' }).click();
-  await expect(rows).toHaveCount(1 + 3);
-  await expect(table.getByText('Superseded')).toHaveCount(1);
+  await expect(rows).toHaveCount(1 + 4);
+  await expect(table.getByText('Superseded', { exact: true })).toHaveCount(1);
+  await expect(table.getByText('Discarded', { exact: true })).toHaveCount(1);
 
   // The database agrees, and every replay is audited under the engineer's name.
   const states = await deadLetterStates([first.id, second.id, overtaken.id]);
@@ -88,6 +109,8 @@ test('an engineer finds a dead letter from a failing sub-processor, replays it, 
     [second.id]: { status: 'replayed', resolved_by: 'engineer' },
     [overtaken.id]: { status: 'superseded', resolved_by: 'engineer' },
   });
+  expect(await deadLetterStates([spare.id])).toEqual({ [spare.id]: { status: 'discarded', resolved_by: 'engineer' } });
+  expect(await auditActions(`dead_letter:${spare.id}`)).toEqual([{ action: 'dead_letter.discard', actor: 'engineer', actor_role: 'engineer' }]);
   for (const entry of [first, second, overtaken]) {
     expect(await auditActions(`dead_letter:${entry.id}`)).toEqual([{ action: 'dead_letter.replay', actor: 'engineer', actor_role: 'engineer' }]);
   }

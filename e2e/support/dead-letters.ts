@@ -36,6 +36,8 @@ export interface DrillRun {
   errorMessage: string;
   /** Dead-lettered and left as they are: replaying them applies them. */
   replayable: DrilledEntry[];
+  /** Dead-lettered like the replayable ones; for the discard. */
+  spare: DrilledEntry;
   /** Dead-lettered, then its row changed again and that newer version was processed: replay finds it superseded. */
   overtaken: DrilledEntry;
 }
@@ -45,6 +47,7 @@ const ROWS = [
   ['NY-102', 'HSH-PAPERTOWEL-6'],
   ['NY-102', 'HSH-DISHSOAP-20OZ'],
   ['NY-102', 'HSH-TRASHBAG-40'],
+  ['NY-102', 'FRZ-PIZZA-MARG'],
 ] as const;
 
 const rowKeyOf = ([storeId, sku]: readonly [string, string]) => JSON.stringify([storeId, sku]);
@@ -57,7 +60,7 @@ async function touch(client: pg.Client, [storeId, sku]: readonly [string, string
 
 /**
  * Produces real dead letters through the real pipeline: drill rows make the worker's low-stock-replenishment
- * fail (non-retryably) on three demo rows, the rows change, and relay → Kafka → processor → sub-processor
+ * fail (non-retryably) on four demo rows, the rows change, and relay → Kafka → processor → sub-processor
  * dead-letters each change. The drills are then removed. One row is changed again afterwards and processed
  * normally, which overtakes its dead letter.
  */
@@ -118,7 +121,7 @@ export async function produceDrilledDeadLetters(): Promise<DrillRun> {
       )
       .toBe('applied');
 
-    return { errorText, errorMessage, replayable: [byKey(ROWS[0]), byKey(ROWS[1])], overtaken };
+    return { errorText, errorMessage, replayable: [byKey(ROWS[0]), byKey(ROWS[1])], spare: byKey(ROWS[3]), overtaken };
   });
 }
 
