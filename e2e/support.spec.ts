@@ -45,7 +45,7 @@ test('support searches a customer in multi-match, follows the timeline, resolves
   await screenshot(page, 'enrollments');
 
   // The detail page: timeline of the steps with the partner's answers, live while the workflow waits.
-  await multiMatchRow.getByRole('link', { name: /Timeline of Mastercard •••• 0005/ }).click();
+  await multiMatchRow.getByRole('link', { name: 'Mastercard •••• 0005, Chase: timeline' }).click();
   await expect(page).toHaveURL(/\/enrollments\/card-link/);
   await expect(page.getByRole('heading', { level: 1 })).toContainText('Mastercard •••• 0005 · Chase');
   await expect(page.getByRole('heading', { level: 1 })).toContainText('Multi-match pending');

@@ -140,9 +140,6 @@ function Results({
               <th scope="col" className="px-3 py-2">Status</th>
               <th scope="col" className="px-3 py-2">Started</th>
               <th scope="col" className="px-3 py-2">Current step</th>
-              <th scope="col" className="px-3 py-2">
-                <span className="sr-only">Details</span>
-              </th>
             </tr>
           </thead>
           <tbody className="divide-y divide-slate-100">
@@ -151,12 +148,20 @@ function Results({
               const card = maskedCard(progress?.card);
               return (
                 <tr key={enrollment.workflowId} className="hover:bg-slate-50">
-                  <td className="px-3 py-2 font-mono whitespace-nowrap">{card}</td>
+                  <td className="px-3 py-2 whitespace-nowrap">
+                    <Link
+                      href={enrollmentHref(enrollment.workflowId)}
+                      aria-label={`${card}, ${partnerName(partners, enrollment.partnerId ?? progress?.partnerId)}: timeline`}
+                      className="font-mono font-medium text-blue-700 underline underline-offset-2 hover:text-blue-900"
+                    >
+                      {card}
+                    </Link>
+                  </td>
                   <td className="px-3 py-2">{partnerName(partners, enrollment.partnerId ?? progress?.partnerId)}</td>
                   <td className="px-3 py-2">
                     <StatusBadge view={enrollmentStatus(enrollment)} />
                   </td>
-                  <td className="px-3 py-2 whitespace-nowrap">
+                  <td className="px-3 py-2">
                     <Time iso={enrollment.startTime} />
                   </td>
                   <td className="px-3 py-2">
@@ -167,15 +172,6 @@ function Results({
                         <span aria-hidden="true">⚠ </span>Progress unavailable
                       </span>
                     )}
-                  </td>
-                  <td className="px-3 py-2 text-right">
-                    <Link
-                      href={enrollmentHref(enrollment.workflowId)}
-                      aria-label={`Timeline of ${card}, ${partnerName(partners, enrollment.partnerId)}`}
-                      className="whitespace-nowrap font-medium text-blue-700 underline-offset-2 hover:underline"
-                    >
-                      Timeline →
-                    </Link>
                   </td>
                 </tr>
               );

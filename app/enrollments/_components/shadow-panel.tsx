@@ -79,7 +79,7 @@ export function ShadowPanel() {
                 <th scope="col" className="px-3 py-2 text-right">Comparisons</th>
                 <th scope="col" className="px-3 py-2 text-right">Mismatches</th>
                 <th scope="col" className="px-3 py-2 text-right">Rate</th>
-                <th scope="col" className="px-3 py-2">Last compared</th>
+                <th scope="col" className="hidden px-3 py-2 lg:table-cell">Last compared</th>
                 <th scope="col" className="px-3 py-2">
                   <span className="sr-only">Recent mismatches</span>
                 </th>
@@ -121,7 +121,7 @@ export function ShadowPanel() {
                               <span className="tabular-nums text-slate-700">{formatRate(pair.rate, pair.comparisons)}</span>
                             )}
                           </td>
-                          <td className="px-3 py-2 whitespace-nowrap">{pair.lastComparedAt ? <Time iso={pair.lastComparedAt} /> : 'Not yet'}</td>
+                          <td className="hidden px-3 py-2 whitespace-nowrap lg:table-cell">{pair.lastComparedAt ? <Time iso={pair.lastComparedAt} /> : 'Not yet'}</td>
                           <td className="px-3 py-2 text-right">
                             {pair.mismatches > 0 && (
                               <button
