@@ -28,9 +28,10 @@ export const POST = apiRoute<{ workflowId: string }>(
       [InvalidEnrollmentQueryError, 422],
     ],
   },
-  async ({ params, json, user }) => {
+  async (ctx) => {
+    const { params, user } = ctx;
     const workflowId = workflowIdParam(params.workflowId);
-    const resolution = manualResolutionSchema.parse(await json());
+    const resolution = manualResolutionSchema.parse(await ctx.json());
     const result = await withTemporal(() => resolveMultiMatchByHand(temporal(), db(), workflowId, resolution, { id: user.id, role: user.role }));
     return { workflowId, ...result };
   },
