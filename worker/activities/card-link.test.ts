@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
@@ -133,6 +134,64 @@ describe('selectPartner', () => {
     await expect(inActivity(() => activities({ partner: { name: 'Chase', active: true, liveVersion: '7', candidateVersion: null } }).selectPartner(card))).rejects.toBeInstanceOf(
       PartnerNotConfiguredError,
     );
+  });
+});
+
+describe('checkCardEligibility', () => {
+  /** A partner API that answers `answer` to eligibility (or throws it), recording the calls. */
+  const check = (rows: FakeRows, answer: unknown, overrides: Partial<CardFacts> = {}) => {
+    const calls: string[] = [];
+    const http: PartnerHttp = {
+      post: async <T>(path: string) => {
+        calls.push(path);
+        if (answer instanceof Error) throw answer;
+        return answer as T;
+      },
+      get: () => Promise.reject(new Error('not called')),
+    };
+    const input = { customerId: 'cus_1', card: { ...card, ...overrides }, asOf: '2026-11-23T12:00:00Z' };
+    const work = inActivity(() => createCardLinkActivities({ db: fakeDb(rows), partnerHttp: () => http }).checkCardEligibility(input));
+    return { work, calls };
+  };
+  const failureOf = async (work: Promise<unknown>) => {
+    const err = await work.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    return err as ApplicationFailure;
+  };
+
+  it('validates, selects and asks the selected partner', async () => {
+    const { work, calls } = check({}, { decision: 'eligible', reference: 'ref-1' });
+    const result = await work;
+    expect(result).toMatchObject({ selection: { selected: { partnerId: 'chase', liveVersion: '1' } }, eligibility: { kind: 'eligible', partnerReference: 'ref-1' } });
+    expect(Object.keys(result)).toEqual(['selection', 'eligibility']);
+    expect(calls).toEqual(['/eligibility']);
+  });
+
+  it('does not ask a partner when none is selected', async () => {
+    const { work, calls } = check({ partner: { name: 'Chase', active: false, liveVersion: '1', candidateVersion: null } }, { decision: 'eligible', reference: 'ref-1' });
+    await expect(work).resolves.toEqual({ selection: { selected: null, partnerId: 'chase', reason: 'partner_inactive' } });
+    expect(calls).toEqual([]);
+  });
+
+  it('fails with the failing step’s own error name and message, naming the step (and the partner once selected)', async () => {
+    const expired = check({}, { decision: 'eligible', reference: 'ref-1' }, { expYear: 2020 });
+    const invalid = await failureOf(expired.work);
+    expect(invalid).toMatchObject({ type: 'InvalidCardError', details: [{ step: 'validate_card' }] });
+    expect(invalid.message).toMatch(/^card_expired: /);
+    expect(expired.calls).toEqual([]);
+
+    expect(await failureOf(check({ partner: null }, {}).work)).toMatchObject({ type: 'PartnerNotConfiguredError', details: [{ step: 'select_partner' }] });
+
+    const unavailable = await failureOf(check({}, new PartnerUnavailableError('chase', 'chase answered 503', 503)).work);
+    expect(unavailable).toMatchObject({ type: 'PartnerUnavailableError', message: 'chase answered 503', nonRetryable: false, details: [{ step: 'check_eligibility', partner: { partnerId: 'chase' } }] });
+    // Retryability stays with the retry policy, by error name, as for the step on its own.
+    expect(CARD_LINK_NON_RETRYABLE_ERROR_TYPES).not.toContain(unavailable.type);
+    const malformed = await failureOf(check({}, { decision: 'maybe' }).work);
+    expect(malformed).toMatchObject({ type: 'PartnerProtocolError', details: [{ step: 'check_eligibility' }] });
+    expect(CARD_LINK_NON_RETRYABLE_ERROR_TYPES).toContain(malformed.type);
   });
 });
 

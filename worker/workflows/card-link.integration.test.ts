@@ -34,6 +34,7 @@ import {
   UnknownPartnerReferenceError,
 } from '../../server/card-link/partner-webhook.ts';
 import { afterpay } from '../../server/card-link/partners/afterpay.ts';
+import { PartnerRejectedError } from '../../server/card-link/partners/errors.ts';
 import { chase } from '../../server/card-link/partners/chase.ts';
 import { rbcV1 } from '../../server/card-link/partners/rbc.ts';
 import { createPartnerRegistry, partnerRegistry } from '../../server/card-link/partners/registry.ts';
@@ -161,18 +162,18 @@ describe('card-link workflow on the Temporal dev server', () => {
     expect(res.ok).toBe(true);
   };
 
-  async function createWorker(taskQueue: string): Promise<Worker> {
+  async function createWorker(taskQueue: string, partners = registry): Promise<Worker> {
     return Worker.create({
       connection: nativeConnection,
       taskQueue,
       workflowBundle: bundle,
-      activities: createCardLinkActivities({ db: db(), partnerHttp: partnerHttpFor(sandbox.url), registry }),
+      activities: createCardLinkActivities({ db: db(), partnerHttp: partnerHttpFor(sandbox.url), registry: partners }),
     });
   }
 
-  async function withWorker<T>(title: string, body: (taskQueue: string) => Promise<T>): Promise<T> {
+  async function withWorker<T>(title: string, body: (taskQueue: string) => Promise<T>, partners = registry): Promise<T> {
     const taskQueue = taskQueueFor(title);
-    const worker = await createWorker(taskQueue);
+    const worker = await createWorker(taskQueue, partners);
     return worker.runUntil(body(taskQueue));
   }
 
@@ -307,6 +308,36 @@ describe('card-link workflow on the Temporal dev server', () => {
     expect(await rowsOf(input.customerId)).toEqual({ links: [], subscriptions: [] });
   });
 
+  it('fails at the partner step when the partner refuses the request, showing the steps before it and the partner', async () => {
+    const input = await customerWithCard({ partner: 'chase' });
+    const refusing = createPartnerRegistry([
+      {
+        live: {
+          ...chase.live,
+          checkEligibility: () => Promise.reject(new PartnerRejectedError('chase', 'chase refused the eligibility request (400)', 400, { error: 'bad_request' })),
+        },
+        versions: [],
+      },
+    ]);
+    const { err, progress, attributes } = await withWorker(
+      'partner refuses',
+      async (taskQueue) => {
+        const err = await requestLink(taskQueue, input).then(() => undefined, (e: unknown) => e);
+        return { err, progress: await handleOf(input).query(progressQuery), attributes: (await handleOf(input).describe()).typedSearchAttributes };
+      },
+      refusing,
+    );
+
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((err as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'PartnerRejectedError', nonRetryable: true, details: [{ step: 'check_eligibility' }] });
+    expect(steps(progress)).toEqual(['validate_card', 'select_partner', 'check_eligibility']);
+    expect(progress.completed.map(({ outcome }) => outcome)).toEqual(['valid', 'chase@1', expect.stringMatching(/^failed: PartnerRejectedError: /)]);
+    expect(progress).toMatchObject({ currentStep: 'done', partnerId: 'chase' });
+    expect(attributes.get(searchAttributes.partnerId)).toBe('chase');
+    expect(attributes.get(searchAttributes.linkStatus)).toBe('failed');
+    expect(await rowsOf(input.customerId)).toEqual({ links: [], subscriptions: [] });
+  });
+
   it('does not give a customer a second live subscription: another card then answers customer_already_subscribed and writes nothing', async () => {
     const first = await customerWithCard({ partner: 'chase' });
     const second = await customerWithCard({ partner: 'afterpay', customerId: first.customerId });
@@ -431,7 +462,7 @@ describe('card-link workflow on the Temporal dev server', () => {
         args: [input],
         workflowTaskTimeout: '2 seconds',
       });
-      await eventually('the eligibility step to be running', async () => output.text.includes('started checkEligibility'));
+      await eventually('the eligibility step to be running', async () => output.text.includes('started checkCardEligibility'));
       const exited = new Promise((resolve) => child!.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;
@@ -450,10 +481,10 @@ describe('card-link workflow on the Temporal dev server', () => {
       const { links, subscriptions } = await rowsOf(input.customerId);
       expect(links).toMatchObject([{ status: 'active' }]);
       expect(subscriptions).toMatchObject([{ status: 'active' }]);
-      // Exactly one create_link ran to completion: one local-activity marker in the history.
+      // Each step completed once: one local-activity marker for validate + select + eligibility, one for create_link.
       const history = await handle.fetchHistory();
       const markers = (history.events ?? []).filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity');
-      expect(markers.length).toBe(4);
+      expect(markers.length).toBe(2);
     } finally {
       await control('faults', { partnerId: 'chase', latencyMs: 0 });
       if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

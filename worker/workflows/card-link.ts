@@ -7,6 +7,7 @@ import {
   isCancellation,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -26,7 +27,7 @@ import {
   type LinkOutcome,
 } from '../../server/card-link/contract.ts';
 import { searchAttributes } from '../../server/temporal/contract.ts';
-import type { CardLinkActivities, PartnerSelection } from '../activities/card-link.ts';
+import type { CardEligibility, CardEligibilityFailure, CardLinkActivities, PartnerSelection, SelectPartnerResult } from '../activities/card-link.ts';
 import { reconciliationWorkflow, type ReconciliationResult } from './reconciliation.ts';
 
 /**
@@ -67,20 +68,46 @@ const shadow = proxyActivities<CardLinkActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 4 },
 });
 
-type FastStep = 'validateCard' | 'selectPartner' | 'checkEligibility' | 'createLink';
+type FastStep = 'checkCardEligibility' | 'validateCard' | 'selectPartner' | 'checkEligibility' | 'createLink';
 
-/** Runs a step as a local activity; if it still fails retryably after its quick retries, as a durable activity. */
-async function runStep<K extends FastStep>(name: K, ...args: Parameters<CardLinkActivities[K]>): Promise<Awaited<ReturnType<CardLinkActivities[K]>>> {
+/**
+ * Runs validate → select → eligibility as one local activity (checkCardEligibility) instead of three. Histories
+ * from before it have the three steps' markers and replay the step-by-step path.
+ */
+export const ONE_ELIGIBILITY_ACTIVITY_PATCH = 'card-link-one-eligibility-activity';
+
+/**
+ * Runs a step as a local activity; if it still fails retryably after its quick retries, as a durable activity.
+ * `fallBack` is false for runs from before ONE_ELIGIBILITY_ACTIVITY_PATCH: those looked for an ActivityFailure,
+ * which a local activity never rejects with, so they never fell back, and their replays must not either.
+ */
+async function runStep<K extends FastStep>(
+  name: K,
+  fallBack: boolean,
+  ...args: Parameters<CardLinkActivities[K]>
+): Promise<Awaited<ReturnType<CardLinkActivities[K]>>> {
   type Fn = (...a: Parameters<CardLinkActivities[K]>) => Promise<Awaited<ReturnType<CardLinkActivities[K]>>>;
   try {
     return await (fast[name] as unknown as Fn)(...args);
   } catch (err) {
-    if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure) || err.cause.nonRetryable) throw err;
-    if (CARD_LINK_NON_RETRYABLE_ERROR_TYPES.includes(err.cause.type ?? '')) throw err;
-    log.warn('fast step kept failing; retrying it as a durable activity', { step: name, error: err.cause.message });
+    const failure = applicationFailureOf(err);
+    if (!fallBack || !failure || failure.nonRetryable || CARD_LINK_NON_RETRYABLE_ERROR_TYPES.includes(failure.type ?? '')) throw err;
+    log.warn('fast step kept failing; retrying it as a durable activity', { step: name, error: failure.message });
     return (durable[name] as unknown as Fn)(...args);
   }
 }
+
+/** The error an activity failed with: a local activity rejects with it as is, a normal one wraps it in an ActivityFailure. */
+function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause;
+  return undefined;
+}
+
+/** Where the eligibility steps leave a link: finished (no partner, or declined), or on to create_link. */
+type Checked =
+  | { finished: LinkOutcome }
+  | { partner: PartnerSelection; eligibility: Extract<EligibilityDecision, { kind: 'eligible' | 'multi_match' }>; linkedAt: string };
 
 /** What the progress query shows of a partner's answer: the decision's known fields only, nothing else it may echo. */
 function partnerResponseOf(decision: EligibilityDecision, version: string): Record<string, unknown> {
@@ -186,50 +213,19 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
   }
 
   async function link(): Promise<LinkOutcome> {
-    begin('validate_card');
-    // Selecting only reads, so it runs beside validation: one local-activity round less on the synchronous path.
-    // Its result is used only once the card is valid.
-    const selecting = runStep('selectPartner', card);
-    try {
-      await runStep('validateCard', customerId, card, new Date().toISOString());
-    } catch (err) {
-      // Let the selection settle first: the run must not close under a local activity still in flight.
-      await selecting.catch(() => undefined);
-      throw err;
-    }
-    complete('validate_card', 'valid');
-
-    begin('select_partner');
-    const selection = await selecting;
-    if (!selection.selected) {
-      complete('select_partner', `no partner: ${selection.reason}`);
-      const outcome: LinkOutcome = { status: 'not_eligible', partnerId: selection.partnerId, reason: selection.reason };
-      return finish(outcome);
-    }
-    const partner = selection.selected;
-    progress.partnerId = partner.partnerId;
-    upsertSearchAttributes([{ key: searchAttributes.partnerId, value: partner.partnerId }]);
-    complete('select_partner', `${partner.partnerId}@${partner.liveVersion}${partner.candidateVersion ? ` (shadow ${partner.candidateVersion})` : ''}`);
-
-    begin('check_eligibility');
-    const eligibility = await runStep('checkEligibility', { partnerId: partner.partnerId, version: partner.liveVersion, customerId, card });
-    complete('check_eligibility', eligibility.kind, partnerResponseOf(eligibility, partner.liveVersion));
-    if (partner.candidateVersion) shadowRun = startShadow(partner, partner.candidateVersion, eligibility);
-
-    if (eligibility.kind === 'not_eligible') {
-      const outcome: LinkOutcome = { status: 'not_eligible', partnerId: partner.partnerId, reason: eligibility.reason };
-      return finish(outcome);
-    }
-
+    const onePatch = patched(ONE_ELIGIBILITY_ACTIVITY_PATCH);
+    const checked = onePatch ? await checkCard() : await checkCardStepByStep();
+    if ('finished' in checked) return finish(checked.finished);
+    const { partner, eligibility, linkedAt } = checked;
     begin('create_link');
-    const created = await runStep('createLink', {
+    const created = await runStep('createLink', onePatch, {
       workflowId,
       customerId,
       card,
       partnerId: partner.partnerId,
       partnerVersion: partner.liveVersion,
       decision: eligibility,
-      linkedAt: new Date().toISOString(),
+      linkedAt,
     });
     if (created.kind === 'already_subscribed') {
       complete('create_link', `customer already subscribed${created.subscriptionId ? ` (${created.subscriptionId})` : ''}: nothing written`);
@@ -291,6 +287,84 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
       });
     }
     return finish({ status: 'reconciliation_failed', linkId: created.linkId, partnerId: partner.partnerId, reason: reconciled.reason });
+  }
+
+  /** validate → select → eligibility in one local activity; each step is still recorded on its own. */
+  async function checkCard(): Promise<Checked> {
+    begin('validate_card');
+    let checked: CardEligibility;
+    try {
+      checked = await runStep('checkCardEligibility', true, { customerId, card, asOf: new Date().toISOString() });
+    } catch (err) {
+      recordStepsBefore(err);
+      throw err;
+    }
+    complete('validate_card', 'valid');
+
+    begin('select_partner');
+    if (!('eligibility' in checked)) return noPartner(checked.selection);
+    const partner = checked.selection.selected;
+    recordPartner(partner);
+
+    begin('check_eligibility');
+    return recordEligibility(partner, checked.eligibility);
+  }
+
+  /** A failed checkCardEligibility names the step that failed: record the steps before it, and fail at that one. */
+  function recordStepsBefore(err: unknown): void {
+    const failed = applicationFailureOf(err)?.details?.[0] as CardEligibilityFailure | undefined;
+    if (!failed?.step || failed.step === 'validate_card') return;
+    complete('validate_card', 'valid');
+    begin('select_partner');
+    if (failed.partner) {
+      recordPartner(failed.partner);
+      begin('check_eligibility');
+    }
+  }
+
+  /** The same steps as three local activities: the path of histories from before ONE_ELIGIBILITY_ACTIVITY_PATCH. */
+  async function checkCardStepByStep(): Promise<Checked> {
+    begin('validate_card');
+    // Selecting only reads, so it runs beside validation. Its result is used only once the card is valid.
+    const selecting = runStep('selectPartner', false, card);
+    try {
+      await runStep('validateCard', false, customerId, card, new Date().toISOString());
+    } catch (err) {
+      // Let the selection settle first: the run must not close under a local activity still in flight.
+      await selecting.catch(() => undefined);
+      throw err;
+    }
+    complete('validate_card', 'valid');
+
+    begin('select_partner');
+    const selection = await selecting;
+    if (!selection.selected) return noPartner(selection);
+    const partner = selection.selected;
+    recordPartner(partner);
+
+    begin('check_eligibility');
+    const eligibility = await runStep('checkEligibility', false, { partnerId: partner.partnerId, version: partner.liveVersion, customerId, card });
+    return recordEligibility(partner, eligibility);
+  }
+
+  function noPartner(selection: Extract<SelectPartnerResult, { selected: null }>): Checked {
+    complete('select_partner', `no partner: ${selection.reason}`);
+    return { finished: { status: 'not_eligible', partnerId: selection.partnerId, reason: selection.reason } };
+  }
+
+  function recordPartner(partner: PartnerSelection): void {
+    progress.partnerId = partner.partnerId;
+    upsertSearchAttributes([{ key: searchAttributes.partnerId, value: partner.partnerId }]);
+    complete('select_partner', `${partner.partnerId}@${partner.liveVersion}${partner.candidateVersion ? ` (shadow ${partner.candidateVersion})` : ''}`);
+  }
+
+  /** Records the partner's answer and starts the shadow comparison; a decline finishes the link. */
+  function recordEligibility(partner: PartnerSelection, eligibility: EligibilityDecision): Checked {
+    complete('check_eligibility', eligibility.kind, partnerResponseOf(eligibility, partner.liveVersion));
+    if (partner.candidateVersion) shadowRun = startShadow(partner, partner.candidateVersion, eligibility);
+    if (eligibility.kind === 'not_eligible') return { finished: { status: 'not_eligible', partnerId: partner.partnerId, reason: eligibility.reason } };
+    // The link's benefit dates count from the decision.
+    return { partner, eligibility, linkedAt: new Date().toISOString() };
   }
 
   /**
