@@ -204,8 +204,13 @@ function LevelsResult({
             const isSelected = selected?.storeId === row.storeId && selected.sku === row.sku;
             const low = row.onHand <= row.reorderPoint;
             return (
-              <tr key={`${row.storeId}/${row.sku}`} className={isSelected ? 'bg-sky-50' : 'hover:bg-slate-50'} aria-selected={isSelected}>
+              <tr key={`${row.storeId}/${row.sku}`} className={isSelected ? 'bg-sky-50' : 'hover:bg-slate-50'}>
                 <td className="whitespace-nowrap px-3 py-1.5" title={row.storeName}>
+                  {isSelected && (
+                    <span aria-hidden="true" className="mr-1 font-bold text-sky-800">
+                      ▸
+                    </span>
+                  )}
                   {row.storeId}
                 </td>
                 <td className="whitespace-nowrap px-3 py-1.5">
