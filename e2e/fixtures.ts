@@ -30,7 +30,8 @@ export async function logIn(page: Page, role: Role, returnTo = '/'): Promise<voi
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('current-role')).toHaveText(role);
+  // Generous: under `next dev` the first sign-in also compiles the server action and the page it lands on.
+  await expect(page.getByTestId('current-role')).toHaveText(role, { timeout: 60_000 });
 }
 
 /** Saves a full-page screenshot of a main page for the CI artifacts (e2e/screenshots/, gitignored). */
