@@ -45,7 +45,7 @@ export function MetricChart({ title, table, data, series }: { title: string; tab
             <LineChart data={data} title={`${table}: ${title} over the last hour`} desc={summary} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
               <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={clock} tick={{ fontSize: 10 }} minTickGap={24} />
-              <YAxis tickFormatter={series.format} tick={{ fontSize: 10 }} width={series.key === 'slotLagBytes' ? 64 : 48} allowDecimals={decimals} />
+              <YAxis tickFormatter={series.format} tick={{ fontSize: 10 }} width={series.key === 'slotLagBytes' ? 72 : 48} allowDecimals={decimals} />
               <Tooltip
                 labelFormatter={(label) => new Date(Number(label)).toLocaleTimeString()}
                 formatter={(value) => [typeof value === 'number' ? series.format(value) : 'not reported', series.name]}

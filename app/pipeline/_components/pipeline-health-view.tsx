@@ -1,6 +1,8 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import type { ReactNode } from 'react';
 import { apiFetch } from '@/components/api-client.ts';
 import { HealthPanel } from '@/components/health-panel.tsx';
 import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
@@ -113,7 +115,15 @@ function TableCard({ health, generatedAt, sampleIntervalSeconds }: { health: Tab
             <Stat
               label="Dead letters (1 h)"
               value={formatCount(latest.deadLettersInWindow)}
-              note={latest.deadLettersInWindow === 0 ? 'None' : 'See Dead letters'}
+              note={
+                latest.deadLettersInWindow === 0 ? (
+                  'None'
+                ) : (
+                  <Link href="/dead-letters" className="underline hover:no-underline">
+                    See Dead letters
+                  </Link>
+                )
+              }
               warn={latest.deadLettersInWindow > 0}
             />
           </dl>
@@ -158,7 +168,7 @@ function TableCard({ health, generatedAt, sampleIntervalSeconds }: { health: Tab
   );
 }
 
-function Stat({ label, value, note, warn = false }: { label: string; value: string; note: string; warn?: boolean }) {
+function Stat({ label, value, note, warn = false }: { label: string; value: string; note: ReactNode; warn?: boolean }) {
   return (
     <div className={`rounded border px-3 py-2 ${warn ? 'border-amber-300 bg-amber-50' : 'border-slate-200 bg-slate-50'}`}>
       <dt className="text-xs font-medium text-slate-600">{label}</dt>
