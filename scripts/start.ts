@@ -68,6 +68,19 @@ async function main(): Promise<void> {
       }),
     );
     lock.recordChildren(supervisor.pids);
+    // A demo nicety: if it fails, the console still runs (say so, and go on).
+    await step('Demo card links (first start only)', async () => {
+      const [{ startDemoCardLinks }, { db }, { temporal }] = await Promise.all([
+        import('../server/card-link/demo-links.ts'),
+        import('../server/db/client.ts'),
+        import('../server/temporal/client.ts'),
+      ]);
+      const results = await startDemoCardLinks({ db: db(), temporal: temporal() });
+      const started = results.filter((result) => result.result === 'started').length;
+      const failed = results.filter((result) => result.result === 'failed');
+      for (const failure of failed) console.warn(`  demo card link for ${failure.customerId} failed: ${failure.detail}`);
+      console.log(`  demo card links: ${started} started, ${results.length - started - failed.length} already there`);
+    }).catch((err: unknown) => console.warn(`  demo card links not started: ${err instanceof Error ? err.message : String(err)}`));
 
     const urls = { Console: consoleUrl, ...backend.services.urls, ...backend.sandbox.urls };
     const width = Math.max(...Object.keys(urls).map((key) => key.length));

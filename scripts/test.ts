@@ -99,6 +99,8 @@ async function main(): Promise<number> {
   try {
     // Each run starts from empty databases and topics: no state leaks between runs.
     fs.rmSync(testDir, { recursive: true, force: true });
+    // Route types the test console generated last run: tsconfig includes them, and stale ones fail tsc when routes change.
+    for (const dir of ['types', 'dev/types']) fs.rmSync(path.join(repoRoot, '.next-test', dir), { recursive: true, force: true });
     fs.mkdirSync(reportDir, { recursive: true });
 
     await phase('Typecheck', () => run(bin('tsc'), ['--noEmit']));

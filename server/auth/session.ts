@@ -31,3 +31,13 @@ export async function requireSignedIn(returnTo: string): Promise<SignedInUser> {
   if (!user) redirect(`/login?callbackUrl=${encodeURIComponent(returnTo)}`);
   return user;
 }
+
+/**
+ * For an area's layout.tsx: a signed-in user whose role may not see the area gets a real HTTP 403. Layouts render
+ * before the segment's loading.tsx starts streaming (a page's own check would come after a 200 was sent).
+ * Visitors who are not signed in pass through to the page, which sends them to sign in with the exact URL.
+ */
+export async function forbidOutsideArea(area: Area): Promise<void> {
+  const user = await currentUser();
+  if (user && !canAccess(user.role, area)) forbidden();
+}
