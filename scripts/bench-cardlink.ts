@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { startWorker } from './stack/app.ts';
 import { startPartnerSandboxService } from './stack/partner-sandbox.ts';
@@ -23,7 +24,8 @@ import { Supervisor, waitFor } from './stack/supervisor.ts';
  *               activities — what Temporal itself costs, with no HTTP, database or partner call
  *   (printed only) up to 300 sequential linkCard() calls in this process: the API without HTTP and Next.js
  *
- * Progress goes to stdout; the LAST line is {"sync":{p50,p95,p99},"concurrent":{…},"floor":{…}} in ms.
+ * Progress goes to stdout; the LAST line is {"sync":{p50,p95,p99},"concurrent":{…},"floor":{…},"load1m":{start,end}}
+ * in ms (load1m: the machine's 1-minute load average when the bench started and ended).
  * BENCH_REQUESTS (default 1000) and BENCH_CONCURRENCY (default 20) change the sizes.
  */
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000);
@@ -68,6 +70,7 @@ function protectFiles(files: string[]): () => void {
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = Math.round(os.loadavg()[0]! * 100) / 100;
   for (const name of ['DATABASE_URL', 'KAFKA_BROKERS', 'TEMPORAL_ADDRESS', 'TEMPORAL_TEST_SERVER_PATH', 'PARTNER_SANDBOX_URL']) delete process.env[name];
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(logDir, { recursive: true });
@@ -317,7 +320,8 @@ async function main(): Promise<void> {
     const bad = [syncOutcomes, concurrentOutcomes].some((counts) => Object.keys(counts).some((key) => key.startsWith('HTTP')));
     await teardown();
     if (bad) throw new Error('some card-link requests did not answer 200 (see above); the figures are not valid');
-    console.log(JSON.stringify({ sync, concurrent: conc, floor }));
+    // The machine's load matters as much as the code on a shared 2-core box: report it with the figures.
+    console.log(JSON.stringify({ sync, concurrent: conc, floor, load1m: { start: loadAtStart, end: Math.round(os.loadavg()[0]! * 100) / 100 } }));
     process.exit(0);
   } catch (err) {
     console.error('bench:cardlink failed:', err);
