@@ -66,3 +66,18 @@ test('an engineer may replay, but not from another site: a mutation without the 
     await deleteDeadLetter(id);
   }
 });
+
+test('the card-link service API refuses calls without its bearer token, even from a signed-in admin', async ({ page, baseURL }) => {
+  const body = { customerId: 'cus_maya_chen', card: { fingerprint: 'fp_no_token', bin: '414721', last4: '4242', country: 'US', network: 'visa', expMonth: 12, expYear: 2030 } };
+  const anonymous = await page.request.post('/api/card-links', { data: body });
+  expect(anonymous.status()).toBe(401);
+  expect(((await anonymous.json()) as { error: string }).error).toContain('Authorization: Bearer');
+
+  await logIn(page, 'admin');
+  const withSession = await page.request.post('/api/card-links', {
+    headers: { origin: new URL(baseURL ?? page.url()).origin, authorization: 'Bearer not-the-service-token' },
+    data: body,
+  });
+  expect(withSession.status()).toBe(401);
+  expect(((await withSession.json()) as { error: string }).error).toBe('The service token is not valid.');
+});

@@ -70,6 +70,7 @@ function protectFiles(files: string[]): () => void {
 }
 
 async function main(): Promise<void> {
+  const cardLinkToken = randomUUID();
   const loadAtStart = Math.round(os.loadavg()[0]! * 100) / 100;
   for (const name of ['DATABASE_URL', 'KAFKA_BROKERS', 'TEMPORAL_ADDRESS', 'TEMPORAL_TEST_SERVER_PATH', 'PARTNER_SANDBOX_URL']) delete process.env[name];
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
       ),
       step('Database migrations and demo data', () => prepareDatabase()),
     ]);
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...services.env, ...sandbox.env, CONSOLE_URL: consoleUrl, LOG_LEVEL: 'warn' };
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...services.env, ...sandbox.env, CONSOLE_URL: consoleUrl, LOG_LEVEL: 'warn', CARD_LINK_API_TOKEN: cardLinkToken };
     Object.assign(process.env, sandbox.env);
 
     const { Client, Connection, WithStartWorkflowOperation } = await import('@temporalio/client');
@@ -218,7 +219,7 @@ async function main(): Promise<void> {
       const started = performance.now();
       const res = await fetch(`${consoleUrl}/api/card-links`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${cardLinkToken}` },
         body: JSON.stringify(body),
       });
       const answer = (await res.json()) as { status?: string; error?: string };

@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     console.log(`bench:console: ${REQUESTS} requests per read; ${STORES * SKUS} inventory rows, ${WORKFLOWS} workflows, ${DEAD_LETTERS} dead letters`);
     console.log(`  logs in ${path.relative(repoRoot, logDir)}/`);
     const authSecret = randomUUID() + randomUUID();
+    const cardLinkToken = randomUUID();
     const knownEnv = {
       DATABASE_URL: `postgresql://postgres:postgres@127.0.0.1:${PORTS.postgres}/dashops`,
       KAFKA_BROKERS: `127.0.0.1:${PORTS.kafka}`,
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
     const admin = database.logins.find((login) => login.role === 'admin');
     if (!admin) throw new Error('no admin login was seeded');
     // No CDC relay: the 100k seeded rows would otherwise stream through the pipeline while we measure reads.
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...services.env, ...sandbox.env, CONSOLE_URL: consoleUrl, AUTH_SECRET: authSecret, LOG_LEVEL: 'warn', CDC_RELAY: 'off' };
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...services.env, ...sandbox.env, CONSOLE_URL: consoleUrl, AUTH_SECRET: authSecret, CARD_LINK_API_TOKEN: cardLinkToken, LOG_LEVEL: 'warn', CDC_RELAY: 'off' };
     Object.assign(process.env, sandbox.env);
     startWorker(supervisor, { env: childEnv, output: path.join(logDir, 'worker.log') });
 
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
       for (const [i, customerId] of searched.entries()) {
         const res = await fetch(`${consoleUrl}/api/card-links`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${cardLinkToken}` },
           body: JSON.stringify({
             customerId,
             card: { fingerprint: `fp_bench_${run}_${i}`, bin: '414721', last4: String(1000 + i), country: 'US', network: 'visa', expMonth: 12, expYear: new Date().getUTCFullYear() + 3 },

@@ -7,7 +7,7 @@ import { StackLock } from './stack/lock.ts';
 import { dataRoot, repoRoot } from './stack/paths.ts';
 import { StackSetupError } from './stack/prerequisites.ts';
 import { step } from './stack/progress.ts';
-import { authSecret, demoLoginsFile, formatDemoLogins, saveDemoLogins } from './stack/console-auth.ts';
+import { demoLoginsFile, formatDemoLogins, saveDemoLogins, stackSecret } from './stack/console-auth.ts';
 import type { RunningServices } from './stack/services.ts';
 import { onShutdownSignal } from './stack/signals.ts';
 import { Supervisor } from './stack/supervisor.ts';
@@ -55,7 +55,8 @@ async function main(): Promise<void> {
     const childEnv = {
       ...process.env,
       ...backend.env,
-      AUTH_SECRET: authSecret(dataRoot),
+      AUTH_SECRET: stackSecret(dataRoot, 'AUTH_SECRET'),
+      CARD_LINK_API_TOKEN: stackSecret(dataRoot, 'CARD_LINK_API_TOKEN'),
       STREAM_FAULT_DRILLS: process.env.STREAM_FAULT_DRILLS ?? 'on',
     };
     startWorker(supervisor, { env: childEnv, output: 'inherit-prefixed' });

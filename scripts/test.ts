@@ -127,6 +127,7 @@ async function main(): Promise<number> {
       ...backend.env,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       AUTH_SECRET: randomBytes(48).toString('base64url'),
+      CARD_LINK_API_TOKEN: randomBytes(24).toString('base64url'),
       STREAM_FAULT_DRILLS: 'on',
       // Playwright's journeys sign in with these (fresh random passwords each run).
       E2E_LOGINS_FILE: saveDemoLogins(testDir, backend.logins),

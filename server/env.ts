@@ -31,6 +31,8 @@ const schema = z.object({
   CARD_LINK_DECISION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /** Shared secret partners send as `x-dashops-webhook-secret`; the default is for the local partner sandbox only. */
   PARTNER_WEBHOOK_SECRET: z.string().min(16, 'PARTNER_WEBHOOK_SECRET must be at least 16 characters').default('dashops-dev-partner-webhook-secret'),
+  /** Bearer token the customer app's backend sends to `POST /api/card-links`; unset refuses every call (503). */
+  CARD_LINK_API_TOKEN: z.string().min(16, 'CARD_LINK_API_TOKEN must be at least 16 characters').optional(),
   /** Signs console session cookies (Auth.js). `npm start` makes one under .data/; production must set its own. */
   AUTH_SECRET: z.string().min(32, 'AUTH_SECRET must be at least 32 characters').optional(),
   /** `off` disables username/password sign-in, leaving OIDC (production). */

@@ -1,8 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect, type APIRequestContext } from '@playwright/test';
 import pg from 'pg';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5433/dashops';
+
+/** `npm test` passes the card-link service token; against `npm start`, the one it keeps in .data/. */
+function cardLinkApiToken(): string {
+  if (process.env.CARD_LINK_API_TOKEN) return process.env.CARD_LINK_API_TOKEN;
+  return fs.readFileSync(path.join(import.meta.dirname, '..', '..', '.data', 'card-link-api-token'), 'utf8').trim();
+}
 
 async function withDb<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: DATABASE_URL });
@@ -45,6 +53,7 @@ export async function linkCard(
   card: { bin: string; last4: string; network: string; country: string },
 ): Promise<CardLinkAnswer> {
   const response = await request.post('/api/card-links', {
+    headers: { authorization: `Bearer ${cardLinkApiToken()}` },
     data: {
       customerId,
       card: { ...card, fingerprint: `fp_e2e_${randomUUID().replace(/-/g, '')}`, expMonth: 12, expYear: new Date().getUTCFullYear() + 3 },

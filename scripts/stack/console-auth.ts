@@ -3,10 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DemoLogin } from '../../server/auth/users.ts';
 
-/** The console's session-signing secret: AUTH_SECRET if set, else one kept in the data dir so sessions survive restarts. */
-export function authSecret(dataDir: string): string {
-  if (process.env.AUTH_SECRET) return process.env.AUTH_SECRET;
-  const file = path.join(dataDir, 'auth-secret');
+/**
+ * A secret the stack hands its console: the env var if set, else one kept in the data dir (owner-only) so it
+ * survives restarts — AUTH_SECRET signs sessions, CARD_LINK_API_TOKEN admits the customer app's card-link calls.
+ */
+export function stackSecret(dataDir: string, name: 'AUTH_SECRET' | 'CARD_LINK_API_TOKEN'): string {
+  const fromEnv = process.env[name];
+  if (fromEnv) return fromEnv;
+  const file = path.join(dataDir, name.toLowerCase().replaceAll('_', '-'));
   if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
   const secret = randomBytes(48).toString('base64url');
   fs.mkdirSync(dataDir, { recursive: true });

@@ -8,6 +8,7 @@ import {
   TemporalUnavailableError,
   UnknownCustomerError,
 } from '@/server/card-link/link-card.ts';
+import { serviceTokenRefusal } from '@/server/card-link/service-token.ts';
 import { db } from '@/server/db/client.ts';
 import { env } from '@/server/env.ts';
 import { logger } from '@/server/logger.ts';
@@ -21,8 +22,12 @@ const noStore = { 'cache-control': 'no-store' };
 /**
  * Links a card and answers with the decision in the same request: `linked` or `not_eligible` (final), or
  * `pending_reconciliation` at once for a multi-match. Re-sending the same card attaches to the same workflow.
+ * A service API (the customer app's backend), authenticated by bearer token rather than a console session.
  */
 export async function POST(request: Request) {
+  const refusal = serviceTokenRefusal(request.headers.get('authorization'), env().CARD_LINK_API_TOKEN);
+  if (refusal) return Response.json({ error: refusal.error }, { status: refusal.status, headers: noStore });
+
   let body: unknown;
   try {
     body = await request.json();
