@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startWorker } from './stack/app.ts';
-import { buildConsole, percentiles, signInOverHttp, startBuiltConsole, type Percentiles } from './stack/bench.ts';
+import { buildConsole, startBuiltConsole, startWorker } from './stack/app.ts';
+import { percentiles, signInOverHttp, type Percentiles } from './stack/bench.ts';
 import { startPartnerSandboxService } from './stack/partner-sandbox.ts';
 import { dataRoot, repoRoot } from './stack/paths.ts';
 import { assertPortsFree } from './stack/ports.ts';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startConsole, startWorker } from './stack/app.ts';
+import { buildConsole, startBuiltConsole, startWorker } from './stack/app.ts';
 import { startBackend } from './stack/backend.ts';
 import { testPorts } from './stack/config.ts';
 import { saveDemoLogins } from './stack/console-auth.ts';
@@ -20,6 +20,8 @@ import { Supervisor } from './stack/supervisor.ts';
  */
 const testDir = path.join(dataRoot, 'test');
 const reportDir = path.join(testDir, 'reports');
+/** Kept between runs (gitignored) so the console's production build is incremental. */
+const TEST_NEXT_DIST_DIR = '.next-test';
 const bin = (name: string) => path.join(repoRoot, 'node_modules', '.bin', name);
 
 interface Phase {
@@ -100,7 +102,7 @@ async function main(): Promise<number> {
     // Each run starts from empty databases and topics: no state leaks between runs.
     fs.rmSync(testDir, { recursive: true, force: true });
     // Route types the test console generated last run: tsconfig includes them, and stale ones fail tsc when routes change.
-    for (const dir of ['types', 'dev/types']) fs.rmSync(path.join(repoRoot, '.next-test', dir), { recursive: true, force: true });
+    for (const dir of ['types', 'dev/types']) fs.rmSync(path.join(repoRoot, TEST_NEXT_DIST_DIR, dir), { recursive: true, force: true });
     fs.mkdirSync(reportDir, { recursive: true });
 
     await phase('Typecheck', () => run(bin('tsc'), ['--noEmit']));
@@ -142,8 +144,13 @@ async function main(): Promise<number> {
       async () => {
         const logs = path.join(testDir, 'logs');
         startWorker(supervisor, { env, output: path.join(logs, 'worker.log') });
+        // A production build, not `next dev`: no on-demand compiles racing the browser on a 2-core CI machine, and no
+        // dev file watcher (which rebuilt, and reloaded the page, on every write to the console's own log file).
+        await step(`Console production build → ${TEST_NEXT_DIST_DIR} (log in ${path.relative(repoRoot, logs)}/next-build.log)`, () =>
+          buildConsole(supervisor, { distDir: TEST_NEXT_DIST_DIR, env, logDir: logs }),
+        );
         const baseUrl = await step(`Console on port ${ports.console} (logs in ${path.relative(repoRoot, logs)}/)`, () =>
-          startConsole(supervisor, { env, output: path.join(logs, 'console.log'), port: ports.console, distDir: '.next-test' }),
+          startBuiltConsole(supervisor, { distDir: TEST_NEXT_DIST_DIR, env, port: ports.console, logDir: logs }),
         );
         lock.recordChildren(supervisor.pids);
         return run(bin('playwright'), ['test', '--reporter=list,json'], {
