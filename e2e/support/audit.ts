@@ -1,17 +1,11 @@
-import pg from 'pg';
-
-const connectionString = process.env.DATABASE_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5433/dashops';
+import { withDb } from './db.ts';
 
 /** Any store × SKU of the demo seed, for a real (audited) stock adjustment. */
-export async function anyStockItem(): Promise<{ storeId: string; sku: string }> {
-  const client = new pg.Client({ connectionString });
-  await client.connect();
-  try {
+export function anyStockItem(): Promise<{ storeId: string; sku: string }> {
+  return withDb(async (client) => {
     const { rows } = await client.query<{ store_id: string; sku: string }>('SELECT store_id, sku FROM inventory_levels ORDER BY store_id, sku LIMIT 1');
     const row = rows[0];
     if (!row) throw new Error('no inventory_levels rows: is the demo seed loaded?');
     return { storeId: row.store_id, sku: row.sku };
-  } finally {
-    await client.end();
-  }
+  });
 }

@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, type APIRequestContext } from '@playwright/test';
-import pg from 'pg';
-
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5433/dashops';
+import { withDb } from './db.ts';
 
 /** `npm test` passes the card-link service token; against `npm start`, the one it keeps in .data/. */
 function cardLinkApiToken(): string {
@@ -12,15 +10,6 @@ function cardLinkApiToken(): string {
   return fs.readFileSync(path.join(import.meta.dirname, '..', '..', '.data', 'card-link-api-token'), 'utf8').trim();
 }
 
-async function withDb<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A customer of this test alone; its id has no "decline", which the partner sandbox would refuse. */
 export async function insertCustomer(name: string): Promise<string> {

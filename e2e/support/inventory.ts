@@ -1,16 +1,5 @@
-import pg from 'pg';
+import { withDb as withClient } from './db.ts';
 
-const connectionString = process.env.DATABASE_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5433/dashops';
-
-async function withClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** On-hand of a store × SKU straight from the database (null when the row does not exist). */
 export function onHand(storeId: string, sku: string): Promise<number | null> {
