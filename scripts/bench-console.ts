@@ -192,8 +192,10 @@ async function main(): Promise<void> {
       '/api/dead-letters?q=deadline',
     ];
 
-    const measure = async (label: string, urls: string[]): Promise<Percentiles> => {
+    /** Every timed read must find something: a fast empty answer would prove nothing. */
+    const measure = async (label: string, urls: string[], rowsOf: (body: unknown) => unknown[]): Promise<Percentiles> => {
       const times: number[] = [];
+      let rows = 0;
       for (let i = 0; i < WARMUP + REQUESTS; i++) {
         const url = urls[i % urls.length]!;
         const started = performance.now();
@@ -201,18 +203,21 @@ async function main(): Promise<void> {
         const body = await res.text();
         const elapsed = performance.now() - started;
         if (res.status !== 200) throw new Error(`${label}: GET ${url} answered ${res.status}: ${body.slice(0, 300)}`);
+        const found = rowsOf(JSON.parse(body)).length;
+        if (found === 0) throw new Error(`${label}: GET ${url} found nothing; the bench data or the query is wrong`);
+        rows += found;
         if (i >= WARMUP) times.push(elapsed);
         if ((i + 1 - WARMUP) % 100 === 0 && i >= WARMUP) console.log(`  ${label}: ${times.length}/${REQUESTS}, p95 so far ${percentiles(times).p95} ms`);
       }
       const result = percentiles(times);
-      console.log(`  ${label} (ms):`, result);
+      console.log(`  ${label} (ms):`, result, `${(rows / (WARMUP + REQUESTS)).toFixed(1)} rows per answer`);
       return result;
     };
 
     console.log('\n━━ Reads (sequential, signed in as admin)');
-    const inventory = await measure('inventory search', inventoryQueries);
-    const enrollments = await measure('enrollment search', enrollmentQueries);
-    const dlq = await measure('DLQ list', dlqQueries);
+    const inventory = await measure('inventory search', inventoryQueries, (body) => (body as { rows: unknown[] }).rows);
+    const enrollments = await measure('enrollment search', enrollmentQueries, (body) => (body as { enrollments: unknown[] }).enrollments);
+    const dlq = await measure('DLQ list', dlqQueries, (body) => (body as { items: unknown[] }).items);
     await db().$disconnect();
     await teardown();
     console.log(JSON.stringify({ inventory_search_p95_ms: inventory.p95, enrollment_search_p95_ms: enrollments.p95, dlq_list_p95_ms: dlq.p95 }));
