@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, Partitioners, type KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { db } from '../db/client.ts';
@@ -24,20 +24,13 @@ import type { SubProcessorRegistry } from './run-sub-processor.ts';
 import type { AnyChange, SubProcessor } from './sub-processor.ts';
 import type { InventoryLevelRow } from './tables.ts';
 import { advance, classify, readWatermark } from './watermarks.ts';
-import { cleanupAll } from '../testing/cleanup.ts';
+import { streamTestKit } from '../testing/stream-test-kit.ts';
+import type { Actor } from '../auth/actor.ts';
 
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) throw new Error('KAFKA_BROKERS is not set. Run integration tests through `npm test`, or point KAFKA_BROKERS at a running broker.');
-
-const runId = randomUUID().slice(0, 8);
-const prefix = `test-dl-${runId}`;
-const kafka = new Kafka({ clientId: prefix, brokers: brokers.split(','), logLevel: logLevel.ERROR });
-const admin = kafka.admin();
-const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+const kit = streamTestKit('dl');
+const { prefix, kafka, admin, producer, topics, groups } = kit;
 const log = pino({ level: 'silent' });
-const actor = { id: `${prefix}-engineer`, role: 'engineer' };
-const topics: string[] = [];
-const groups: string[] = [];
+const actor: Actor = { id: `${prefix}-engineer`, role: 'engineer' };
 
 /** Each test its own source topic name (the dead letters only reference it) and DLQ topic. */
 let topicCount = 0;
@@ -48,25 +41,9 @@ async function freshTopic(): Promise<string> {
   return topic;
 }
 
-beforeAll(async () => {
-  await admin.connect();
-  await producer.connect();
-});
+beforeAll(() => kit.connect());
 
-afterAll(async () => {
-  await cleanupAll(prefix, [
-    () => producer.disconnect(),
-    ...(groups.length > 0 ? [() => admin.deleteGroups(groups)] : []),
-    ...(topics.length > 0 ? [() => admin.deleteTopics({ topics })] : []),
-    () => admin.disconnect(),
-    () => db().processorWatermark.deleteMany({ where: { subProcessor: { startsWith: prefix } } }),
-    () => db().changeOutcome.deleteMany({ where: { subProcessor: { startsWith: prefix } } }),
-    () => db().deadLetter.deleteMany({ where: { topic: { startsWith: prefix } } }),
-    () => db().auditLog.deleteMany({ where: { actor: { startsWith: prefix } } }),
-    () => db().$disconnect(),
-    () => temporal().connection.close(),
-  ]);
-});
+afterAll(() => kit.cleanup());
 
 // ─── Fixtures ──────────────────────────────────────────────────────────────────────────────────────────
 

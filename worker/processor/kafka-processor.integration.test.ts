@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, Partitioners, type KafkaMessage, type Producer } from 'kafkajs';
+import type { KafkaMessage, Producer } from 'kafkajs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { db } from '../../server/db/client.ts';
@@ -9,44 +9,20 @@ import type { SubProcessorRegistry } from '../../server/stream/run-sub-processor
 import type { Change, SubProcessor } from '../../server/stream/sub-processor.ts';
 import type { InventoryLevelRow } from '../../server/stream/tables.ts';
 import { startKafkaProcessors, type KafkaProcessors } from './kafka-processor.ts';
-import { cleanupAll } from '../../server/testing/cleanup.ts';
+import { streamTestKit } from '../../server/testing/stream-test-kit.ts';
+import type { Actor } from '../../server/auth/actor.ts';
 
-const brokers = process.env.KAFKA_BROKERS;
-if (!brokers) throw new Error('KAFKA_BROKERS is not set. Run integration tests through `npm test`, or point KAFKA_BROKERS at a running broker.');
-
-const runId = randomUUID().slice(0, 8);
-const prefix = `test-proc-${runId}`;
-const kafka = new Kafka({ clientId: prefix, brokers: brokers.split(','), logLevel: logLevel.ERROR });
-const admin = kafka.admin();
-const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+const kit = streamTestKit('proc');
+const { prefix, kafka, admin, producer, topics, groups } = kit;
 const log = pino({ level: 'silent' });
-const actor = { id: `${prefix}-engineer`, role: 'engineer' };
+const actor: Actor = { id: `${prefix}-engineer`, role: 'engineer' };
 
-const topics: string[] = [];
-const groups: string[] = [];
 const running: KafkaProcessors[] = [];
 let scenarioCount = 0;
 
-beforeAll(async () => {
-  await admin.connect();
-  await producer.connect();
-});
+beforeAll(() => kit.connect());
 
-afterAll(async () => {
-  await cleanupAll(prefix, [
-    ...running.map((processors) => () => processors.stop()),
-    () => producer.disconnect(),
-    ...(groups.length > 0 ? [() => admin.deleteGroups(groups)] : []),
-    ...(topics.length > 0 ? [() => admin.deleteTopics({ topics })] : []),
-    () => admin.disconnect(),
-    () => db().processorWatermark.deleteMany({ where: { subProcessor: { startsWith: prefix } } }),
-    () => db().changeOutcome.deleteMany({ where: { subProcessor: { startsWith: prefix } } }),
-    () => db().deadLetter.deleteMany({ where: { topic: { startsWith: prefix } } }),
-    () => db().auditLog.deleteMany({ where: { actor: { startsWith: prefix } } }),
-    () => db().$disconnect(),
-    () => temporal().connection.close(),
-  ]);
-});
+afterAll(() => kit.cleanup(running.map((processors) => () => processors.stop())));
 
 // ─── Test fixtures ─────────────────────────────────────────────────────────────────────────────────────
 
