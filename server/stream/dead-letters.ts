@@ -17,6 +17,7 @@ import {
 import type { AnyChange } from './sub-processor.ts';
 import { dlqTopicFor, isChangefeedTable, type ChangefeedTable } from './tables.ts';
 import { readWatermark, type Db } from './watermarks.ts';
+import type { Actor } from '../auth/actor.ts';
 
 // ─── Errors the console maps to HTTP statuses ──────────────────────────────────────────────────────────
 
@@ -291,11 +292,6 @@ export interface DeadLetterDeps {
   log: Logger;
   /** Retry policy for the re-run. The operator is waiting, so fewer attempts than the stream's by default. */
   retry?: Omit<RunOptions, 'appliedAs'>;
-}
-
-export interface Actor {
-  id: string;
-  role: string;
 }
 
 export interface ReplayOutcome {

@@ -1,4 +1,5 @@
 import 'server-only';
+import type { Actor } from '@/server/auth/actor.ts';
 import type { SignedInUser } from '@/server/auth/session.ts';
 import { db } from '@/server/db/client.ts';
 import { logger } from '@/server/logger.ts';
@@ -7,7 +8,6 @@ import {
   DeadLetterNotFoundError,
   DiscardReasonRequiredError,
   InvalidDeadLetterQueryError,
-  type Actor,
   type DeadLetterDeps,
   type DeadLetterFilter,
   type DeadLetterView,
