@@ -6,6 +6,7 @@ import { createCardLinkActivities, partnerHttpFor } from '../../worker/activitie
 import type { PartnerSandbox } from '../../worker/partner-sandbox/server.ts';
 import { startSandboxOnFreePort } from '../../worker/partner-sandbox/testing.ts';
 import { db } from '../db/client.ts';
+import { env } from '../env.ts';
 import { cleanupAll } from '../testing/cleanup.ts';
 import type { LinkCardDeps } from './link-card.ts';
 
@@ -24,16 +25,14 @@ export interface CardLinkTestStack {
 }
 
 export async function startCardLinkTestStack(label: string): Promise<CardLinkTestStack> {
-  const address = process.env.TEMPORAL_ADDRESS;
-  if (!address || !process.env.DATABASE_URL) {
-    throw new Error('TEMPORAL_ADDRESS and DATABASE_URL must be set: run integration tests through `npm test`.');
-  }
+  // env() names whatever is missing (DATABASE_URL, TEMPORAL_ADDRESS…): run integration tests through `npm test`.
+  const { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace } = env();
   const taskQueue = `test-${label}-${randomUUID().slice(0, 8)}`;
   // Multi-matches stay pending until a test answers them: no webhook fires on its own.
   const sandbox = await startSandboxOnFreePort({ consoleUrl: 'http://127.0.0.1:9', reconcileAfterMs: 60 * 60 * 1000 });
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  const client = new Client({ connection, namespace });
   const workflowBundle = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL('../../worker/workflows/index.ts', import.meta.url)),
     logger: undefined,
