@@ -1,5 +1,6 @@
 import 'server-only';
 import { forbidden, redirect } from 'next/navigation';
+import { cache } from 'react';
 import type { Actor, Role } from './actor.ts';
 import { canAccess, type Area } from './access.ts';
 import { auth } from './auth.ts';
@@ -9,13 +10,16 @@ export interface SignedInUser extends Actor {
   name: string;
 }
 
-/** The signed-in user, or null. */
-export async function currentUser(): Promise<SignedInUser | null> {
+/**
+ * The signed-in user, or null. Memoised per server render: the root layout, an area's layout and its page each
+ * ask, and the session cookie is decrypted once.
+ */
+export const currentUser = cache(async (): Promise<SignedInUser | null> => {
   const session = await auth();
   const user = session?.user;
   if (!user?.id || !user.role) return null;
   return { id: user.id, name: user.name, role: user.role };
-}
+});
 
 /** For pages: sends a visitor to sign in, and answers 403 to a user whose role may not see the area. */
 export async function requireArea(area: Area, returnTo: string): Promise<SignedInUser> {
