@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startWorker } from './stack/app.ts';
+import { buildConsole, startBuiltConsole, startWorker } from './stack/app.ts';
+import { percentiles } from './stack/bench.ts';
 import { startPartnerSandboxService } from './stack/partner-sandbox.ts';
 import { dataRoot, repoRoot } from './stack/paths.ts';
 import { assertPortsFree } from './stack/ports.ts';
@@ -38,36 +39,12 @@ const dataDir = path.join(dataRoot, 'bench-cardlink');
 /** Inside .data/: gitignored, outside ESLint and tsc, and kept between runs so rebuilds are incremental. */
 const nextDistDir = path.relative(repoRoot, path.join(dataRoot, 'bench-cardlink-next'));
 const logDir = path.join(dataDir, 'logs');
-const bin = (name: string) => path.join(repoRoot, 'node_modules', '.bin', name);
-
-interface Percentiles {
-  p50: number;
-  p95: number;
-  p99: number;
-}
-
-function percentiles(values: number[]): Percentiles {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN) * 10) / 10;
-  return { p50: at(50), p95: at(95), p99: at(99) };
-}
-
 /** Eligible cards of each partner in the sandbox's rules (last4 0002-0005 are the decline and multi-match cases). */
 const PARTNER_CARDS = [
   { country: 'US', network: 'visa', bin: '414721' },
   { country: 'CA', network: 'visa', bin: '450061' },
   { country: 'US', network: 'mastercard', bin: '535317' },
 ] as const;
-
-/** `next build` rewrites tsconfig.json's include and next-env.d.ts for a new distDir: put both back afterwards. */
-function protectFiles(files: string[]): () => void {
-  const saved = files.map((file) => ({ file, content: fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined }));
-  return () => {
-    for (const { file, content } of saved) {
-      if (content !== undefined && fs.readFileSync(file, 'utf8') !== content) fs.writeFileSync(file, content);
-    }
-  };
-}
 
 async function main(): Promise<void> {
   const cardLinkToken = randomUUID();
@@ -78,7 +55,6 @@ async function main(): Promise<void> {
   const supervisor = new Supervisor();
   let services: RunningServices | undefined;
   const cleanups: (() => Promise<void>)[] = [];
-  const restoreFiles = protectFiles([path.join(repoRoot, 'tsconfig.json'), path.join(repoRoot, 'next-env.d.ts')]);
   let tornDown: Promise<void> | undefined;
   const teardown = () =>
     (tornDown ??= (async () => {
@@ -86,7 +62,6 @@ async function main(): Promise<void> {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
       await supervisor.stopAll();
       await services?.stop();
-      restoreFiles();
     })());
   onShutdownSignal(() => void teardown().finally(() => process.exit(130)));
 
@@ -105,14 +80,7 @@ async function main(): Promise<void> {
       KAFKA_BROKERS: `127.0.0.1:${PORTS.kafka}`,
       TEMPORAL_ADDRESS: `127.0.0.1:${PORTS.temporal}`,
     };
-    const build = step(`next build → ${nextDistDir}`, () => runToCompletion(supervisor, 'next-build', bin('next'), ['build'], {
-      ...process.env,
-      ...knownEnv,
-      DASHOPS_NEXT_DIST_DIR: nextDistDir,
-      NEXT_TELEMETRY_DISABLED: '1',
-    }));
-    // Restore as soon as the build is done, not only at teardown: other people's tsc runs read these files.
-    const built = build.finally(restoreFiles);
+    const built = step(`next build → ${nextDistDir}`, () => buildConsole(supervisor, { distDir: nextDistDir, env: { ...process.env, ...knownEnv }, logDir }));
     built.catch(() => undefined); // Awaited below; this only keeps an early failure from being "unhandled".
 
     services = await startServices(supervisor, {
@@ -163,25 +131,7 @@ async function main(): Promise<void> {
     );
 
     await built;
-    const consoleProc = supervisor.spawn('console', bin('next'), ['start', '--port', String(PORTS.console), '--hostname', '127.0.0.1'], {
-      cwd: repoRoot,
-      env: { ...childEnv, DASHOPS_NEXT_DIST_DIR: nextDistDir, NEXT_TELEMETRY_DISABLED: '1' },
-      output: path.join(logDir, 'console.log'),
-    });
-    let consoleExited = false;
-    consoleProc.on('exit', () => (consoleExited = true));
-    await step(`Console (next start) on ${consoleUrl}`, () =>
-      waitFor(
-        `the console on ${consoleUrl}`,
-        async () => {
-          if (consoleExited) throw new Error(`the console exited (see ${path.relative(repoRoot, logDir)}/console.log)`);
-          const res = await fetch(`${consoleUrl}/api/health`);
-          await res.body?.cancel();
-          return res.status === 200 || res.status === 503;
-        },
-        { timeoutMs: 60_000, intervalMs: 250 },
-      ),
-    );
+    await step(`Console (next start) on ${consoleUrl}`, () => startBuiltConsole(supervisor, { distDir: nextDistDir, env: childEnv, port: PORTS.console, logDir }));
 
     const run = randomUUID().slice(0, 8);
     const customerCount = 3 * WARMUP + 2 * REQUESTS + IN_PROCESS_REQUESTS;
@@ -329,17 +279,6 @@ async function main(): Promise<void> {
     await teardown();
     process.exit(1);
   }
-}
-
-/** Runs a finite child under the supervisor (so teardown stops it too) and resolves when it exits 0. */
-function runToCompletion(supervisor: Supervisor, name: string, command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  const logFile = path.join(logDir, `${name}.log`);
-  const proc = supervisor.spawn(name, command, args, { cwd: repoRoot, env, output: logFile });
-  return new Promise((resolve, reject) => {
-    proc.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${name} exited with ${code} (see ${path.relative(repoRoot, logFile)})`)),
-    );
-  });
 }
 
 void main();
