@@ -131,7 +131,8 @@ export async function startKafka(
     // Kafka cluster ids are 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints).
     const newClusterId = randomBytes(16).toString('base64url');
     await step(`Formatting Kafka storage in ${kraftDir}`, () =>
-      runLogged('java', javaArgs('kafka.tools.StorageTool', 'format', '--cluster-id', newClusterId, '--config', configFile), {
+      // `--cluster-id=…` in one argument: an id starting with '-' (1 in 64) would otherwise be read as a flag.
+      runLogged('java', javaArgs('kafka.tools.StorageTool', 'format', `--cluster-id=${newClusterId}`, '--config', configFile), {
         logFile: logFile.replace(/(\.log)?$/, '-format.log'),
       }),
     );
