@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { percentiles } from './stack/bench.ts';
 import { dataRoot } from './stack/paths.ts';
 import { startServices, type RunningServices } from './stack/services.ts';
 import { onShutdownSignal } from './stack/signals.ts';
@@ -16,12 +17,6 @@ import { Supervisor } from './stack/supervisor.ts';
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200);
 const WARMUP = 10;
 const dataDir = path.join(dataRoot, 'bench-stream');
-
-function percentiles(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN) * 10) / 10;
-  return { p50: at(50), p95: at(95), p99: at(99) };
-}
 
 async function main(): Promise<void> {
   for (const name of ['DATABASE_URL', 'KAFKA_BROKERS', 'TEMPORAL_ADDRESS', 'TEMPORAL_TEST_SERVER_PATH']) delete process.env[name];
