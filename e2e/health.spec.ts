@@ -21,3 +21,17 @@ test('a wrong password is refused with a message, and the user stays on the logi
   await expect(page.getByRole('alert').filter({ hasText: 'Wrong username or password.' })).toBeVisible();
   await expect(page).toHaveURL(/\/login/);
 });
+
+test('the worker serves its Temporal worker metrics for Prometheus, per task queue', async () => {
+  // What an on-call scrapes when workflows slow down: slots, pollers, schedule-to-start and RPC latencies.
+  const address = process.env.WORKER_METRICS_ADDRESS ?? '127.0.0.1:9464';
+  await expect
+    .poll(
+      async () => {
+        const res = await fetch(`http://${address}/metrics`).catch(() => null);
+        return res?.ok ? await res.text() : '';
+      },
+      { timeout: 30_000, message: `worker metrics at http://${address}/metrics` },
+    )
+    .toMatch(/temporal_worker_task_slots_available\{[^}]*task_queue="dashops-card-link"/);
+});

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
       persistentTemporal: true,
       withTestServer: false,
       sandboxPortEnvVar: 'PARTNER_SANDBOX_PORT',
+      workerMetricsPortEnvVar: 'WORKER_METRICS_PORT',
       onServices: (running) => {
         services = running;
         lock.recordChildren(supervisor.pids);

@@ -118,6 +118,7 @@ async function main(): Promise<number> {
       persistentTemporal: false,
       withTestServer: true,
       sandboxPortEnvVar: 'TEST_PARTNER_SANDBOX_PORT',
+      workerMetricsPortEnvVar: 'TEST_WORKER_METRICS_PORT',
       onServices: (running) => {
         services = running;
         lock.recordChildren(supervisor.pids);

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { CARD_LINK_TASK_QUEUE } from '../server/card-link/contract.ts';
 import { db } from '../server/db/client.ts';
 import { env } from '../server/env.ts';
@@ -20,11 +20,17 @@ async function main(): Promise<void> {
   const config = env();
   const workerId = `${os.hostname()}-${process.pid}`;
 
+  if (config.WORKER_METRICS_ADDRESS) {
+    // Temporal Core's own worker metrics (task slots, schedule-to-start, poll and RPC latencies, sticky cache):
+    // what an on-call looks at first when workflows slow down. Must be installed before the first connection.
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.WORKER_METRICS_ADDRESS } } } });
+  }
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   await db().$queryRaw`SELECT 1`;
   await kafkaAdmin();
   const producer = await kafkaProducer();
   log.info({ workerId, temporal: config.TEMPORAL_ADDRESS, kafka: config.KAFKA_BROKERS }, 'connected to Postgres, Kafka and Temporal');
+  if (config.WORKER_METRICS_ADDRESS) log.info({ metrics: `http://${config.WORKER_METRICS_ADDRESS}/metrics` }, 'serving Temporal worker metrics');
 
   // One bundle serves both task queues; bundling is the slow part of a worker's start.
   const workflowBundle = await bundleWorkflowCode({

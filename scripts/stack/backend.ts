@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { DemoLogin } from '../../server/auth/users.ts';
 import { externalServices, type StackPorts } from './config.ts';
 import { startPartnerSandboxService } from './partner-sandbox.ts';
+import { assertPortsFree } from './ports.ts';
 import { step } from './progress.ts';
 import type { ServiceHandle } from './service.ts';
 import { startServices, type RunningServices, type ServicesOptions } from './services.ts';
@@ -24,8 +25,19 @@ export interface Backend {
  */
 export async function startBackend(
   supervisor: Supervisor,
-  options: ServicesOptions & { ports: StackPorts; sandboxPortEnvVar: string; onServices(services: RunningServices): void },
+  options: ServicesOptions & {
+    ports: StackPorts;
+    sandboxPortEnvVar: string;
+    workerMetricsPortEnvVar: string;
+    onServices(services: RunningServices): void;
+  },
 ): Promise<Backend> {
+  // The worker binds this itself; a taken port is named here, with the variable that moves it, before anything starts.
+  const workerMetrics =
+    process.env.WORKER_METRICS_ADDRESS ?? (options.ports.workerMetrics === undefined ? undefined : `127.0.0.1:${options.ports.workerMetrics}`);
+  if (!process.env.WORKER_METRICS_ADDRESS && options.ports.workerMetrics !== undefined) {
+    await assertPortsFree([{ port: options.ports.workerMetrics, what: 'worker metrics', envVar: options.workerMetricsPortEnvVar }]);
+  }
   const services = await startServices(supervisor, options);
   options.onServices(services);
   Object.assign(process.env, services.env);
@@ -49,6 +61,6 @@ export async function startBackend(
     sandbox,
     logins: database.logins,
     consoleBaseUrl,
-    env: { ...services.env, ...sandbox.env, CONSOLE_URL: consoleBaseUrl },
+    env: { ...services.env, ...sandbox.env, CONSOLE_URL: consoleBaseUrl, ...(workerMetrics ? { WORKER_METRICS_ADDRESS: workerMetrics } : {}) },
   };
 }

@@ -11,6 +11,8 @@ export interface StackPorts {
   temporalUi: number | undefined;
   /** The partner sandbox standing in for the card-link partners' APIs. */
   sandbox: number;
+  /** Where the worker serves its Temporal worker metrics (Prometheus); undefined serves none. */
+  workerMetrics?: number;
 }
 
 function port(name: string, fallback: number): number {
@@ -32,6 +34,7 @@ export function devPorts(): StackPorts {
     temporal: port('TEMPORAL_PORT', 7233),
     temporalUi: port('TEMPORAL_UI_PORT', 8233),
     sandbox: port('PARTNER_SANDBOX_PORT', 4010),
+    workerMetrics: port('WORKER_METRICS_PORT', 9464),
   };
 }
 
@@ -45,6 +48,7 @@ export function testPorts(): StackPorts {
     temporal: port('TEST_TEMPORAL_PORT', 57233),
     temporalUi: undefined,
     sandbox: port('TEST_PARTNER_SANDBOX_PORT', 4110),
+    workerMetrics: port('TEST_WORKER_METRICS_PORT', 59464),
   };
 }
 
