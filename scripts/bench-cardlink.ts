@@ -3,14 +3,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildConsole, startBuiltConsole, startWorker } from './stack/app.ts';
-import { percentiles } from './stack/bench.ts';
+import { percentiles, startBenchRun } from './stack/bench.ts';
 import { startPartnerSandboxService } from './stack/partner-sandbox.ts';
 import { dataRoot, repoRoot } from './stack/paths.ts';
 import { assertPortsFree } from './stack/ports.ts';
 import { step } from './stack/progress.ts';
-import { startServices, type RunningServices } from './stack/services.ts';
-import { onShutdownSignal } from './stack/signals.ts';
-import { Supervisor, waitFor } from './stack/supervisor.ts';
+import { startServices } from './stack/services.ts';
+import { waitFor } from './stack/supervisor.ts';
 
 /**
  * `npm run bench:cardlink`: round trip of the synchronous card-link API (`POST /api/card-links` on a production
@@ -49,21 +48,9 @@ const PARTNER_CARDS = [
 async function main(): Promise<void> {
   const cardLinkToken = randomUUID();
   const loadAtStart = Math.round(os.loadavg()[0]! * 100) / 100;
-  for (const name of ['DATABASE_URL', 'KAFKA_BROKERS', 'TEMPORAL_ADDRESS', 'TEMPORAL_TEST_SERVER_PATH', 'PARTNER_SANDBOX_URL']) delete process.env[name];
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  const bench = startBenchRun('bench:cardlink', dataDir);
   fs.mkdirSync(logDir, { recursive: true });
-  const supervisor = new Supervisor();
-  let services: RunningServices | undefined;
-  const cleanups: (() => Promise<void>)[] = [];
-  let tornDown: Promise<void> | undefined;
-  const teardown = () =>
-    (tornDown ??= (async () => {
-      console.log('bench:cardlink: tearing down');
-      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-      await supervisor.stopAll();
-      await services?.stop();
-    })());
-  onShutdownSignal(() => void teardown().finally(() => process.exit(130)));
+  const { supervisor, cleanups, teardown } = bench;
 
   try {
     const consoleUrl = `http://127.0.0.1:${PORTS.console}`;
@@ -83,12 +70,12 @@ async function main(): Promise<void> {
     const built = step(`next build → ${nextDistDir}`, () => buildConsole(supervisor, { distDir: nextDistDir, env: { ...process.env, ...knownEnv }, logDir }));
     built.catch(() => undefined); // Awaited below; this only keeps an early failure from being "unhandled".
 
-    services = await startServices(supervisor, {
+    const services = (bench.services = await startServices(supervisor, {
       dataDir,
       ports: { ...PORTS, temporalUi: undefined },
       persistentTemporal: true,
       withTestServer: false,
-    });
+    }));
     Object.assign(process.env, services.env, { LOG_LEVEL: 'warn' });
     const { prepareDatabase } = await import('./stack/database.ts');
     const [sandbox] = await Promise.all([

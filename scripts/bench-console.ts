@@ -2,14 +2,12 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildConsole, startBuiltConsole, startWorker } from './stack/app.ts';
-import { percentiles, signInOverHttp, type Percentiles } from './stack/bench.ts';
+import { percentiles, signInOverHttp, startBenchRun, type Percentiles } from './stack/bench.ts';
 import { startPartnerSandboxService } from './stack/partner-sandbox.ts';
 import { dataRoot, repoRoot } from './stack/paths.ts';
 import { assertPortsFree } from './stack/ports.ts';
 import { step } from './stack/progress.ts';
-import { startServices, type RunningServices } from './stack/services.ts';
-import { onShutdownSignal } from './stack/signals.ts';
-import { Supervisor } from './stack/supervisor.ts';
+import { startServices } from './stack/services.ts';
 
 /**
  * `npm run bench:console`: server response time of the console's three busiest reads, on a production build
@@ -38,21 +36,9 @@ const nextDistDir = path.relative(repoRoot, path.join(dataRoot, 'bench-console-n
 const logDir = path.join(dataDir, 'logs');
 
 async function main(): Promise<void> {
-  for (const name of ['DATABASE_URL', 'KAFKA_BROKERS', 'TEMPORAL_ADDRESS', 'TEMPORAL_TEST_SERVER_PATH', 'PARTNER_SANDBOX_URL']) delete process.env[name];
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  const bench = startBenchRun('bench:console', dataDir);
   fs.mkdirSync(logDir, { recursive: true });
-  const supervisor = new Supervisor();
-  let services: RunningServices | undefined;
-  const cleanups: (() => Promise<void>)[] = [];
-  let tornDown: Promise<void> | undefined;
-  const teardown = () =>
-    (tornDown ??= (async () => {
-      console.log('bench:console: tearing down');
-      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-      await supervisor.stopAll();
-      await services?.stop();
-    })());
-  onShutdownSignal(() => void teardown().finally(() => process.exit(130)));
+  const { supervisor, cleanups, teardown } = bench;
 
   try {
     await assertPortsFree([
@@ -72,7 +58,7 @@ async function main(): Promise<void> {
     // The production build needs no services: build while they start (the env is only parsed, never dialled).
     const built = step(`next build → ${nextDistDir}`, () => buildConsole(supervisor, { distDir: nextDistDir, env: { ...process.env, ...knownEnv }, logDir }));
 
-    services = await startServices(supervisor, { dataDir, ports: { ...PORTS, temporalUi: undefined }, persistentTemporal: true, withTestServer: false });
+    const services = (bench.services = await startServices(supervisor, { dataDir, ports: { ...PORTS, temporalUi: undefined }, persistentTemporal: true, withTestServer: false }));
     Object.assign(process.env, services.env, { LOG_LEVEL: 'warn' });
     const consoleUrl = `http://127.0.0.1:${PORTS.console}`;
     const { prepareDatabase } = await import('./stack/database.ts');

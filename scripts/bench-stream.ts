@@ -1,11 +1,8 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { percentiles } from './stack/bench.ts';
+import { percentiles, startBenchRun } from './stack/bench.ts';
 import { dataRoot } from './stack/paths.ts';
-import { startServices, type RunningServices } from './stack/services.ts';
-import { onShutdownSignal } from './stack/signals.ts';
-import { Supervisor } from './stack/supervisor.ts';
+import { startServices } from './stack/services.ts';
 
 /**
  * `npm run bench:stream`: end-to-end latency of the inventory change stream on real services it starts
@@ -19,26 +16,17 @@ const WARMUP = 10;
 const dataDir = path.join(dataRoot, 'bench-stream');
 
 async function main(): Promise<void> {
-  for (const name of ['DATABASE_URL', 'KAFKA_BROKERS', 'TEMPORAL_ADDRESS', 'TEMPORAL_TEST_SERVER_PATH']) delete process.env[name];
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  const supervisor = new Supervisor();
-  let services: RunningServices | undefined;
-  const cleanups: (() => Promise<void>)[] = [];
-  const teardown = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-    await supervisor.stopAll();
-    await services?.stop();
-  };
-  onShutdownSignal(() => void teardown().finally(() => process.exit(130)));
+  const bench = startBenchRun('bench:stream', dataDir);
+  const { supervisor, cleanups, teardown } = bench;
 
   try {
     console.log('bench:stream: starting Postgres, Kafka and Temporal on bench ports');
-    services = await startServices(supervisor, {
+    const services = (bench.services = await startServices(supervisor, {
       dataDir,
       ports: { console: 0, postgres: 48433, kafka: 48092, kafkaController: 48093, temporal: 48233, temporalUi: undefined, sandbox: 0 },
       persistentTemporal: false,
       withTestServer: false,
-    });
+    }));
     Object.assign(process.env, services.env, { LOG_LEVEL: 'warn' });
 
     const { prepareDatabase } = await import('./stack/database.ts');

@@ -1,12 +1,9 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { percentiles, type Percentiles } from './stack/bench.ts';
+import { percentiles, startBenchRun, type Percentiles } from './stack/bench.ts';
 import { dataRoot, repoRoot } from './stack/paths.ts';
 import { assertPortsFree } from './stack/ports.ts';
 import { step } from './stack/progress.ts';
-import { onShutdownSignal } from './stack/signals.ts';
-import { Supervisor } from './stack/supervisor.ts';
 import { ensureTemporalCli, startTemporal } from './stack/temporal.ts';
 
 /**
@@ -37,15 +34,7 @@ const dataDir = path.join(dataRoot, 'bench-temporal');
 
 async function main(): Promise<void> {
   const loadAtStart = round(os.loadavg()[0]!);
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  fs.mkdirSync(dataDir, { recursive: true });
-  const supervisor = new Supervisor();
-  const cleanups: (() => Promise<void>)[] = [];
-  const teardown = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-    await supervisor.stopAll();
-  };
-  onShutdownSignal(() => void teardown().finally(() => process.exit(130)));
+  const { supervisor, cleanups, teardown } = startBenchRun('bench:temporal', dataDir);
 
   try {
     await assertPortsFree([

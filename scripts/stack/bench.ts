@@ -1,3 +1,7 @@
+import fs from 'node:fs';
+import type { RunningServices } from './services.ts';
+import { onShutdownSignal } from './signals.ts';
+import { Supervisor } from './supervisor.ts';
 
 export interface Percentiles {
   p50: number;
@@ -27,4 +31,39 @@ export async function signInOverHttp(baseUrl: string, username: string, password
   const session = res.headers.getSetCookie().find((cookie) => cookie.startsWith('authjs.session-token='));
   if (!session) throw new Error(`signing in as ${username} failed (HTTP ${res.status}, no session cookie)`);
   return session.split(';')[0]!;
+}
+
+/** What a self-contained bench owns, and the one teardown that releases it (also on Ctrl-C). */
+export interface BenchRun {
+  supervisor: Supervisor;
+  /** Run last-added first by teardown, before the supervised children and the services stop. */
+  cleanups: (() => Promise<void>)[];
+  /** Set once started, so teardown stops them too. */
+  services?: RunningServices;
+  /** Idempotent: the error path, the success path and a signal may all ask. */
+  teardown: () => Promise<void>;
+}
+
+/**
+ * Starts a bench on its own: the configured external services are forgotten (a bench measures the stack it
+ * starts), its data dir is emptied, and Ctrl-C tears everything down before exiting 130.
+ */
+export function startBenchRun(name: string, dataDir: string): BenchRun {
+  for (const variable of ['DATABASE_URL', 'KAFKA_BROKERS', 'TEMPORAL_ADDRESS', 'TEMPORAL_TEST_SERVER_PATH', 'PARTNER_SANDBOX_URL']) delete process.env[variable];
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.mkdirSync(dataDir, { recursive: true });
+  let tornDown: Promise<void> | undefined;
+  const run: BenchRun = {
+    supervisor: new Supervisor(),
+    cleanups: [],
+    teardown: () =>
+      (tornDown ??= (async () => {
+        console.log(`${name}: tearing down`);
+        for (const cleanup of run.cleanups.reverse()) await cleanup().catch(() => undefined);
+        await run.supervisor.stopAll();
+        await run.services?.stop();
+      })()),
+  };
+  onShutdownSignal(() => void run.teardown().finally(() => process.exit(130)));
+  return run;
 }
