@@ -2,6 +2,7 @@ import type { ChangeOutcomeKind, PrismaClient } from '../db/generated/client.ts'
 import { encodeKey, hlcToMillis, parseHlc } from '../stream/envelope.ts';
 import { subProcessorsByTable } from '../stream/registry.ts';
 import type { ChangefeedTable } from '../stream/tables.ts';
+import type { LedgerRow } from './search.ts';
 
 /**
  * What a stock change set off downstream: its row change, the Kafka message that carried it, what each
@@ -167,17 +168,10 @@ export function workflowsOf(changes: readonly ChangeStep[], link: WorkflowLink):
   return [...byId].map(([workflowId, subProcessors]) => ({ workflowId, url: link(workflowId), subProcessors: [...subProcessors] }));
 }
 
-export interface AdjustmentSummary {
-  id: string;
+/** A ledger entry (as the stock panel lists them) with the row it changed and the version it wrote. */
+export interface AdjustmentSummary extends LedgerRow {
   storeId: string;
   sku: string;
-  lotId: string | null;
-  delta: number;
-  reason: string;
-  note: string | null;
-  actor: string;
-  onHandAfter: number;
-  createdAt: string;
   /** When the row change was written (its updated_at); null for ledger rows from before it was recorded. */
   rowUpdatedAt: string | null;
 }
