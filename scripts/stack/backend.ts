@@ -33,11 +33,9 @@ export async function startBackend(
   },
 ): Promise<Backend> {
   // The worker binds this itself; a taken port is named here, with the variable that moves it, before anything starts.
-  const workerMetrics =
-    process.env.WORKER_METRICS_ADDRESS ?? (options.ports.workerMetrics === undefined ? undefined : `127.0.0.1:${options.ports.workerMetrics}`);
-  if (!process.env.WORKER_METRICS_ADDRESS && options.ports.workerMetrics !== undefined) {
-    await assertPortsFree([{ port: options.ports.workerMetrics, what: 'worker metrics', envVar: options.workerMetricsPortEnvVar }]);
-  }
+  const metricsPort = process.env.WORKER_METRICS_ADDRESS ? undefined : options.ports.workerMetrics;
+  if (metricsPort !== undefined) await assertPortsFree([{ port: metricsPort, what: 'worker metrics', envVar: options.workerMetricsPortEnvVar }]);
+  const workerMetrics = metricsPort === undefined ? process.env.WORKER_METRICS_ADDRESS : `127.0.0.1:${metricsPort}`;
   const services = await startServices(supervisor, options);
   options.onServices(services);
   Object.assign(process.env, services.env);
