@@ -161,10 +161,11 @@ export async function recordDeadLetter(input: RecordDeadLetterInput): Promise<{ 
   const now = new Date();
   const rows = await db.$queryRaw<{ id: bigint; inserted: boolean }[]>`
     INSERT INTO dead_letters (topic, partition, "offset", message_key, payload, headers, sub_processor, table_name, row_key, updated,
-                              error_message, error_stack, attempts, first_failed_at, last_failed_at)
+                              error_message, error_stack, attempts, first_failed_at, last_failed_at, stage)
     VALUES (${message.topic}, ${message.partition}, ${BigInt(message.offset)}, ${keyText}, ${valueText ?? ''}, ${JSON.stringify(headers)}::jsonb,
-            ${subProcessor}, ${table}, ${rowKey}, ${updated}, ${errorMessage}, ${stack}, ${attempts}, ${firstFailedAt}, ${now})
-    ON CONFLICT (topic, partition, "offset", sub_processor) DO UPDATE
+            ${subProcessor}, ${table}, ${rowKey}, ${updated}, ${errorMessage}, ${stack}, ${attempts}, ${firstFailedAt}, ${now},
+            ${subProcessor === 'decode' ? 'decode' : 'processor'}::"DeadLetterStage")
+    ON CONFLICT (topic, partition, "offset", sub_processor, stage) DO UPDATE
       SET headers = EXCLUDED.headers, error_message = EXCLUDED.error_message, error_stack = EXCLUDED.error_stack,
           attempts = EXCLUDED.attempts, last_failed_at = EXCLUDED.last_failed_at
       WHERE dead_letters.status = 'pending'
@@ -173,7 +174,7 @@ export async function recordDeadLetter(input: RecordDeadLetterInput): Promise<{ 
   if (row) return { id: row.id.toString(), created: row.inserted };
   // Conflict with an entry that was already resolved: it stays as it is.
   const existing = await db.deadLetter.findUniqueOrThrow({
-    where: { topic_partition_offset_subProcessor: { topic: message.topic, partition: message.partition, offset: BigInt(message.offset), subProcessor } },
+    where: { topic_partition_offset_subProcessor_stage: { topic: message.topic, partition: message.partition, offset: BigInt(message.offset), subProcessor, stage: subProcessor === 'decode' ? 'decode' : 'processor' } },
     select: { id: true },
   });
   return { id: existing.id.toString(), created: false };

@@ -38,10 +38,23 @@ export interface PingResult {
 
 /** One unit of work signalled into a stream-processing workflow. `id` lets the workflow drop a re-signalled duplicate. */
 export interface StreamMessage<T = unknown> {
+  /** `<table>:<row key>@<updated>` (see changeMessageId); the effect ledger `stream_applied` is keyed by it. */
   id: string;
   payload: T;
   /** When the source row was committed (ms since epoch), for end-to-end latency. */
   committedAtMs?: number;
+  /** The change it came from. Absent on messages signalled before it existed: `id` still names the change. */
+  source?: StreamMessageSource;
+}
+
+/** Where a stream message's change was read: for the effect ledger, workflow-stage dead letters and the console's trace. */
+export interface StreamMessageSource {
+  table: string;
+  rowKey: string;
+  updated: string;
+  topic: string;
+  partition: number;
+  offset: string;
 }
 
 export interface StreamWorkflowInput {
