@@ -44,6 +44,8 @@ const schema = z.object({
   AUTH_OIDC_NAME: z.string().min(1).default('Single sign-on'),
   /** host:port where the worker serves its Temporal worker metrics for Prometheus (`/metrics`); unset serves none. */
   WORKER_METRICS_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'WORKER_METRICS_ADDRESS must be host:port, e.g. 127.0.0.1:9464').optional(),
+  /** How far a changefeed message's `updated` may be ahead of this worker's clock; further is dead-lettered as malformed. */
+  STREAM_MAX_CLOCK_SKEW_MS: z.coerce.number().int().positive().default(300_000),
   /** `on` lets stream_fault_drills rows fail sub-processors in this worker (dev and tests only). */
   STREAM_FAULT_DRILLS: z.enum(['on', 'off']).default('off'),
 });
