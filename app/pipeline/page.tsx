@@ -1,9 +1,15 @@
 import { requireArea } from '@/server/auth/session.ts';
 import { PipelineHealthView } from './_components/pipeline-health-view.tsx';
+import { RedrivePanel } from './_components/redrive-panel.tsx';
 
 export const dynamic = 'force-dynamic';
 
 export default async function PipelinePage() {
   await requireArea('pipeline', '/pipeline');
-  return <PipelineHealthView />;
+  return (
+    <>
+      <PipelineHealthView />
+      <RedrivePanel />
+    </>
+  );
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
-import type { PrismaClient } from '../db/generated/client.ts';
+import { Prisma, type PrismaClient } from '../db/generated/client.ts';
+import { escapeLike } from './search.ts';
 
 /**
  * Recovery by touch: bumping updated_at re-emits the chosen rows through the CDC relay, so every sub-processor
@@ -55,6 +56,63 @@ export async function touchRows(db: PrismaClient, input: TouchRequest, actor: Ac
     return count;
   });
   return touched;
+}
+
+export type TouchTable = 'inventory_levels' | 'inventory_lots';
+
+/** The rows of one store whose SKU starts with `skuPrefix` (taken literally; none means every SKU). */
+export interface TouchScope {
+  storeId: string;
+  skuPrefix?: string;
+}
+
+type Db = PrismaClient | Prisma.TransactionClient;
+
+/** Each table's key within a store, which orders the batches (levels: sku; lots: lot_id). */
+const SCOPE_KEY = {
+  inventory_levels: Prisma.raw('sku'),
+  inventory_lots: Prisma.raw('lot_id'),
+} as const satisfies Record<TouchTable, Prisma.Sql>;
+
+const skuPattern = (scope: TouchScope) => `${escapeLike(scope.skuPrefix ?? '')}%`;
+
+/** How many rows of `table` the scope selects. */
+export async function countScope(db: Db, table: TouchTable, scope: TouchScope): Promise<number> {
+  const rows = await db.$queryRaw<{ count: number }[]>`
+    SELECT count(*)::int AS count FROM ${Prisma.raw(table)}
+    WHERE store_id = ${scope.storeId} AND sku LIKE ${skuPattern(scope)}`;
+  return rows[0]?.count ?? 0;
+}
+
+/**
+ * Bumps updated_at on the next `limit` rows of the scope after key `after`, in key order, and returns how many
+ * it touched and the last key (for the next batch). The rows are locked in key order, as one statement.
+ */
+export async function touchScopeBatch(
+  db: Db,
+  table: TouchTable,
+  scope: TouchScope,
+  after: string | null,
+  limit: number,
+): Promise<{ touched: number; last: string | null }> {
+  const key = SCOPE_KEY[table];
+  const name = Prisma.raw(table);
+  // max() and ORDER BY both use the column's collation, so the next batch's `>` continues where this one ended.
+  const rows = await db.$queryRaw<{ touched: number; last: string | null }[]>`
+    WITH picked AS (
+      SELECT ${key} AS key FROM ${name}
+      WHERE store_id = ${scope.storeId} AND sku LIKE ${skuPattern(scope)}
+        AND (${after}::text IS NULL OR ${key} > ${after}::text)
+      ORDER BY ${key}
+      LIMIT ${limit}
+      FOR UPDATE
+    ), bumped AS (
+      UPDATE ${name} t SET updated_at = clock_timestamp()
+      FROM picked WHERE t.store_id = ${scope.storeId} AND t.${key} = picked.key
+      RETURNING t.${key} AS key
+    )
+    SELECT count(*)::int AS touched, max(key) AS last FROM bumped`;
+  return { touched: rows[0]?.touched ?? 0, last: rows[0]?.last ?? null };
 }
 
 /** Touches lots that have expired but still hold stock, so the expiry write-off sub-processor sees them. */
