@@ -38,6 +38,7 @@ afterAll(async () => {
     () => db().pipelineSample.deleteMany({ where: { id: { in: sampleIds } } }),
     () => db().changeOutcome.deleteMany({ where: { topic } }),
     () => db().deadLetter.deleteMany({ where: { topic } }),
+    () => db().streamApplied.deleteMany({ where: { subProcessor: `${prefix}c` } }),
     () => producer.disconnect(),
     () => admin.deleteGroups([groupId]),
     () => admin.deleteTopics({ topics: [topic] }),
@@ -47,7 +48,7 @@ afterAll(async () => {
   ]);
 });
 
-it('records consumer lag per partition, messages/s, dead letters since the last sample and the task queue backlog; a second tick counts only what is new', async () => {
+it('records consumer lag per partition, messages/s, dead letters since the last sample, the task queue backlog and the stream queue; a second tick counts only what is new', async () => {
   // Three distinct messages processed in the window (two sub-processors saw offset 0), and one dead letter.
   await db().changeOutcome.createMany({
     data: [
@@ -56,6 +57,10 @@ it('records consumer lag per partition, messages/s, dead letters since the last 
       { partition: 0, offset: 1n, subProcessor: `${prefix}a` },
       { partition: 1, offset: 0n, subProcessor: `${prefix}a` },
     ].map((o) => ({ ...o, tableName: table, rowKey: '["S","K"]', updated: '1.0', topic, outcome: 'applied' as const })),
+  });
+  // A third sub-processor queued offset 0 in its stream workflow, which has not applied it yet.
+  const queued = await db().changeOutcome.create({
+    data: { tableName: table, rowKey: '["S","K"]', updated: '1.0', topic, partition: 0, offset: 0n, subProcessor: `${prefix}c`, outcome: 'signalled', workflowId: `stream:${prefix}c:S` },
   });
   await db().deadLetter.create({
     data: {
@@ -109,6 +114,8 @@ it('records consumer lag per partition, messages/s, dead letters since the last 
     messagesPerSecond: ratePerSecond(3, since.getTime(), now.getTime()),
     workflowBacklog: 0,
     deadLetters: 1,
+    streamQueued: 1,
+    streamQueuedOldestAt: queued.createdAt,
   });
 
   // Within half an interval of a sample (another replica's, say), the table is left alone.
@@ -116,10 +123,14 @@ it('records consumer lag per partition, messages/s, dead letters since the last 
   await sampler.sampleNow();
   expect((await latest()).id).toBe(first.id);
 
+  // The workflow applies it: the next sample finds nothing queued.
+  await db().streamApplied.create({
+    data: { subProcessor: `${prefix}c`, messageId: `${table}:["S","K"]@1.0`, tableName: table, rowKey: '["S","K"]', updated: '1.0', workflowId: `stream:${prefix}c:S`, runId: 'run', latencyMs: 9 },
+  });
   now = new Date(now.getTime() + 8000);
   await sampler.sampleNow();
   const second = await latest();
   sampleIds.push(second.id);
   expect(second.id).not.toBe(first.id);
-  expect(second).toMatchObject({ consumerLag: 6n, messagesPerSecond: 0, deadLetters: 0 });
+  expect(second).toMatchObject({ consumerLag: 6n, messagesPerSecond: 0, deadLetters: 0, streamQueued: 0, streamQueuedOldestAt: null });
 });

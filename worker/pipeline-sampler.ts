@@ -3,6 +3,7 @@ import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../server/db/generated/client.ts';
 import { getSlotLag } from '../server/stream/slot-lag.ts';
+import { queueScanFrom, readStreamQueue } from '../server/stream/stream-queue.ts';
 import { changefeedTables, topicFor, type ChangefeedTable } from '../server/stream/tables.ts';
 
 export interface PartitionLag {
@@ -109,7 +110,8 @@ const DEFAULT_RETAIN_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Writes one pipeline_samples row per changefeed table every interval: slot lag, consumer lag per partition,
- * messages/s (distinct offsets with a change outcome), the stream task queue's backlog, and new dead letters.
+ * messages/s (distinct offsets with a change outcome), the stream task queue's backlog, new dead letters, and the
+ * messages queued in stream workflows (server/stream/stream-queue.ts, scanned on from the previous sample).
  * The counts come from the database, so they are the same whichever replica samples; a replica that finds a
  * table sampled within the last half interval leaves it to the other. A failed tick is logged, never thrown.
  */
@@ -153,7 +155,11 @@ export function startPipelineSampler(options: PipelineSamplerOptions): PipelineS
   };
 
   const sampleTable = async (table: ChangefeedTable, shared: Awaited<ReturnType<typeof sharedReadings>>, now: Date) => {
-    const previous = await db.pipelineSample.findFirst({ where: { tableName: table }, orderBy: { sampledAt: 'desc' }, select: { sampledAt: true } });
+    const previous = await db.pipelineSample.findFirst({
+      where: { tableName: table },
+      orderBy: { sampledAt: 'desc' },
+      select: { sampledAt: true, streamQueued: true, streamQueuedOldestAt: true },
+    });
     if (previous && now.getTime() - previous.sampledAt.getTime() < intervalMs / 2) return;
     const since = windowStart(previous?.sampledAt ?? null, now, intervalMs);
 
@@ -165,12 +171,13 @@ export function startPipelineSampler(options: PipelineSamplerOptions): PipelineS
     ]);
     const lag = consumerLag(topicOffsets, groupOffsets.find((entry) => entry.topic === topic)?.partitions ?? []);
 
-    const [[messages], deadLetters] = await Promise.all([
+    const [[messages], deadLetters, queue] = await Promise.all([
       db.$queryRaw<{ n: number }[]>`
         SELECT count(DISTINCT (partition, "offset"))::int AS n
         FROM change_outcomes
         WHERE table_name = ${table} AND topic = ${topic} AND created_at > ${since} AND created_at <= ${now}`,
       db.deadLetter.count({ where: { tableName: table, topic, createdAt: { gt: since, lte: now } } }),
+      readStreamQueue(db, { table, topic, from: queueScanFrom(previous, now) }),
     ]);
 
     await db.pipelineSample.create({
@@ -183,6 +190,8 @@ export function startPipelineSampler(options: PipelineSamplerOptions): PipelineS
         messagesPerSecond: ratePerSecond(messages?.n ?? 0, since.getTime(), now.getTime()),
         workflowBacklog: shared.workflowBacklog,
         deadLetters,
+        streamQueued: queue.queued,
+        streamQueuedOldestAt: queue.oldestAt,
       },
     });
   };

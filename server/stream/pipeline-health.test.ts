@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketSamples, parsePartitionLag, tableHealth, type SampleRow } from './pipeline-health.ts';
+import { bucketSamples, parsePartitionLag, streamQueueLatest, tableHealth, type SampleRow } from './pipeline-health.ts';
 
 const base = Date.parse('2025-01-01T12:00:00Z');
 
@@ -13,6 +13,8 @@ function sample(offsetSeconds: number, overrides: Partial<SampleRow> = {}): Samp
     messagesPerSecond: 0,
     workflowBacklog: 0,
     deadLetters: 0,
+    streamQueued: null,
+    streamQueuedOldestAt: null,
     ...overrides,
   };
 }
@@ -21,16 +23,16 @@ describe('bucketSamples', () => {
   it('takes maxima of lags and backlog, the mean rate, and dead letters per minute per bucket', () => {
     const points = bucketSamples(
       [
-        sample(0, { consumerLag: 5n, slotLagBytes: 10n, messagesPerSecond: 2, workflowBacklog: 1, deadLetters: 1 }),
-        sample(10, { consumerLag: 9n, slotLagBytes: null, messagesPerSecond: 4, workflowBacklog: null, deadLetters: 2 }),
-        sample(20, { consumerLag: 1n, slotLagBytes: 30n, messagesPerSecond: 3, workflowBacklog: 7, deadLetters: 0 }),
+        sample(0, { consumerLag: 5n, slotLagBytes: 10n, messagesPerSecond: 2, workflowBacklog: 1, deadLetters: 1, streamQueued: 4 }),
+        sample(10, { consumerLag: 9n, slotLagBytes: null, messagesPerSecond: 4, workflowBacklog: null, deadLetters: 2, streamQueued: 12 }),
+        sample(20, { consumerLag: 1n, slotLagBytes: 30n, messagesPerSecond: 3, workflowBacklog: 7, deadLetters: 0, streamQueued: null }),
         sample(30, { consumerLag: 0n, slotLagBytes: null, messagesPerSecond: 1, workflowBacklog: null, deadLetters: 0 }),
       ],
       30_000,
     );
     expect(points).toEqual([
-      { t: base, slotLagBytes: 30, consumerLag: 9, messagesPerSecond: 3, workflowBacklog: 7, deadLettersPerMinute: 6 },
-      { t: base + 30_000, slotLagBytes: null, consumerLag: 0, messagesPerSecond: 1, workflowBacklog: null, deadLettersPerMinute: 0 },
+      { t: base, slotLagBytes: 30, consumerLag: 9, messagesPerSecond: 3, workflowBacklog: 7, deadLettersPerMinute: 6, streamQueued: 12 },
+      { t: base + 30_000, slotLagBytes: null, consumerLag: 0, messagesPerSecond: 1, workflowBacklog: null, deadLettersPerMinute: 0, streamQueued: null },
     ]);
   });
 
@@ -64,5 +66,32 @@ describe('tableHealth', () => {
     expect(fresh.latest).toMatchObject({ consumerLag: 3, partitions: [{ partition: 0, lag: 3 }], deadLettersInWindow: 3, sampledAt: new Date(base + 10_000).toISOString() });
     expect(fresh.stale).toBe(false);
     expect(tableHealth('inventory_levels', samples, new Date(base + 10_000 + 31_000)).stale).toBe(true);
+  });
+
+  it('ages the newest sample\'s oldest queued message to now, so it keeps growing while samples stop', () => {
+    const samples = [sample(0, { streamQueued: 3, streamQueuedOldestAt: new Date(base - 20_000) })];
+    expect(tableHealth('inventory_levels', samples, new Date(base + 100_000)).latest?.streamQueue).toEqual({
+      queued: 3,
+      oldestAt: new Date(base - 20_000).toISOString(),
+      oldestAgeMs: 120_000,
+      level: 'warn',
+    });
+  });
+});
+
+describe('streamQueueLatest', () => {
+  const now = new Date(base);
+  const queuedSince = (ageMs: number, streamQueued = 2) => streamQueueLatest({ streamQueued, streamQueuedOldestAt: new Date(base - ageMs) }, now);
+
+  it('is ok while the oldest queued message is younger than a minute, amber from a minute, red from five', () => {
+    expect(queuedSince(59_999)?.level).toBe('ok');
+    expect(queuedSince(60_000)?.level).toBe('warn');
+    expect(queuedSince(299_999)?.level).toBe('warn');
+    expect(queuedSince(300_000)).toMatchObject({ queued: 2, oldestAgeMs: 300_000, level: 'error' });
+  });
+
+  it('is ok with nothing queued, and absent for samples that did not measure it', () => {
+    expect(streamQueueLatest({ streamQueued: 0, streamQueuedOldestAt: null }, now)).toEqual({ queued: 0, oldestAt: null, oldestAgeMs: null, level: 'ok' });
+    expect(streamQueueLatest({ streamQueued: null, streamQueuedOldestAt: null }, now)).toBeNull();
   });
 });

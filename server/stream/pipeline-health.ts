@@ -1,4 +1,6 @@
 import type { PrismaClient } from '../db/generated/client.ts';
+import { getSlotLag, slotHealth, type SlotHealth } from './slot-lag.ts';
+import { STREAM_QUEUE_WINDOW_MS } from './stream-queue.ts';
 import { changefeedTables, type ChangefeedTable } from './tables.ts';
 
 /** What the worker's sampler (worker/pipeline-sampler.ts) records, as the console reads it. */
@@ -11,6 +13,8 @@ export interface SampleRow {
   messagesPerSecond: number;
   workflowBacklog: number | null;
   deadLetters: number;
+  streamQueued: number | null;
+  streamQueuedOldestAt: Date | null;
 }
 
 /** One point of a chart: a bucket of samples. Maxima for lags and backlog, mean rate, dead letters per minute. */
@@ -22,6 +26,8 @@ export interface PipelinePoint {
   messagesPerSecond: number;
   workflowBacklog: number | null;
   deadLettersPerMinute: number;
+  /** Messages queued in stream workflows (max over the bucket); null before the sampler measured it. */
+  streamQueued: number | null;
 }
 
 export interface PipelineLatest {
@@ -33,6 +39,16 @@ export interface PipelineLatest {
   workflowBacklog: number | null;
   /** Dead letters recorded for the table over the whole window. */
   deadLettersInWindow: number;
+  /** Messages queued in stream workflows at the newest sample; null when that sample did not measure it. */
+  streamQueue: StreamQueueLatest | null;
+}
+
+export interface StreamQueueLatest {
+  queued: number;
+  oldestAt: string | null;
+  /** How long the oldest has been queued, as of the page's answer (it keeps growing while samples stop). */
+  oldestAgeMs: number | null;
+  level: 'ok' | 'warn' | 'error';
 }
 
 export interface TableHealth {
@@ -48,12 +64,30 @@ export interface PipelineHealth {
   windowMinutes: number;
   bucketSeconds: number;
   sampleIntervalSeconds: number;
+  /** Only messages signalled this recently are counted as queued in stream workflows. */
+  streamQueueWindowMinutes: number;
+  /** The relay's replication slot, read live. */
+  slot: SlotHealth;
   tables: TableHealth[];
 }
 
 export const WINDOW_MS = 60 * 60 * 1000;
 export const BUCKET_MS = 30 * 1000;
 export const SAMPLE_INTERVAL_MS = 10 * 1000;
+/**
+ * A stream message normally applies within seconds; a batch activity's retries (up to ten, backing off to 30 s)
+ * can hold one for a few minutes before it is dead-lettered. Older than that, it is stuck.
+ */
+export const QUEUE_AGE_WARN_MS = 60 * 1000;
+export const QUEUE_AGE_ERROR_MS = 5 * 60 * 1000;
+
+/** The newest sample's queue, aged to `now`. */
+export function streamQueueLatest(sample: Pick<SampleRow, 'streamQueued' | 'streamQueuedOldestAt'>, now: Date): StreamQueueLatest | null {
+  if (sample.streamQueued === null) return null;
+  const oldestAgeMs = sample.streamQueuedOldestAt ? Math.max(0, now.getTime() - sample.streamQueuedOldestAt.getTime()) : null;
+  const level = oldestAgeMs === null || sample.streamQueued === 0 ? 'ok' : oldestAgeMs >= QUEUE_AGE_ERROR_MS ? 'error' : oldestAgeMs >= QUEUE_AGE_WARN_MS ? 'warn' : 'ok';
+  return { queued: sample.streamQueued, oldestAt: sample.streamQueuedOldestAt?.toISOString() ?? null, oldestAgeMs, level };
+}
 
 /** A sample's `partition_lag` JSON, tolerating anything malformed rather than failing the page. */
 export function parsePartitionLag(value: unknown): { partition: number; lag: number }[] {
@@ -97,6 +131,7 @@ export function bucketSamples(samples: readonly SampleRow[], bucketMs: number): 
         messagesPerSecond: Math.round(rate * 100) / 100,
         workflowBacklog: maxOrNull(rows.map((r) => r.workflowBacklog)),
         deadLettersPerMinute: Math.round(((deadLetters * 60_000) / bucketMs) * 100) / 100,
+        streamQueued: maxOrNull(rows.map((r) => r.streamQueued)),
       };
     });
 }
@@ -115,34 +150,45 @@ export function tableHealth(table: ChangefeedTable, samples: readonly SampleRow[
       messagesPerSecond: newest.messagesPerSecond,
       workflowBacklog: newest.workflowBacklog,
       deadLettersInWindow: samples.reduce((sum, s) => sum + s.deadLetters, 0),
+      streamQueue: streamQueueLatest(newest, now),
     },
     stale: now.getTime() - newest.sampledAt.getTime() > 3 * SAMPLE_INTERVAL_MS,
     series: bucketSamples(samples, BUCKET_MS),
   };
 }
 
-/** The last hour of pipeline samples for every changefeed table (server/stream/tables.ts). */
-export async function getPipelineHealth(db: PrismaClient, now: Date = new Date()): Promise<PipelineHealth> {
+/**
+ * The last hour of pipeline samples for every changefeed table (server/stream/tables.ts), and the relay slot's state
+ * read now. `slotName` is null where no relay runs (CDC_RELAY=off).
+ */
+export async function getPipelineHealth(db: PrismaClient, { slotName }: { slotName: string | null }, now: Date = new Date()): Promise<PipelineHealth> {
   const tables = Object.keys(changefeedTables) as ChangefeedTable[];
-  const samples = await db.pipelineSample.findMany({
-    where: { tableName: { in: tables }, sampledAt: { gt: new Date(now.getTime() - WINDOW_MS) } },
-    orderBy: { sampledAt: 'asc' },
-    select: {
-      tableName: true,
-      sampledAt: true,
-      slotLagBytes: true,
-      consumerLag: true,
-      partitionLag: true,
-      messagesPerSecond: true,
-      workflowBacklog: true,
-      deadLetters: true,
-    },
-  });
+  const [slot, samples] = await Promise.all([
+    slotName === null ? null : getSlotLag(db, slotName),
+    db.pipelineSample.findMany({
+      where: { tableName: { in: tables }, sampledAt: { gt: new Date(now.getTime() - WINDOW_MS) } },
+      orderBy: { sampledAt: 'asc' },
+      select: {
+        tableName: true,
+        sampledAt: true,
+        slotLagBytes: true,
+        consumerLag: true,
+        partitionLag: true,
+        messagesPerSecond: true,
+        workflowBacklog: true,
+        deadLetters: true,
+        streamQueued: true,
+        streamQueuedOldestAt: true,
+      },
+    }),
+  ]);
   return {
     generatedAt: now.toISOString(),
     windowMinutes: WINDOW_MS / 60_000,
     bucketSeconds: BUCKET_MS / 1000,
     sampleIntervalSeconds: SAMPLE_INTERVAL_MS / 1000,
+    streamQueueWindowMinutes: STREAM_QUEUE_WINDOW_MS / 60_000,
+    slot: slotHealth(slotName, slot),
     tables: tables.map((table) =>
       tableHealth(
         table,

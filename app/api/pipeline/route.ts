@@ -1,8 +1,12 @@
 import { db } from '@/server/db/client.ts';
+import { env } from '@/server/env.ts';
 import { apiRoute } from '@/server/http/api-route.ts';
 import { getPipelineHealth } from '@/server/stream/pipeline-health.ts';
 
 export const dynamic = 'force-dynamic';
 
-/** The last hour of pipeline samples per changefeed table, with the newest values. */
-export const GET = apiRoute({ area: 'pipeline' }, async () => getPipelineHealth(db()));
+/** The last hour of pipeline samples per changefeed table, with the newest values, and the relay slot's state. */
+export const GET = apiRoute({ area: 'pipeline' }, async () => {
+  const { CDC_RELAY, CDC_SLOT_NAME } = env();
+  return getPipelineHealth(db(), { slotName: CDC_RELAY === 'on' ? CDC_SLOT_NAME : null });
+});
