@@ -19,10 +19,17 @@ export interface ServicesOptions {
   withTestServer: boolean;
 }
 
+/** The services startServices can run itself; each is its ServiceHandle's name. */
+export type LocalService = 'postgres' | 'kafka' | 'temporal';
+
 export interface RunningServices {
   env: Record<string, string>;
   urls: Record<string, string>;
   stop(): Promise<void>;
+  /** Stops one local service, leaving its data (fault drills). */
+  stopService(name: LocalService): Promise<void>;
+  /** Starts a stopped local service again, on the same port and data; resolves once it is ready. */
+  startService(name: LocalService): Promise<void>;
 }
 
 /**
@@ -76,34 +83,36 @@ export async function startServices(supervisor: Supervisor, options: ServicesOpt
   if (testServerPath) env.TEMPORAL_TEST_SERVER_PATH = testServerPath;
 
   const handles: ServiceHandle[] = [];
-  const starts: Promise<ServiceHandle>[] = [];
+  // Kept so that one service can be started again later, exactly as it was started first.
+  const launchers = new Map<LocalService, { label: string; launch: () => Promise<ServiceHandle> }>();
   if (!external.DATABASE_URL) {
-    starts.push(
-      step(`Postgres on 127.0.0.1:${ports.postgres}`, () =>
+    launchers.set('postgres', {
+      label: `Postgres on 127.0.0.1:${ports.postgres}`,
+      launch: () =>
         startPostgres(supervisor, {
           port: ports.postgres,
           dataDir: path.join(dataDir, 'postgres'),
           logFile: path.join(logDir, 'postgres.log'),
           database: 'dashops',
         }),
-      ),
-    );
+    });
   }
   if (!external.KAFKA_BROKERS) {
-    starts.push(
-      step(`Kafka on 127.0.0.1:${ports.kafka}`, () =>
+    launchers.set('kafka', {
+      label: `Kafka on 127.0.0.1:${ports.kafka}`,
+      launch: () =>
         startKafka(supervisor, {
           port: ports.kafka,
           controllerPort: ports.kafkaController,
           dataDir: path.join(dataDir, 'kafka'),
           logFile: path.join(logDir, 'kafka.log'),
         }),
-      ),
-    );
+    });
   }
   if (temporalCli) {
-    starts.push(
-      step(`Temporal on 127.0.0.1:${ports.temporal}`, () =>
+    launchers.set('temporal', {
+      label: `Temporal on 127.0.0.1:${ports.temporal}`,
+      launch: () =>
         startTemporal(supervisor, {
           cli: temporalCli,
           port: ports.temporal,
@@ -111,9 +120,9 @@ export async function startServices(supervisor: Supervisor, options: ServicesOpt
           dbFile: options.persistentTemporal ? path.join(dataDir, 'temporal', 'temporal.db') : undefined,
           logFile: path.join(logDir, 'temporal.log'),
         }),
-      ),
-    );
+    });
   }
+  const starts = [...launchers.values()].map(({ label, launch }) => step(label, launch));
 
   const stopAll = async () => {
     for (const handle of handles.reverse()) {
@@ -131,5 +140,17 @@ export async function startServices(supervisor: Supervisor, options: ServicesOpt
     Object.assign(env, handle.env);
     Object.assign(urls, handle.urls);
   }
-  return { env, urls, stop: stopAll };
+  const stopService = async (name: LocalService) => {
+    const index = handles.findIndex((handle) => handle.name === name);
+    if (index < 0) throw new Error(`${name} is not running as a local service`);
+    const [handle] = handles.splice(index, 1);
+    await handle?.stop();
+  };
+  const startService = async (name: LocalService) => {
+    const launcher = launchers.get(name);
+    if (!launcher) throw new Error(`${name} is not a local service here (its env var points at an external one)`);
+    if (handles.some((handle) => handle.name === name)) throw new Error(`${name} is already running`);
+    handles.push(await step(launcher.label, launcher.launch));
+  };
+  return { env, urls, stop: stopAll, stopService, startService };
 }

@@ -91,6 +91,15 @@ export class Supervisor {
     this.children.splice(this.children.indexOf(child), 1);
   }
 
+  /** SIGKILLs one child's process group, as a crash would: no chance to clean up (fault drills). */
+  async killChild(proc: ChildProcess): Promise<void> {
+    const child = this.children.find((c) => c.proc === proc);
+    if (!child) return;
+    this.intentionallyStopped.add(proc);
+    await stopGroup({ ...child, stopSignal: 'SIGKILL' }, 10_000);
+    this.children.splice(this.children.indexOf(child), 1);
+  }
+
   /** Stops children in reverse start order: consumers before the services they depend on. */
   async stopAll(graceMs = 10_000): Promise<void> {
     this.stopping = true;
