@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatCount, formatRate, timeAgo } from './format.ts';
+import { formatBytes, formatCount, formatDuration, formatRate, timeAgo } from './format.ts';
 
 describe('formatBytes', () => {
   it('uses binary units', () => {
@@ -25,5 +25,15 @@ describe('timeAgo', () => {
     expect(timeAgo('2025-01-01T11:59:48Z', now)).toBe('12 s ago');
     expect(timeAgo('2025-01-01T11:57:00Z', now)).toBe('3 min ago');
     expect(timeAgo('2025-01-01T10:00:00Z', now)).toBe('2 h ago');
+  });
+});
+
+describe('formatDuration', () => {
+  it('reads in seconds, minutes, then hours and minutes', () => {
+    expect(formatDuration(0)).toBe('0 s');
+    expect(formatDuration(59_999)).toBe('59 s');
+    expect(formatDuration(3 * 60_000 + 5_000)).toBe('3 min');
+    expect(formatDuration(2 * 3_600_000)).toBe('2 h');
+    expect(formatDuration(2 * 3_600_000 + 5 * 60_000)).toBe('2 h 5 min');
   });
 });

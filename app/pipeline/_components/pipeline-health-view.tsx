@@ -6,9 +6,10 @@ import type { ReactNode } from 'react';
 import { apiFetch } from '@/components/api-client.ts';
 import { HealthPanel } from '@/components/health-panel.tsx';
 import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
-import type { PipelineHealth, TableHealth } from '@/server/stream/pipeline-health.ts';
-import { formatBytes, formatCount, formatRate, timeAgo } from './format.ts';
+import type { PipelineHealth, StreamQueueLatest, TableHealth } from '@/server/stream/pipeline-health.ts';
+import { formatBytes, formatCount, formatDuration, formatRate, timeAgo } from './format.ts';
 import { MetricChart } from './metric-chart.tsx';
+import { SlotStatus } from './slot-status.tsx';
 
 const POLL_MS = 10_000;
 
@@ -25,8 +26,9 @@ export function PipelineHealthView() {
       <div>
         <h1 className="text-2xl font-semibold">Pipeline health</h1>
         <p className="mt-1 text-sm text-slate-600">
-          Per changefeed table: relay slot lag, consumer lag per partition, throughput, stream workflow backlog and dead letters over
-          the last hour. Refreshes every 10 seconds while this tab is visible.
+          The relay&apos;s replication slot, then per changefeed table: relay slot lag, consumer lag per partition, throughput, messages
+          queued in stream workflows, stream workflow backlog and dead letters over the last hour. Refreshes every 10 seconds while this
+          tab is visible.
         </p>
       </div>
 
@@ -53,8 +55,15 @@ export function PipelineHealthView() {
                 <span aria-hidden="true">⚠ </span>The last refresh failed ({query.error.message}); showing the previous values.
               </p>
             )}
+            <SlotStatus slot={query.data.slot} />
             {query.data.tables.map((table) => (
-              <TableCard key={table.table} health={table} generatedAt={query.data.generatedAt} sampleIntervalSeconds={query.data.sampleIntervalSeconds} />
+              <TableCard
+                key={table.table}
+                health={table}
+                generatedAt={query.data.generatedAt}
+                sampleIntervalSeconds={query.data.sampleIntervalSeconds}
+                queueWindowMinutes={query.data.streamQueueWindowMinutes}
+              />
             ))}
           </div>
         )}
@@ -70,7 +79,17 @@ export function PipelineHealthView() {
   );
 }
 
-function TableCard({ health, generatedAt, sampleIntervalSeconds }: { health: TableHealth; generatedAt: string; sampleIntervalSeconds: number }) {
+function TableCard({
+  health,
+  generatedAt,
+  sampleIntervalSeconds,
+  queueWindowMinutes,
+}: {
+  health: TableHealth;
+  generatedAt: string;
+  sampleIntervalSeconds: number;
+  queueWindowMinutes: number;
+}) {
   const { table, latest, series, stale } = health;
   const headingId = `table-${table}`;
   return (
@@ -97,7 +116,7 @@ function TableCard({ health, generatedAt, sampleIntervalSeconds }: { health: Tab
         </div>
       ) : (
         <>
-          <dl className="mt-3 grid grid-cols-2 gap-3 text-sm md:grid-cols-5">
+          <dl className="mt-3 grid grid-cols-2 gap-3 text-sm md:grid-cols-3 xl:grid-cols-6">
             <Stat label="Relay slot lag" value={latest.slotLagBytes === null ? 'Relay off' : formatBytes(latest.slotLagBytes)} note={latest.slotLagBytes === null ? 'CDC_RELAY=off or no slot' : 'WAL held for the relay'} />
             <Stat
               label="Consumer lag"
@@ -106,6 +125,7 @@ function TableCard({ health, generatedAt, sampleIntervalSeconds }: { health: Tab
               warn={latest.consumerLag > 0}
             />
             <Stat label="Throughput" value={`${formatRate(latest.messagesPerSecond)} msg/s`} note="Changes processed" />
+            <QueuedStat queue={latest.streamQueue} windowMinutes={queueWindowMinutes} />
             <Stat
               label="Workflow backlog"
               value={latest.workflowBacklog === null ? 'Not reported' : `${formatCount(latest.workflowBacklog)} tasks`}
@@ -130,7 +150,7 @@ function TableCard({ health, generatedAt, sampleIntervalSeconds }: { health: Tab
 
           <PartitionTable table={table} partitions={latest.partitions} />
 
-          <div className="mt-4 grid gap-3 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-5">
+          <div className="mt-4 grid gap-3 sm:grid-cols-2 lg:grid-cols-3">
             <MetricChart
               title="Consumer lag"
               table={table}
@@ -148,6 +168,12 @@ function TableCard({ health, generatedAt, sampleIntervalSeconds }: { health: Tab
               table={table}
               data={series}
               series={{ key: 'messagesPerSecond', name: 'Messages/s', color: '#059669', format: formatRate, notReported: 'Not reported' }}
+            />
+            <MetricChart
+              title="Queued in workflows"
+              table={table}
+              data={series}
+              series={{ key: 'streamQueued', name: 'Messages queued', color: '#0891b2', format: formatCount, notReported: 'Not measured yet' }}
             />
             <MetricChart
               title="Workflow backlog"
@@ -168,16 +194,33 @@ function TableCard({ health, generatedAt, sampleIntervalSeconds }: { health: Tab
   );
 }
 
-function Stat({ label, value, note, warn = false }: { label: string; value: string; note: ReactNode; warn?: boolean }) {
+function Stat({ label, value, note, warn = false, alert = false }: { label: string; value: string; note: ReactNode; warn?: boolean; alert?: boolean }) {
+  const box = alert ? 'border-red-300 bg-red-50' : warn ? 'border-amber-300 bg-amber-50' : 'border-slate-200 bg-slate-50';
+  const text = alert ? 'font-medium text-red-900' : warn ? 'font-medium text-amber-900' : 'text-slate-500';
   return (
-    <div className={`rounded border px-3 py-2 ${warn ? 'border-amber-300 bg-amber-50' : 'border-slate-200 bg-slate-50'}`}>
+    <div className={`rounded border px-3 py-2 ${box}`}>
       <dt className="text-xs font-medium text-slate-600">{label}</dt>
       <dd className="mt-0.5 text-lg font-semibold tabular-nums">{value}</dd>
-      <dd className={`text-xs ${warn ? 'font-medium text-amber-900' : 'text-slate-500'}`}>
-        {warn && <span aria-hidden="true">▲ </span>}
+      <dd className={`text-xs ${text}`}>
+        {(warn || alert) && <span aria-hidden="true">▲ </span>}
         {note}
       </dd>
     </div>
+  );
+}
+
+/** Signalled into a stream workflow and neither applied nor dead-lettered yet: amber from a minute old, red from five. */
+function QueuedStat({ queue, windowMinutes }: { queue: StreamQueueLatest | null; windowMinutes: number }) {
+  const scope = `signalled in the last ${windowMinutes} min`;
+  if (!queue) return <Stat label="Queued in workflows" value="Not measured" note={`Worker sampler; ${scope}`} />;
+  return (
+    <Stat
+      label="Queued in workflows"
+      value={`${formatCount(queue.queued)} ${queue.queued === 1 ? 'message' : 'messages'}`}
+      note={queue.oldestAgeMs === null ? `None waiting (${scope})` : `Oldest ${formatDuration(queue.oldestAgeMs)} (${scope})`}
+      warn={queue.level === 'warn'}
+      alert={queue.level === 'error'}
+    />
   );
 }
 
