@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { KafkaMessage } from 'kafkajs';
+import type { KafkaMessage, Producer } from 'kafkajs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { db } from '../db/client.ts';
@@ -18,6 +18,7 @@ import {
   replayDeadLetters,
   type BulkReplayProgress,
   type DeadLetterDeps,
+  type DeadLetterMessage,
 } from './dead-letters.ts';
 import { decodeMessage } from './decode.ts';
 import type { SubProcessorRegistry } from './run-sub-processor.ts';
@@ -107,6 +108,15 @@ function deps(registry: SubProcessorRegistry): DeadLetterDeps {
   return { db: db(), temporal: temporal(), registry, log, retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 } };
 }
 
+/** Messages on `<topic>.dlq`, exactly: from the partitions' offsets, so no waiting for "no more". */
+async function dlqCount(topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(`${topic}.dlq`);
+  return offsets.reduce((sum, { high, low }) => sum + Number(high) - Number(low), 0);
+}
+
+const headersOf = (message: KafkaMessage | undefined) =>
+  Object.fromEntries(Object.entries(message?.headers ?? {}).map(([name, value]) => [name, Buffer.isBuffer(value) ? value.toString() : String(value)]));
+
 async function readTopic(topic: string, count: number): Promise<KafkaMessage[]> {
   const groupId = `${prefix}-reader-${randomUUID().slice(0, 6)}`;
   groups.push(groupId);
@@ -154,8 +164,10 @@ describe('recordDeadLetter', () => {
     });
     expect(row?.headers).toMatchObject({ 'trace-id': 'trace-7', 'dlq-original-offset': '7', 'dlq-error-kind': 'retries_exhausted' });
 
-    const dlq = await readTopic(`${topic}.dlq`, 2);
-    expect(dlq).toHaveLength(2);
+    // One copy on the DLQ topic, however often the message failed.
+    expect(await dlqCount(topic)).toBe(1);
+    const dlq = await readTopic(`${topic}.dlq`, 1);
+    expect(dlq).toHaveLength(1);
     expect(dlq[0]?.key?.toString()).toBe(message.key);
     expect(dlq[0]?.value?.toString()).toBe(message.value);
     const headers = Object.fromEntries(Object.entries(dlq[0]?.headers ?? {}).map(([name, value]) => [name, value?.toString()]));
@@ -169,6 +181,8 @@ describe('recordDeadLetter', () => {
       'dlq-error': 'RangeError: first failure',
       'dlq-error-kind': 'retries_exhausted',
       'dlq-attempts': '5',
+      'dlq-stage': 'processor',
+      'dlq-dead-letter-id': first.id,
     });
     expect(Date.parse(headers['dlq-first-failure'] ?? '')).toBeGreaterThan(Date.now() - 120_000);
 
@@ -176,6 +190,174 @@ describe('recordDeadLetter', () => {
     await discardDeadLetter(deps({}), first.id, actor, 'known bad data');
     expect(await seed(message, sp, new RangeError('third failure'))).toEqual({ id: first.id, created: false });
     expect(await getDeadLetter(db(), first.id)).toMatchObject({ status: 'discarded', errorMessage: 'RangeError: second failure' });
+  });
+});
+
+describe('recordDeadLetter on poison', () => {
+  async function recordMalformed(message: DeadLetterMessage, producerToUse: Producer = producer) {
+    const decoded = decodeMessage('inventory_levels', message);
+    if (decoded.kind !== 'malformed') throw new Error(`fixture decoded as ${decoded.kind}`);
+    return recordDeadLetter({
+      producer: producerToUse,
+      db: db(),
+      message,
+      table: 'inventory_levels',
+      subProcessor: 'decode',
+      hints: { rowKey: decoded.rowKey, updated: decoded.updated },
+      error: decoded.error,
+      attempts: 1,
+      firstFailedAt: new Date(),
+    });
+  }
+
+  it('keeps a value with NUL characters as raw bytes, and NUL in the key, headers and error as escaped text', async () => {
+    const topic = await freshTopic();
+    const value = Buffer.from(JSON.stringify({ after: { store_id: 'st-n', sku: 'sku-1', on_hand: 3 }, before: null, updated: hlc(1) }).replace('"st-n"', '"st-\u0000n"'));
+    const key = Buffer.from('["st-\u0000n","sku-1"]');
+    const message = { key, value, headers: { 'trace-\u0000id': Buffer.from('a\u0000b') }, topic, partition: 0, offset: '3' };
+    const recorded = await recordDeadLetter({
+      producer,
+      db: db(),
+      message,
+      table: 'inventory_levels',
+      subProcessor: { name: `${prefix}-nul` },
+      hints: { rowKey: '["st-\u0000n","sku-1"]' },
+      error: new Error('broke on \u0000 and a lone \uD800 surrogate'),
+      attempts: 2,
+      firstFailedAt: new Date(),
+    });
+    expect(recorded.created).toBe(true);
+
+    const row = await db().deadLetter.findUniqueOrThrow({ where: { id: BigInt(recorded.id) } });
+    expect(Buffer.from(row.payloadBytes ?? [])).toEqual(value);
+    expect(Buffer.from(row.messageKeyBytes ?? [])).toEqual(key);
+    expect(row.payload).toMatch(/^\[payload holds NUL characters, shown here as \\u0000; the raw \d+ bytes are kept in payload_bytes\]\n\{"after":\{"store_id":"st-\\u0000n"/);
+    expect(row.messageKey).toMatch(/key holds NUL characters.*message_key_bytes\]\n\["st-\\u0000n","sku-1"\]$/s);
+    expect(row.rowKey).toBe('["st-\\u0000n","sku-1"]');
+    expect(row.errorMessage).toBe('Error: broke on \\u0000 and a lone \uFFFD surrogate');
+    expect(row.headers).toMatchObject({ 'trace-\\u0000id': 'a\\u0000b' });
+    expect(row.dlqProducedAt).toBeInstanceOf(Date);
+
+    const view = await getDeadLetter(db(), recorded.id);
+    expect(view).toMatchObject({ stage: 'processor', payloadBase64: value.toString('base64'), payloadByteLength: value.length, messageKeyBase64: key.toString('base64') });
+    expect(view).not.toHaveProperty('payloadBytes');
+
+    expect(await dlqCount(topic)).toBe(1);
+    const [copy] = await readTopic(`${topic}.dlq`, 1);
+    expect(copy?.value).toEqual(value);
+    expect(copy?.key).toEqual(key);
+    expect(headersOf(copy)).toMatchObject({ 'trace-\u0000id': 'a\u0000b', 'dlq-original-key': key.toString(), 'dlq-dead-letter-id': recorded.id });
+  });
+
+  it('keeps a binary (Confluent-framed Avro) value as raw bytes and copies it to the DLQ unchanged', async () => {
+    const topic = await freshTopic();
+    const value = Buffer.from([0, 0, 0, 0, 42, 0x02, 0x0a, 0xff, 0xfe, 0x80]);
+    const message = { key: Buffer.from('["st-b","sku-1"]'), value, topic, partition: 0, offset: '4' };
+    const { id } = await recordMalformed(message);
+
+    const view = await getDeadLetter(db(), id);
+    expect(view).toMatchObject({ stage: 'decode', subProcessor: 'decode', messageKey: '["st-b","sku-1"]', messageKeyBase64: null, payloadBase64: value.toString('base64') });
+    expect(view?.payload).toBe('[binary payload: 10 bytes that are not valid UTF-8; the raw bytes are kept in payload_bytes]');
+    expect(view?.errorMessage).toMatch(/value is binary: magic byte 0 then schema id 42/);
+    const [copy] = await readTopic(`${topic}.dlq`, 1);
+    expect(copy?.value).toEqual(value);
+    expect(headersOf(copy)).toMatchObject({ 'dlq-stage': 'decode', 'dlq-error-kind': 'malformed', 'dlq-dead-letter-id': id });
+  });
+
+  it('copies a value over 1 MB to the DLQ without its value, and keeps the bytes in the row', async () => {
+    const topic = await freshTopic();
+    const value = Buffer.alloc(1_200_000, 0xff);
+    const { id } = await recordMalformed({ key: null, value, topic, partition: 0, offset: '5' });
+
+    const row = await db().deadLetter.findUniqueOrThrow({ where: { id: BigInt(id) } });
+    expect(row.payloadBytes?.length).toBe(1_200_000);
+    expect(row.errorMessage).toMatch(/value is 1200000 bytes, over the 1048576-byte limit/);
+    expect((await getDeadLetter(db(), id))?.payloadByteLength).toBe(1_200_000);
+    expect(await dlqCount(topic)).toBe(1);
+    const [copy] = await readTopic(`${topic}.dlq`, 1);
+    expect(copy?.value?.length ?? 0).toBe(0);
+    expect(headersOf(copy)).toMatchObject({ 'dlq-value-omitted': '1200000', 'dlq-dead-letter-id': id });
+  });
+
+  it('copies without the value when the DLQ topic refuses its size, instead of failing on every retry', async () => {
+    const topic = `${prefix}-small.inventory_levels`;
+    topics.push(`${topic}.dlq`);
+    await admin.createTopics({ topics: [{ topic: `${topic}.dlq`, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '2000' }] }], waitForLeaders: true });
+    const value = JSON.stringify({ after: { store_id: 'st-s', sku: 'sku-1', on_hand: 'x'.repeat(5000) }, before: null, updated: hlc(1) });
+    const { id } = await recordMalformed({ key: '["st-s","sku-1"]', value, topic, partition: 0, offset: '6' });
+
+    expect((await getDeadLetter(db(), id))?.payload).toBe(value);
+    expect(await dlqCount(topic)).toBe(1);
+    const [copy] = await readTopic(`${topic}.dlq`, 1);
+    expect(headersOf(copy)).toMatchObject({ 'dlq-value-omitted': String(value.length), 'dlq-original-offset': '6' });
+  });
+
+  it('after a DLQ produce that failed, the retry records one row and produces exactly one copy', async () => {
+    const topic = await freshTopic();
+    let sends = 0;
+    const flaky: Producer = {
+      ...producer,
+      send: async (record) => {
+        if (++sends === 1) throw new Error('broker unreachable');
+        return producer.send(record);
+      },
+    };
+    const message = levelMessage(topic, 8, 'st-f', hlc(1), '{"after": {');
+    await expect(recordMalformed(message, flaky)).rejects.toThrow('broker unreachable');
+    const pending = await db().deadLetter.findMany({ where: { topic } });
+    expect(pending).toEqual([expect.objectContaining({ dlqProducedAt: null, status: 'pending' })]);
+    expect(await dlqCount(topic)).toBe(0);
+
+    const retried = await recordMalformed(message, flaky);
+    expect(retried).toEqual({ id: pending[0]?.id.toString(), created: false });
+    const again = await recordMalformed(message, flaky);
+    expect(again.id).toBe(retried.id);
+
+    expect(await db().deadLetter.count({ where: { topic } })).toBe(1);
+    expect(await dlqCount(topic)).toBe(1);
+    expect(sends).toBe(2);
+    expect((await db().deadLetter.findUniqueOrThrow({ where: { id: BigInt(retried.id) } })).dlqProducedAt).toBeInstanceOf(Date);
+  });
+
+  it('reopens a resolved workflow-stage entry when the message fails there again, without a second copy', async () => {
+    const topic = await freshTopic();
+    const sp = { name: `${prefix}-workflow` };
+    const streamMessage = JSON.stringify({ id: '["st-w","sku-1"]@1', payload: { storeId: 'st-w' } });
+    const record = (runId: string, error: string) =>
+      recordDeadLetter({
+        producer,
+        db: db(),
+        message: { key: '["st-w","sku-1"]', value: streamMessage, topic, partition: 0, offset: '9' },
+        table: 'inventory_levels',
+        subProcessor: sp,
+        stage: 'workflow',
+        workflowId: `${prefix}-wf-st-w`,
+        runId,
+        error: new Error(error),
+        attempts: 4,
+        firstFailedAt: new Date(),
+      });
+
+    const first = await record('run-1', 'batch activity gave up');
+    expect(await getDeadLetter(db(), first.id)).toMatchObject({ stage: 'workflow', workflowId: `${prefix}-wf-st-w`, runId: 'run-1', payload: streamMessage });
+    // The processor stage of the same message is a different entry.
+    const processorEntry = await seed(levelMessage(topic, 9, 'st-w', hlc(1)), sp);
+    expect(processorEntry.id).not.toBe(first.id);
+
+    await discardDeadLetter(deps({}), first.id, actor, 'replayed by hand');
+    const reopened = await record('run-2', 'failed again after the replay');
+    expect(reopened).toEqual({ id: first.id, created: false });
+    expect(await getDeadLetter(db(), first.id)).toMatchObject({
+      status: 'pending',
+      resolution: null,
+      resolvedAt: null,
+      runId: 'run-2',
+      errorMessage: 'Error: failed again after the replay',
+    });
+    expect(await dlqCount(topic)).toBe(2);
+    const copies = await readTopic(`${topic}.dlq`, 2);
+    expect(copies.map((copy) => headersOf(copy)['dlq-stage']).sort()).toEqual(['processor', 'workflow']);
+    expect(headersOf(copies.find((copy) => headersOf(copy)['dlq-stage'] === 'workflow'))).toMatchObject({ 'dlq-workflow-id': `${prefix}-wf-st-w`, 'dlq-run-id': 'run-1' });
   });
 });
 
