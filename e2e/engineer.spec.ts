@@ -1,14 +1,36 @@
 import { expect, logIn, screenshot, test } from './fixtures.ts';
-import { auditActions, deadLetterStates, DRILLED_SUB_PROCESSOR, produceDrilledDeadLetters } from './support/dead-letters.ts';
+import { auditActions, deadLetterStates, DRILL_STORE, DRILLED_SUB_PROCESSOR, produceDrilledDeadLetters } from './support/dead-letters.ts';
+import { redriveAudit, RedrivePanel } from './support/redrive.ts';
 
-test('an engineer finds a dead letter from a failing sub-processor, replays it, discards one with a reason, then bulk-replays the rest with a progress bar', async ({ page }) => {
+test('an engineer re-drives rows from /pipeline into a failing sub-processor, finds the dead letters, replays one, discards one with a reason, then bulk-replays the rest with a progress bar', async ({ page }) => {
   test.setTimeout(180_000);
-  const drill = await produceDrilledDeadLetters();
+  await logIn(page, 'engineer', '/pipeline');
+  await expect(page.getByRole('heading', { name: 'Pipeline health', level: 1 })).toBeVisible();
+
+  // The drilled rows change by recovery by touch from the console (preview, confirm, result), each re-drive audited.
+  const redrivePanel = new RedrivePanel(page);
+  const redrives: { id: string; skuPrefix: string; count: number }[] = [];
+  const drill = await produceDrilledDeadLetters(async (skuPrefix, count) => {
+    const id = await redrivePanel.redrive({ storeId: DRILL_STORE, skuPrefix, count, reason: `e2e: re-drive ${skuPrefix} into the drill` });
+    redrives.push({ id, skuPrefix, count });
+  });
+  expect(redrives.map(({ count }) => count)).toEqual([4, 1]);
+  for (const { id, skuPrefix, count } of redrives) {
+    expect(await redriveAudit(id)).toMatchObject({
+      action: 'inventory.redrive',
+      actor: 'engineer',
+      actor_role: 'engineer',
+      target: `inventory_levels:${DRILL_STORE}/${skuPrefix}*`,
+      reason: `e2e: re-drive ${skuPrefix} into the drill`,
+      details: { touched: { levels: count, lots: 0, total: count }, completed: true, via: 'console' },
+    });
+  }
+  await screenshot(page, 'redrive');
   const [first, second] = drill.replayable;
   if (!first || !second) throw new Error('the drill produced too few dead letters');
   const { overtaken, spare } = drill;
 
-  await logIn(page, 'engineer', '/dead-letters');
+  await page.getByRole('navigation', { name: 'Console areas' }).getByRole('link', { name: 'Dead letters' }).click();
   await expect(page.getByRole('heading', { name: 'Dead letters', level: 1 })).toBeVisible();
 
   // Filter to this run's failures of the drilled sub-processor; the filter lands in the URL.
@@ -28,7 +50,7 @@ test('an engineer finds a dead letter from a failing sub-processor, replays it, 
   const panel = page.getByRole('complementary', { name: `Dead letter #${first.id}` });
   await expect(panel.getByRole('region', { name: 'Error' }).getByText(drill.errorMessage, { exact: true })).toBeVisible();
   await expect(panel.getByText('Pending', { exact: true })).toBeVisible();
-  await expect(panel.getByRole('region', { name: 'Payload' })).toContainText('"store_id": "NY-102"');
+  await expect(panel.getByRole('region', { name: 'Payload' })).toContainText(`"store_id": "${DRILL_STORE}"`);
   const headers = panel.getByRole('region', { name: 'Headers' });
   await expect(headers.getByRole('row', { name: /dlq-sub-processor/ })).toContainText(DRILLED_SUB_PROCESSOR);
   await expect(headers.getByRole('row', { name: /dlq-error-kind/ })).toContainText('non_retryable');

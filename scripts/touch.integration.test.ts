@@ -19,7 +19,7 @@ interface Run {
 
 /** `npm run touch -- …` as a child process with pipes for stdio, i.e. without a terminal (as in CI). */
 function touch(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  const childEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...extraEnv };
+  const childEnv: NodeJS.ProcessEnv = { NODE_ENV: 'test', PATH: process.env.PATH, HOME: process.env.HOME, ...extraEnv };
   return new Promise((resolve) => {
     execFile(process.execPath, ['--import', 'tsx', 'scripts/touch.ts', ...args], { cwd: repoRoot, env: childEnv, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from '@playwright/test';
-import type pg from 'pg';
 import { withDb } from './db.ts';
 
 
@@ -32,29 +31,32 @@ export interface DrillRun {
   overtaken: DrilledEntry;
 }
 
-/** Demo-seed rows no other spec changes. */
+/** Demo-seed rows no other spec changes: every level of DRILL_STORE whose SKU starts with DRILL_PREFIX. */
+export const DRILL_STORE = 'NY-102';
+export const DRILL_PREFIX = 'PRD-';
 const ROWS = [
-  ['NY-102', 'HSH-PAPERTOWEL-6'],
-  ['NY-102', 'HSH-DISHSOAP-20OZ'],
-  ['NY-102', 'HSH-TRASHBAG-40'],
-  ['NY-102', 'FRZ-PIZZA-MARG'],
+  [DRILL_STORE, 'PRD-AVOCADO-EA'],
+  [DRILL_STORE, 'PRD-BANANA-1LB'],
+  [DRILL_STORE, 'PRD-SPINACH-5OZ'],
+  [DRILL_STORE, 'PRD-STRAWB-1LB'],
 ] as const;
 
 const rowKeyOf = ([storeId, sku]: readonly [string, string]) => JSON.stringify([storeId, sku]);
 
-/** A touch: bumps updated_at only, which re-emits the row through the whole pipeline without changing stock. */
-async function touch(client: pg.Client, [storeId, sku]: readonly [string, string]): Promise<void> {
-  const { rowCount } = await client.query('UPDATE inventory_levels SET updated_at = now() WHERE store_id = $1 AND sku = $2', [storeId, sku]);
-  if (rowCount !== 1) throw new Error(`inventory_levels ${storeId}/${sku} is not in the demo seed`);
-}
+/**
+ * Recovery by touch through the console, as an engineer does it: re-drives the levels of DRILL_STORE whose SKU
+ * starts with `skuPrefix` (bumps updated_at only, so they re-emit through the whole pipeline without changing
+ * stock), expecting `count` rows.
+ */
+export type Redrive = (skuPrefix: string, count: number) => Promise<void>;
 
 /**
  * Produces real dead letters through the real pipeline: drill rows make the worker's low-stock-replenishment
- * fail (non-retryably) on four demo rows, the rows change, and relay → Kafka → processor → sub-processor
- * dead-letters each change. The drills are then removed. One row is changed again afterwards and processed
+ * fail (non-retryably) on four demo rows, the rows are re-driven, and relay → Kafka → processor → sub-processor
+ * dead-letters each change. The drills are then removed. One row is re-driven again afterwards and processed
  * normally, which overtakes its dead letter.
  */
-export async function produceDrilledDeadLetters(): Promise<DrillRun> {
+export async function produceDrilledDeadLetters(redrive: Redrive): Promise<DrillRun> {
   const errorText = `e2e-drill-${randomUUID().slice(0, 8)}`;
   const errorMessage = `FaultDrillError: fault drill: ${errorText}`;
   return withDb(async (client) => {
@@ -68,7 +70,7 @@ export async function produceDrilledDeadLetters(): Promise<DrillRun> {
         );
       }
       await sleep(DRILL_CACHE_SETTLE_MS);
-      for (const row of ROWS) await touch(client, row);
+      await redrive(DRILL_PREFIX, ROWS.length);
 
       await expect
         .poll(
@@ -96,7 +98,7 @@ export async function produceDrilledDeadLetters(): Promise<DrillRun> {
     const overtaken = byKey(overtakenRow);
     await sleep(DRILL_CACHE_SETTLE_MS);
     const since = new Date();
-    await touch(client, overtakenRow);
+    await redrive(overtakenRow[1], 1);
     await expect
       .poll(
         async () => {
