@@ -32,6 +32,9 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
   );
 }
 
+/** How many bytes a base64 text holds. */
+const base64Bytes = (base64: string) => (base64.length / 4) * 3 - (base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0);
+
 const pre = 'max-h-72 overflow-auto rounded border border-slate-200 bg-slate-50 p-2 font-mono text-xs whitespace-pre-wrap break-all';
 
 /** Side panel with everything about one entry, and its actions. Keyed by id by its parent, so each entry starts fresh. */
@@ -171,6 +174,7 @@ export function DeadLetterDetailPanel({ id, onClose }: { id: string; onClose: ()
                 <Field label="Sub-processor">
                   <code>{entry.subProcessor}</code>
                 </Field>
+                <Field label="Stage">{entry.stage}</Field>
                 <Field label="Table">{entry.tableName ?? '—'}</Field>
                 <Field label="Row key">
                   <code className="break-all">{entry.rowKey ?? '—'}</code>
@@ -181,7 +185,7 @@ export function DeadLetterDetailPanel({ id, onClose }: { id: string; onClose: ()
                 <Field label="Partition">{entry.partition}</Field>
                 <Field label="Offset">{entry.offset}</Field>
                 <Field label="Message key">
-                  <code className="break-all">{entry.messageKey ?? '—'}</code>
+                  <code className="break-all">{entry.messageKeyBase64 === null ? (entry.messageKey ?? '—') : `binary, base64: ${entry.messageKeyBase64}`}</code>
                 </Field>
                 <Field label="Changefeed updated">
                   <code className="break-all">{entry.updated ?? '—'}</code>
@@ -190,13 +194,34 @@ export function DeadLetterDetailPanel({ id, onClose }: { id: string; onClose: ()
                 <Field label="First failed">{formatTime(entry.firstFailedAt)}</Field>
                 <Field label="Last failed">{formatTime(entry.lastFailedAt)}</Field>
                 <Field label="Replay attempts">{entry.replayAttempts}</Field>
+                <Field label="DLQ copy">{entry.dlqProducedAt ? `produced ${formatTime(entry.dlqProducedAt)}` : 'not produced yet'}</Field>
+                {entry.workflowId && (
+                  <Field label="Workflow run">
+                    <code className="break-all">
+                      {entry.workflowId}
+                      {entry.runId ? ` / ${entry.runId}` : ''}
+                    </code>
+                  </Field>
+                )}
               </dl>
             </Section>
 
             <Section title="Payload">
-              <pre className={pre}>
-                {prettyJson(entry.payload).text || '(empty)'}
-              </pre>
+              {entry.payloadBase64 !== null && entry.payloadByteLength !== null ? (
+                <>
+                  <p className="text-sm text-slate-700">
+                    Binary payload, {entry.payloadByteLength.toLocaleString()} bytes: not storable as text, so the raw bytes are kept. Shown as base64
+                    {base64Bytes(entry.payloadBase64) < entry.payloadByteLength ? ` (the first ${base64Bytes(entry.payloadBase64).toLocaleString()} bytes)` : ''}.
+                  </p>
+                  <pre className={pre}>{entry.payloadBase64}</pre>
+                  <details>
+                    <summary className="cursor-pointer text-sm font-medium">As stored text</summary>
+                    <pre className={`${pre} mt-1`}>{entry.payload}</pre>
+                  </details>
+                </>
+              ) : (
+                <pre className={pre}>{prettyJson(entry.payload).text || '(empty)'}</pre>
+              )}
             </Section>
 
             <Section title="Headers">

@@ -27,6 +27,14 @@ export interface DeadLetterDetail extends DeadLetterSummary {
   updated: string | null;
   errorStack: string | null;
   resolution: string | null;
+  stage: 'decode' | 'processor' | 'workflow';
+  workflowId: string | null;
+  runId: string | null;
+  dlqProducedAt: string | null;
+  /** Set when the raw bytes were kept because they are not storable as text (binary, or NUL characters). */
+  messageKeyBase64: string | null;
+  payloadBase64: string | null;
+  payloadByteLength: number | null;
 }
 
 export interface DeadLetterPage {
