@@ -77,8 +77,10 @@ test('the re-drive API answers bad input with a clear 4xx, and refuses associate
   const nothing = await post({ storeId: STORE, skuPrefix: '%', reason: 'matches nothing' });
   expect(nothing.status()).toBe(409);
   expect(await errorOf(nothing)).toContain('No rows match this selection');
-  const notJson = await page.request.post('/api/inventory/redrive', { headers, data: 'storeId=SF-002' });
+  const notJson = await page.request.post('/api/inventory/redrive', { headers, data: Buffer.from('{"storeId": ') });
   expect(notJson.status()).toBe(400);
+  const notObject = await post(['SF-002']);
+  expect(notObject.status()).toBe(422);
 
   await page.context().clearCookies();
   await logIn(page, 'associate');

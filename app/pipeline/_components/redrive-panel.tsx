@@ -114,7 +114,7 @@ export function RedrivePanel() {
         <ErrorState title="Could not load the stores" error={stores.error} onRetry={() => void stores.refetch()} />
       ) : (
         <form onSubmit={submitPreview} noValidate aria-label="Re-drive selection" className="space-y-3">
-          <div className="grid gap-3 md:grid-cols-[14rem_14rem_auto]">
+          <div className="grid gap-3 md:grid-cols-[20rem_14rem_auto]">
             <div>
               <label htmlFor={`${id}-store`} className="block text-sm font-medium">
                 Store
