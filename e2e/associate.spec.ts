@@ -63,6 +63,8 @@ test('an associate finds an item, is stopped by an invalid adjustment, adjusts s
   await expect(downstream.getByText(/topic inventory_levels · partition \d+ · offset \d+/)).toBeVisible({ timeout: 30_000 });
   await expect(downstream.getByTestId('sub-processor-availability-sync')).toContainText(/Applied|Ignored/);
   await expect(downstream.getByTestId('sub-processor-low-stock-replenishment')).toContainText('Applied');
+  // Applied means its stream workflow applied it (stream_applied), not merely that the workflow accepted it.
+  await expect(downstream.getByTestId('sub-processor-low-stock-replenishment')).toContainText(/applied at \d{2}:\d{2}:\d{2}\.\d{3}/);
   const workflow = downstream.getByRole('link', { name: new RegExp(`stream:low-stock-replenishment:${STORE}`) });
   await expect(workflow).toHaveAttribute('href', new RegExp(`/namespaces/default/workflows/stream%3Alow-stock-replenishment%3A${STORE}$`));
   await expect(downstream.getByText('All steps done')).toBeVisible();

@@ -16,65 +16,160 @@ beforeAll(async () => {
   await db().store.create({ data: { storeId, name: 'Downstream store', city: 'Testville' } });
   await db().catalogItem.createMany({ data: skus.map((sku, i) => ({ sku, name: `Downstream item ${i}`, category: 'test', reorderPoint: 3 })) });
 });
+const deadLetterIds: bigint[] = [];
+
 afterAll(async () => {
+  await db().deadLetter.deleteMany({ where: { id: { in: deadLetterIds } } });
+  await db().streamApplied.deleteMany({ where: { workflowId: { endsWith: `:${storeId}` } } });
   await db().$disconnect();
 });
 
+type RecordedOutcome = 'applied' | 'signalled' | 'ignored' | 'duplicate' | 'dead_lettered';
+
 /** What the processor would record: the change's commit HLC comes a little after the updated_at the write set. */
-async function recordOutcomes(adjustmentId: bigint, offset: number, outcomes: { subProcessor: string; outcome: 'applied' | 'ignored' | 'duplicate' }[]) {
+async function recordOutcomes(adjustmentId: bigint, offset: number, outcomes: { subProcessor: string; outcome: RecordedOutcome }[]) {
   const [row] = await db().$queryRaw<{ us: bigint; store_id: string; sku: string }[]>`
     SELECT (extract(epoch FROM row_updated_at) * 1000000)::bigint AS us, store_id, sku FROM inventory_adjustments WHERE id = ${adjustmentId}`;
   if (!row) throw new Error('no adjustment');
   const updated = `${(BigInt(row.us) + 40n) * 1000n}.0000000000`;
+  const rowKey = JSON.stringify([row.store_id, row.sku]);
   for (const { subProcessor, outcome } of outcomes) {
     await db().changeOutcome.create({
       data: {
         tableName: 'inventory_levels',
-        rowKey: JSON.stringify([row.store_id, row.sku]),
+        rowKey,
         updated,
         topic: 'inventory_levels',
         partition: 1,
         offset: BigInt(offset),
         subProcessor,
         outcome,
-        workflowId: outcome === 'applied' ? `stream:${subProcessor}:${row.store_id}` : null,
+        workflowId: outcome === 'signalled' ? `stream:${subProcessor}:${row.store_id}` : null,
+        detail: outcome === 'signalled' ? 'signalled run-1' : null,
         latencyMs: 5,
       },
     });
   }
-  return updated;
+  return { updated, rowKey, offset: BigInt(offset) };
+}
+
+/** What a stream workflow's batch activity writes with the effect. */
+async function applyEffect(change: { updated: string; rowKey: string }, subProcessor: string, latencyMs: number) {
+  await db().streamApplied.create({
+    data: {
+      subProcessor,
+      messageId: `inventory_levels:${change.rowKey}@${change.updated}`,
+      tableName: 'inventory_levels',
+      rowKey: change.rowKey,
+      updated: change.updated,
+      workflowId: `stream:${subProcessor}:${storeId}`,
+      runId: 'run-1',
+      latencyMs,
+    },
+  });
+}
+
+async function deadLetter(change: { updated: string; rowKey: string; offset: bigint }, subProcessor: string, stage: 'processor' | 'workflow') {
+  const entry = await db().deadLetter.create({
+    data: {
+      topic: 'inventory_levels',
+      partition: 1,
+      offset: change.offset,
+      payload: '{}',
+      headers: {},
+      subProcessor,
+      tableName: 'inventory_levels',
+      rowKey: change.rowKey,
+      updated: change.updated,
+      errorMessage: `${stage} gave up`,
+      attempts: 10,
+      firstFailedAt: new Date(),
+      lastFailedAt: new Date(),
+      stage,
+      ...(stage === 'workflow' ? { workflowId: `stream:${subProcessor}:${storeId}`, runId: 'run-1' } : {}),
+    },
+  });
+  deadLetterIds.push(entry.id);
+  return entry.id.toString();
 }
 
 describe('loadDownstream', () => {
-  it('matches each of two quick adjustments of one row to its own change, and waits while one is missing', async () => {
+  it('matches each of two quick adjustments of one row to its own change, and is done only when every queued effect is applied', async () => {
     const sku = skus[0]!;
     const first = await adjustStock(db(), { storeId, sku, delta: 10, reason: 'receive' }, actor);
     const second = await adjustStock(db(), { storeId, sku, delta: -4, reason: 'sale' }, actor);
 
     const waiting = await loadDownstream(db(), second.adjustmentId, link);
-    expect(waiting).toMatchObject({ complete: false, workflows: [], adjustment: { id: second.adjustmentId.toString(), onHandAfter: 6, reason: 'sale' } });
+    expect(waiting).toMatchObject({ status: 'waiting', effects: { queued: 0, applied: 0 }, adjustment: { id: second.adjustmentId.toString(), onHandAfter: 6, reason: 'sale' } });
     expect(waiting.changes[0]).toMatchObject({ table: 'inventory_levels', updated: null, kafka: null });
 
-    const firstUpdated = await recordOutcomes(first.adjustmentId, 10, [
-      { subProcessor: 'availability-sync', outcome: 'applied' },
-      { subProcessor: 'low-stock-replenishment', outcome: 'applied' },
+    const change = await recordOutcomes(first.adjustmentId, 10, [
+      { subProcessor: 'availability-sync', outcome: 'signalled' },
+      { subProcessor: 'low-stock-replenishment', outcome: 'signalled' },
     ]);
-    const secondUpdated = await recordOutcomes(second.adjustmentId, 11, [{ subProcessor: 'availability-sync', outcome: 'ignored' }]);
+    const secondChange = await recordOutcomes(second.adjustmentId, 11, [{ subProcessor: 'availability-sync', outcome: 'ignored' }]);
 
-    const one = await loadDownstream(db(), first.adjustmentId, link);
-    expect(one.complete).toBe(true);
-    expect(one.changes[0]).toMatchObject({ updated: firstUpdated, kafka: { topic: 'inventory_levels', partition: 1, offset: '10' } });
-    expect(one.workflows.map((w) => w.url)).toEqual([
-      `http://temporal-ui.test/namespaces/default/workflows/${encodeURIComponent(`stream:availability-sync:${storeId}`)}`,
-      `http://temporal-ui.test/namespaces/default/workflows/${encodeURIComponent(`stream:low-stock-replenishment:${storeId}`)}`,
+    const queued = await loadDownstream(db(), first.adjustmentId, link);
+    expect(queued).toMatchObject({ status: 'waiting', effects: { queued: 2, applied: 0, failed: 0 } });
+    expect(queued.changes[0]).toMatchObject({ updated: change.updated, kafka: { topic: 'inventory_levels', partition: 1, offset: '10' } });
+    expect(queued.changes[0]?.subProcessors.map((sp) => [sp.name, sp.state, sp.effect?.workflowUrl])).toEqual([
+      ['availability-sync', 'queued', `http://temporal-ui.test/namespaces/default/workflows/${encodeURIComponent(`stream:availability-sync:${storeId}`)}`],
+      ['low-stock-replenishment', 'queued', `http://temporal-ui.test/namespaces/default/workflows/${encodeURIComponent(`stream:low-stock-replenishment:${storeId}`)}`],
     ]);
 
+    await applyEffect(change, 'availability-sync', 180);
+    const half = await loadDownstream(db(), first.adjustmentId, link);
+    expect(half).toMatchObject({ status: 'waiting', effects: { queued: 1, applied: 1, slowestMs: 180 } });
+
+    await applyEffect(change, 'low-stock-replenishment', 260);
+    const done = await loadDownstream(db(), first.adjustmentId, link);
+    expect(done).toMatchObject({ status: 'done', effects: { queued: 0, applied: 2, failed: 0, slowestMs: 260 } });
+    expect(done.changes[0]?.subProcessors[1]).toMatchObject({ state: 'done', effect: { appliedAt: expect.any(String) as unknown, latencyMs: 260 } });
+
+    // The second adjustment's change is its own, and still waits for low-stock-replenishment.
     const two = await loadDownstream(db(), second.adjustmentId, link);
-    expect(two.changes[0]).toMatchObject({ updated: secondUpdated, kafka: { offset: '11' }, complete: false });
-    expect(two.changes[0]?.subProcessors.map((sp) => [sp.name, sp.outcomes.map((o) => o.outcome)])).toEqual([
-      ['availability-sync', ['ignored']],
-      ['low-stock-replenishment', []],
+    expect(two.changes[0]).toMatchObject({ updated: secondChange.updated, kafka: { offset: '11' }, status: 'waiting' });
+    expect(two.changes[0]?.subProcessors.map((sp) => [sp.name, sp.state, sp.outcomes.map((o) => o.outcome)])).toEqual([
+      ['availability-sync', 'done', ['ignored']],
+      ['low-stock-replenishment', 'pending', []],
     ]);
+  });
+
+  it('fails, linking the dead letter, when a workflow gives up on the change; queued again once it is replayed, done when applied', async () => {
+    const adjusted = await adjustStock(db(), { storeId, sku: skus[1]!, delta: 3, reason: 'receive' }, actor);
+    const change = await recordOutcomes(adjusted.adjustmentId, 20, [
+      { subProcessor: 'availability-sync', outcome: 'ignored' },
+      { subProcessor: 'low-stock-replenishment', outcome: 'signalled' },
+    ]);
+    const id = await deadLetter(change, 'low-stock-replenishment', 'workflow');
+
+    const failed = await loadDownstream(db(), adjusted.adjustmentId, link);
+    expect(failed).toMatchObject({ status: 'failed', effects: { queued: 0, applied: 0, failed: 1 } });
+    expect(failed.changes[0]?.subProcessors[1]).toMatchObject({
+      state: 'failed',
+      effect: { appliedAt: null },
+      deadLetter: { id, url: `/dead-letters?state=all&id=${id}`, stage: 'workflow', status: 'pending', error: 'workflow gave up' },
+    });
+
+    // An engineer replays it: the processor signals the workflow again.
+    await db().deadLetter.update({ where: { id: BigInt(id) }, data: { status: 'replayed' } });
+    await recordOutcomes(adjusted.adjustmentId, 20, [{ subProcessor: 'low-stock-replenishment', outcome: 'signalled' }]);
+    expect(await loadDownstream(db(), adjusted.adjustmentId, link)).toMatchObject({ status: 'waiting', effects: { queued: 1, failed: 0 } });
+
+    await applyEffect(change, 'low-stock-replenishment', 90_000);
+    expect(await loadDownstream(db(), adjusted.adjustmentId, link)).toMatchObject({ status: 'done', effects: { applied: 1, slowestMs: 90_000 } });
+  });
+
+  it('links the dead letter of a sub-processor that failed in the processor, before any workflow', async () => {
+    const adjusted = await adjustStock(db(), { storeId, sku: skus[2]!, delta: 1, reason: 'receive' }, actor);
+    const change = await recordOutcomes(adjusted.adjustmentId, 30, [
+      { subProcessor: 'availability-sync', outcome: 'dead_lettered' },
+      { subProcessor: 'low-stock-replenishment', outcome: 'ignored' },
+    ]);
+    const id = await deadLetter(change, 'availability-sync', 'processor');
+    const view = await loadDownstream(db(), adjusted.adjustmentId, link);
+    expect(view.status).toBe('failed');
+    expect(view.changes[0]?.subProcessors[0]).toMatchObject({ state: 'failed', effect: null, deadLetter: { id, stage: 'processor' } });
   });
 
   it('answers an unknown adjustment with UnknownAdjustmentError', async () => {

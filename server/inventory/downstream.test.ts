@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { buildChangeStep, matchChange, microsToNanos, temporalWorkflowUrl, workflowsOf, type OutcomeRecord } from './downstream.ts';
+import {
+  buildChangeStep,
+  deadLetterUrl,
+  matchChange,
+  microsToNanos,
+  summariseEffects,
+  temporalWorkflowUrl,
+  traceStatus,
+  type ChangeEffects,
+  type DeadLetterRecord,
+  type OutcomeRecord,
+} from './downstream.ts';
 
 const link = temporalWorkflowUrl('http://localhost:8233/', 'default');
 const KEY = '["SF-001","PRD-BANANA-1LB"]';
@@ -61,7 +72,8 @@ describe('buildChangeStep', () => {
 
   it('is waiting, with every sub-processor pending, until an outcome arrives', () => {
     const step = buildChangeStep('inventory_levels', KEY, [], window, EXPECTED, link);
-    expect(step).toMatchObject({ updated: null, kafka: null, complete: false });
+    expect(step).toMatchObject({ updated: null, kafka: null, status: 'waiting' });
+    expect(step.subProcessors.map((sp) => sp.state)).toEqual(['pending', 'pending']);
     expect(step.subProcessors.map((sp) => [sp.name, sp.outcomes.length])).toEqual([
       ['availability-sync', 0],
       ['low-stock-replenishment', 0],
@@ -80,7 +92,7 @@ describe('buildChangeStep', () => {
       committedAt: new Date(1_795_440_000_000).toISOString(),
       kafka: { topic: 'inventory_levels', partition: 2, offset: '41' },
       redeliveries: [],
-      complete: true,
+      status: 'done',
     });
     expect(step.subProcessors[0]?.outcomes).toEqual([expect.objectContaining({ outcome: 'ignored', workflowUrl: null, detail: 'not accepted' })]);
     expect(step.subProcessors[1]?.outcomes).toEqual([
@@ -93,9 +105,10 @@ describe('buildChangeStep', () => {
     ]);
   });
 
-  it('is not complete while one sub-processor is still missing', () => {
+  it('waits while one sub-processor is still missing', () => {
     const step = buildChangeStep('inventory_levels', KEY, [outcome(FIRST_COMMIT, 'availability-sync')], window, EXPECTED, link);
-    expect(step.complete).toBe(false);
+    expect(step.status).toBe('waiting');
+    expect(step.subProcessors.map((sp) => sp.state)).toEqual(['done', 'pending']);
   });
 
   it('shows a redelivery of the same change as a later duplicate at another offset', () => {
@@ -111,14 +124,90 @@ describe('buildChangeStep', () => {
   });
 });
 
-describe('workflowsOf', () => {
-  it('lists each signalled workflow once with the sub-processors that signalled it', () => {
-    const window = { fromNanos: microsToNanos(FIRST_WROTE_US) };
-    const rows = [outcome(FIRST_COMMIT, 'availability-sync'), outcome(FIRST_COMMIT, 'low-stock-replenishment'), outcome(FIRST_COMMIT, 'availability-sync', { outcome: 'duplicate', workflowId: null })];
-    const step = buildChangeStep('inventory_levels', KEY, rows, window, EXPECTED, link);
-    expect(workflowsOf([step], link)).toEqual([
-      { workflowId: 'stream:availability-sync:SF-001', url: link('stream:availability-sync:SF-001'), subProcessors: ['availability-sync'] },
-      { workflowId: 'stream:low-stock-replenishment:SF-001', url: link('stream:low-stock-replenishment:SF-001'), subProcessors: ['low-stock-replenishment'] },
+describe('stream effects', () => {
+  const window = { fromNanos: microsToNanos(FIRST_WROTE_US) };
+  const QUEUED_AT = new Date(1_795_440_000_100);
+  const signalled = (subProcessor: string, rest: Partial<OutcomeRecord> = {}) => outcome(FIRST_COMMIT, subProcessor, { outcome: 'signalled', detail: 'signalled run-1', createdAt: QUEUED_AT, ...rest });
+  const applied = (subProcessor: string, latencyMs = 240) => ({ subProcessor, workflowId: `stream:${subProcessor}:SF-001`, appliedAt: new Date(1_795_440_000_240), latencyMs });
+  const deadLetter = (subProcessor: string, rest: Partial<DeadLetterRecord> = {}): DeadLetterRecord => ({
+    id: '77',
+    subProcessor,
+    stage: 'workflow',
+    status: 'pending',
+    errorMessage: 'BatchFailed: gave up after 10 attempts',
+    createdAt: new Date(1_795_440_030_000),
+    ...rest,
+  });
+  const step = (rows: OutcomeRecord[], effects: ChangeEffects) => buildChangeStep('inventory_levels', KEY, rows, window, EXPECTED, link, effects);
+
+  it('is queued in its workflow, with a link to it, until the workflow applies it: not done meanwhile', () => {
+    const queued = step([outcome(FIRST_COMMIT, 'availability-sync', { outcome: 'ignored', workflowId: null }), signalled('low-stock-replenishment')], { applied: [], deadLetters: [] });
+    expect(queued.status).toBe('waiting');
+    expect(queued.subProcessors[1]).toMatchObject({
+      state: 'queued',
+      deadLetter: null,
+      effect: {
+        workflowId: 'stream:low-stock-replenishment:SF-001',
+        workflowUrl: link('stream:low-stock-replenishment:SF-001'),
+        queuedAt: QUEUED_AT.toISOString(),
+        appliedAt: null,
+        latencyMs: null,
+      },
+    });
+    expect(summariseEffects([queued])).toEqual({ queued: 1, applied: 0, failed: 0, slowestMs: null });
+    expect(traceStatus([queued])).toBe('waiting');
+  });
+
+  it('is done once every queued effect is applied, with when and how long after the commit', () => {
+    const done = step([signalled('availability-sync'), signalled('low-stock-replenishment')], { applied: [applied('availability-sync', 120), applied('low-stock-replenishment')], deadLetters: [] });
+    expect(done.status).toBe('done');
+    expect(done.subProcessors.map((sp) => [sp.state, sp.effect?.appliedAt, sp.effect?.latencyMs])).toEqual([
+      ['done', new Date(1_795_440_000_240).toISOString(), 120],
+      ['done', new Date(1_795_440_000_240).toISOString(), 240],
     ]);
+    expect(summariseEffects([done])).toEqual({ queued: 0, applied: 2, failed: 0, slowestMs: 240 });
+    expect(traceStatus([done])).toBe('done');
+
+    const half = step([signalled('availability-sync'), signalled('low-stock-replenishment')], { applied: [applied('availability-sync')], deadLetters: [] });
+    expect(half.status).toBe('waiting');
+  });
+
+  it('stays queued through a redelivery (a duplicate adds nothing to wait for)', () => {
+    const rows = [signalled('low-stock-replenishment'), outcome(FIRST_COMMIT, 'low-stock-replenishment', { outcome: 'duplicate', workflowId: null, offset: '57', createdAt: new Date(1_795_440_009_000) })];
+    expect(step(rows, { applied: [], deadLetters: [] }).subProcessors[1]?.state).toBe('queued');
+    expect(step(rows, { applied: [applied('low-stock-replenishment')], deadLetters: [] }).subProcessors[1]?.state).toBe('done');
+  });
+
+  it('fails, linking the dead letter, when the workflow gave up on it; never done', () => {
+    const failed = step([outcome(FIRST_COMMIT, 'availability-sync', { outcome: 'ignored', workflowId: null }), signalled('low-stock-replenishment')], {
+      applied: [],
+      deadLetters: [deadLetter('low-stock-replenishment')],
+    });
+    expect(failed.subProcessors[1]).toMatchObject({
+      state: 'failed',
+      effect: { appliedAt: null },
+      deadLetter: { id: '77', url: '/dead-letters?state=all&id=77', stage: 'workflow', status: 'pending', error: 'BatchFailed: gave up after 10 attempts' },
+    });
+    expect(failed.status).toBe('failed');
+    expect(summariseEffects([failed])).toMatchObject({ queued: 0, applied: 0, failed: 1 });
+    expect(traceStatus([failed])).toBe('failed');
+    // Something still on its way outranks a failure: the trace keeps waiting for it.
+    expect(traceStatus([failed, { status: 'waiting' }])).toBe('waiting');
+  });
+
+  it('is queued again after a workflow dead letter is replayed (a newer signal), and done when that applies', () => {
+    const replayedAt = new Date(1_795_440_060_000);
+    const rows = [signalled('low-stock-replenishment'), signalled('low-stock-replenishment', { offset: '41', createdAt: replayedAt })];
+    const replayed = step(rows, { applied: [], deadLetters: [deadLetter('low-stock-replenishment', { status: 'replayed' })] });
+    expect(replayed.subProcessors[1]).toMatchObject({ state: 'queued', deadLetter: null, effect: { queuedAt: replayedAt.toISOString() } });
+    expect(step(rows, { applied: [applied('low-stock-replenishment')], deadLetters: [deadLetter('low-stock-replenishment', { status: 'replayed' })] }).subProcessors[1]?.state).toBe('done');
+  });
+
+  it('links the processor-stage dead letter of a sub-processor that failed before any workflow', () => {
+    const failed = step([outcome(FIRST_COMMIT, 'availability-sync', { outcome: 'dead_lettered', workflowId: null })], {
+      applied: [],
+      deadLetters: [deadLetter('availability-sync', { id: '5', stage: 'processor' })],
+    });
+    expect(failed.subProcessors[0]).toMatchObject({ state: 'failed', effect: null, deadLetter: { id: '5', stage: 'processor', url: deadLetterUrl('5') } });
   });
 });

@@ -1,12 +1,14 @@
-import type { ChangeOutcomeKind, PrismaClient } from '../db/generated/client.ts';
+import type { ChangeOutcomeKind, DeadLetterStage, DeadLetterStatus, PrismaClient } from '../db/generated/client.ts';
 import { encodeKey, hlcToMillis, parseHlc } from '../stream/envelope.ts';
 import { subProcessorsByTable } from '../stream/registry.ts';
+import { changeMessageId } from '../stream/stream-signal.ts';
 import type { ChangefeedTable } from '../stream/tables.ts';
 import type { LedgerRow } from './search.ts';
 
 /**
  * What a stock change set off downstream: its row change, the Kafka message that carried it, what each
- * sub-processor did with it (change_outcomes), and the workflows they signalled.
+ * sub-processor did with it (change_outcomes), and, for a change queued in a stream workflow (`signalled`), whether
+ * the workflow applied it (stream_applied, written with the effect) or gave up on it (a workflow-stage dead letter).
  *
  * Matching a ledger entry to its change: every write locks the row, sets updated_at = clock_timestamp() and
  * commits; the relay stamps the change with the commit time (`updated`). So the change of an adjustment is the
@@ -67,8 +69,72 @@ export interface KafkaPosition {
   offset: string;
 }
 
+/** The change's effect as its stream workflow's batch activity recorded it (stream_applied). */
+export interface AppliedRecord {
+  subProcessor: string;
+  workflowId: string;
+  appliedAt: Date;
+  latencyMs: number | null;
+}
+
+/** A dead letter of the change: a processor-stage one at one of its offsets, or a workflow-stage one of the change. */
+export interface DeadLetterRecord {
+  id: string;
+  subProcessor: string;
+  stage: DeadLetterStage;
+  status: DeadLetterStatus;
+  errorMessage: string;
+  createdAt: Date;
+}
+
+export interface ChangeEffects {
+  applied: readonly AppliedRecord[];
+  deadLetters: readonly DeadLetterRecord[];
+}
+
+/**
+ * - `pending`: nothing recorded yet;
+ * - `queued`: a stream workflow accepted it and has not applied it yet;
+ * - `done`: applied (by the sub-processor, or by its workflow with the effect), or nothing to do (ignored, stale);
+ * - `failed`: dead-lettered, by the sub-processor or by its workflow, and not applied since.
+ */
+export type SubProcessorState = 'pending' | 'queued' | 'done' | 'failed';
+
+/** Waiting while anything is pending or queued; done only when every effect is applied or needs nothing. */
+export type TraceStatus = 'waiting' | 'done' | 'failed';
+
+/** A change handed to a stream workflow, and what became of it there. */
+export interface StreamEffect {
+  workflowId: string;
+  workflowUrl: string;
+  /** When the workflow accepted it (the latest `signalled` outcome). */
+  queuedAt: string;
+  /** When the workflow's batch activity applied it, with its effect; null until then. */
+  appliedAt: string | null;
+  /** From the row's commit to the effect. */
+  latencyMs: number | null;
+}
+
+export interface DeadLetterLink {
+  id: string;
+  /** The entry on the dead-letters page (engineers and admins). */
+  url: string;
+  stage: DeadLetterStage;
+  status: DeadLetterStatus;
+  error: string;
+  at: string;
+}
+
+/** The dead-letters page with one entry open, whatever its state. */
+export const deadLetterUrl = (id: string): string => `/dead-letters?${new URLSearchParams({ state: 'all', id }).toString()}`;
+
 export interface SubProcessorStep {
   name: string;
+  state: SubProcessorState;
+  /** Set once a stream workflow accepted the change. */
+  effect: StreamEffect | null;
+  /** What it failed in, while `failed`. */
+  deadLetter: DeadLetterLink | null;
   /** Every outcome recorded for this change, oldest first (a redelivery adds `duplicate`, a replay `replayed`). */
   outcomes: {
     outcome: ChangeOutcomeKind;
@@ -92,8 +158,7 @@ export interface ChangeStep {
   /** Further deliveries of the same change (at-least-once: a relay restart may produce it again). */
   redeliveries: KafkaPosition[];
   subProcessors: SubProcessorStep[];
-  /** Every sub-processor of the table has recorded an outcome. */
-  complete: boolean;
+  status: TraceStatus;
 }
 
 export type WorkflowLink = (workflowId: string) => string;
@@ -104,6 +169,64 @@ export function temporalWorkflowUrl(uiUrl: string, namespace: string): WorkflowL
   return (workflowId) => `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
+const toLink = (dl: DeadLetterRecord): DeadLetterLink => ({
+  id: dl.id,
+  url: deadLetterUrl(dl.id),
+  stage: dl.stage,
+  status: dl.status,
+  error: dl.errorMessage,
+  at: dl.createdAt.toISOString(),
+});
+
+/** Where one sub-processor's part of the change stands (see SubProcessorState), from its outcomes oldest first. */
+export function subProcessorProgress(
+  name: string,
+  mine: readonly OutcomeRecord[],
+  effects: ChangeEffects,
+  link: WorkflowLink,
+): Pick<SubProcessorStep, 'state' | 'effect' | 'deadLetter'> {
+  const applied = effects.applied.find((a) => a.subProcessor === name);
+  const signal = mine.findLast((o) => o.outcome === 'signalled' && o.workflowId !== null);
+  const effect: StreamEffect | null = signal
+    ? {
+        workflowId: applied?.workflowId ?? signal.workflowId!,
+        workflowUrl: link(applied?.workflowId ?? signal.workflowId!),
+        queuedAt: signal.createdAt.toISOString(),
+        appliedAt: applied?.appliedAt.toISOString() ?? null,
+        latencyMs: applied?.latencyMs ?? null,
+      }
+    : null;
+  // A redelivery (`duplicate`) repeats what came before it; anything else is the latest word.
+  const last = mine.findLast((o) => o.outcome !== 'duplicate') ?? mine.at(-1);
+  if (!last) return { state: 'pending', effect, deadLetter: null };
+  if (applied) return { state: 'done', effect, deadLetter: null };
+  const deadLetters = effects.deadLetters.filter((dl) => dl.subProcessor === name);
+  if (last.outcome === 'signalled') {
+    // Given up on by the workflow after this signal; an earlier one was replayed into this signal.
+    const gaveUp = deadLetters.findLast((dl) => dl.stage === 'workflow' && dl.createdAt.getTime() >= last.createdAt.getTime());
+    return gaveUp ? { state: 'failed', effect, deadLetter: toLink(gaveUp) } : { state: 'queued', effect, deadLetter: null };
+  }
+  if (last.outcome === 'dead_lettered') {
+    const failed = deadLetters.findLast((dl) => dl.stage !== 'workflow') ?? null;
+    return { state: 'failed', effect, deadLetter: failed && toLink(failed) };
+  }
+  return { state: 'done', effect, deadLetter: null };
+}
+
+function changeStatus(updated: string | null, subProcessors: readonly Pick<SubProcessorStep, 'state'>[]): TraceStatus {
+  if (updated === null || subProcessors.some((sp) => sp.state === 'pending' || sp.state === 'queued')) return 'waiting';
+  return subProcessors.some((sp) => sp.state === 'failed') ? 'failed' : 'done';
+}
+
+/** The `updated` a change's outcomes settle on, and its outcomes oldest first (empty while none has arrived). */
+export function changeOutcomes(outcomes: readonly OutcomeRecord[], window: ChangeWindow): { updated: string | null; mine: OutcomeRecord[] } {
+  const updated = matchChange(outcomes, window);
+  const mine = updated === null ? [] : outcomes.filter((o) => o.updated === updated).toSorted((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  return { updated, mine };
+}
+
+const NO_EFFECTS: ChangeEffects = { applied: [], deadLetters: [] };
+
 /** One change's step: its outcomes grouped per expected sub-processor, in the table's processing order. */
 export function buildChangeStep(
   table: ChangefeedTable,
@@ -112,19 +235,20 @@ export function buildChangeStep(
   window: ChangeWindow,
   expected: readonly string[],
   link: WorkflowLink,
+  effects: ChangeEffects = NO_EFFECTS,
 ): ChangeStep {
-  const updated = matchChange(outcomes, window);
-  const mine = updated === null ? [] : outcomes.filter((o) => o.updated === updated).toSorted((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  const { updated, mine } = changeOutcomes(outcomes, window);
   const positions: KafkaPosition[] = [];
   for (const { topic, partition, offset } of mine) {
     if (!positions.some((p) => p.topic === topic && p.partition === partition && p.offset === offset)) positions.push({ topic, partition, offset });
   }
   const names = [...expected, ...new Set(mine.map((o) => o.subProcessor).filter((name) => !expected.includes(name)))];
-  const subProcessors = names.map((name) => ({
-    name,
-    outcomes: mine
-      .filter((o) => o.subProcessor === name)
-      .map((o) => ({
+  const subProcessors = names.map((name): SubProcessorStep => {
+    const own = mine.filter((o) => o.subProcessor === name);
+    return {
+      name,
+      ...subProcessorProgress(name, own, effects, link),
+      outcomes: own.map((o) => ({
         outcome: o.outcome,
         at: o.createdAt.toISOString(),
         latencyMs: o.latencyMs,
@@ -133,7 +257,8 @@ export function buildChangeStep(
         workflowUrl: o.workflowId ? link(o.workflowId) : null,
         offset: o.offset,
       })),
-  }));
+    };
+  });
   return {
     table,
     rowKey,
@@ -142,30 +267,36 @@ export function buildChangeStep(
     kafka: positions[0] ?? null,
     redeliveries: positions.slice(1),
     subProcessors,
-    complete: updated !== null && subProcessors.every((sp) => sp.outcomes.length > 0),
+    status: changeStatus(updated, subProcessors),
   };
 }
 
-export interface WorkflowStep {
-  workflowId: string;
-  url: string;
-  subProcessors: string[];
+/** The stream workflows' part, over every change: how many effects are queued, applied and failed. */
+export interface EffectSummary {
+  queued: number;
+  applied: number;
+  failed: number;
+  /** The slowest applied effect, from the row's commit. */
+  slowestMs: number | null;
 }
 
-/** The distinct workflows the changes signalled, with who signalled them. */
-export function workflowsOf(changes: readonly ChangeStep[], link: WorkflowLink): WorkflowStep[] {
-  const byId = new Map<string, Set<string>>();
-  for (const change of changes) {
-    for (const sp of change.subProcessors) {
-      for (const outcome of sp.outcomes) {
-        if (!outcome.workflowId) continue;
-        const set = byId.get(outcome.workflowId) ?? new Set<string>();
-        set.add(sp.name);
-        byId.set(outcome.workflowId, set);
-      }
-    }
+export function summariseEffects(changes: readonly ChangeStep[]): EffectSummary {
+  const summary: EffectSummary = { queued: 0, applied: 0, failed: 0, slowestMs: null };
+  for (const sp of changes.flatMap((change) => change.subProcessors)) {
+    if (!sp.effect) continue;
+    if (sp.effect.appliedAt !== null) {
+      summary.applied++;
+      if (sp.effect.latencyMs !== null) summary.slowestMs = Math.max(summary.slowestMs ?? 0, sp.effect.latencyMs);
+    } else if (sp.state === 'failed') summary.failed++;
+    else if (sp.state === 'queued') summary.queued++;
   }
-  return [...byId].map(([workflowId, subProcessors]) => ({ workflowId, url: link(workflowId), subProcessors: [...subProcessors] }));
+  return summary;
+}
+
+/** Waiting while any change waits; failed when something failed and nothing waits; else done. */
+export function traceStatus(changes: readonly Pick<ChangeStep, 'status'>[]): TraceStatus {
+  if (changes.some((change) => change.status === 'waiting')) return 'waiting';
+  return changes.some((change) => change.status === 'failed') ? 'failed' : 'done';
 }
 
 /** A ledger entry (as the stock panel lists them) with the row it changed and the version it wrote. */
@@ -179,8 +310,8 @@ export interface AdjustmentSummary extends LedgerRow {
 export interface DownstreamView {
   adjustment: AdjustmentSummary;
   changes: ChangeStep[];
-  workflows: WorkflowStep[];
-  complete: boolean;
+  effects: EffectSummary;
+  status: TraceStatus;
   /** Since the row change was written, by the database's clock. */
   elapsedMs: number;
 }
@@ -235,6 +366,57 @@ const toRecord = (row: OutcomeRow): OutcomeRecord => ({
   createdAt: row.created_at,
 });
 
+/**
+ * What the stream workflows made of the change: its effects (stream_applied, by primary key) once anything was queued,
+ * and, while something is not applied, its dead letters (a workflow-stage one by the change; a processor-stage one by
+ * an offset the change was consumed at).
+ */
+async function loadEffects(
+  db: PrismaClient,
+  table: ChangefeedTable,
+  rowKey: string,
+  { updated, mine }: { updated: string | null; mine: readonly OutcomeRecord[] },
+): Promise<ChangeEffects> {
+  if (updated === null) return { applied: [], deadLetters: [] };
+  const signalled = [...new Set(mine.filter((o) => o.outcome === 'signalled').map((o) => o.subProcessor))];
+  const applied =
+    signalled.length === 0
+      ? []
+      : await db.$queryRaw<{ sub_processor: string; workflow_id: string; applied_at: Date; latency_ms: number | null }[]>`
+          SELECT sub_processor, workflow_id, applied_at, latency_ms
+          FROM stream_applied
+          WHERE sub_processor = ANY(${signalled}) AND message_id = ${changeMessageId({ table, rowKey, updatedText: updated })}`;
+  const unapplied = [
+    ...new Set([
+      ...signalled.filter((name) => !applied.some((a) => a.sub_processor === name)),
+      ...mine.filter((o) => o.outcome === 'dead_lettered').map((o) => o.subProcessor),
+    ]),
+  ];
+  const first = mine[0];
+  const deadLetters =
+    unapplied.length === 0 || !first
+      ? []
+      : await db.$queryRaw<{ id: string; sub_processor: string; stage: DeadLetterStage; status: DeadLetterStatus; error_message: string; created_at: Date }[]>`
+          SELECT id::text AS id, sub_processor, stage::text AS stage, status::text AS status, error_message, created_at
+          FROM dead_letters
+          WHERE sub_processor = ANY(${unapplied}) AND (
+            (stage = 'workflow' AND table_name = ${table} AND row_key = ${rowKey} AND updated = ${updated})
+            OR (stage = 'processor' AND topic = ${first.topic} AND partition = ${first.partition}
+                AND "offset" = ANY(${mine.filter((o) => o.topic === first.topic && o.partition === first.partition).map((o) => BigInt(o.offset))}::bigint[])))
+          ORDER BY created_at, id`;
+  return {
+    applied: applied.map((a) => ({ subProcessor: a.sub_processor, workflowId: a.workflow_id, appliedAt: a.applied_at, latencyMs: a.latency_ms })),
+    deadLetters: deadLetters.map((dl) => ({
+      id: dl.id,
+      subProcessor: dl.sub_processor,
+      stage: dl.stage,
+      status: dl.status,
+      errorMessage: dl.error_message,
+      createdAt: dl.created_at,
+    })),
+  };
+}
+
 /** At most this many outcome rows per row key are read; far more than one change's worth. */
 const OUTCOME_SCAN_LIMIT = 500;
 
@@ -283,7 +465,9 @@ export async function loadDownstream(db: PrismaClient, adjustmentId: bigint, lin
       ]);
       const window = { fromNanos: microsToNanos(BigInt(adj.from_us)), beforeNanos: nextRow ? microsToNanos(BigInt(nextRow.us)) : null };
       const expected = subProcessorsByTable[table].map((sp) => sp.name);
-      return buildChangeStep(table, rowKey, outcomeRows.map(toRecord), window, expected, link);
+      const records = outcomeRows.map(toRecord);
+      const effects = await loadEffects(db, table, rowKey, changeOutcomes(records, window));
+      return buildChangeStep(table, rowKey, records, window, expected, link, effects);
     }),
   );
 
@@ -302,8 +486,8 @@ export async function loadDownstream(db: PrismaClient, adjustmentId: bigint, lin
       rowUpdatedAt: adj.row_updated_at?.toISOString() ?? null,
     },
     changes,
-    workflows: workflowsOf(changes, link),
-    complete: changes.every((change) => change.complete),
+    effects: summariseEffects(changes),
+    status: traceStatus(changes),
     elapsedMs: Number(adj.elapsed_ms),
   };
 }

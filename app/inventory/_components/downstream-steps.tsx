@@ -4,8 +4,8 @@ import { useQuery } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { apiFetch } from '@/components/api-client.ts';
 import { ErrorState } from '@/components/ui/states.tsx';
-import type { ChangeStep, DownstreamView, SubProcessorStep } from '@/server/inventory/downstream.ts';
-import { formatTime } from './format.ts';
+import type { ChangeStep, DownstreamView, EffectSummary, SubProcessorStep, TraceStatus } from '@/server/inventory/downstream.ts';
+import { formatLatency, formatTime } from './format.ts';
 
 /** Give up polling when nothing (or not everything) has arrived this long after the commit. */
 export const DOWNSTREAM_TIMEOUT_MS = 30_000;
@@ -14,6 +14,7 @@ const POLL_MS = 1000;
 type StepState = 'done' | 'waiting' | 'failed' | 'timed-out';
 
 const OUTCOME_TEXT: Record<string, { icon: string; label: string; className: string }> = {
+  signalled: { icon: '⧗', label: 'Queued', className: 'border-sky-300 bg-sky-50 text-sky-900' },
   applied: { icon: '✓', label: 'Applied', className: 'border-emerald-300 bg-emerald-50 text-emerald-900' },
   replayed: { icon: '↻', label: 'Replayed', className: 'border-emerald-300 bg-emerald-50 text-emerald-900' },
   ignored: { icon: '–', label: 'Ignored', className: 'border-slate-300 bg-slate-50 text-slate-800' },
@@ -23,6 +24,7 @@ const OUTCOME_TEXT: Record<string, { icon: string; label: string; className: str
 };
 
 const OUTCOME_HELP: Record<string, string> = {
+  signalled: 'handed to its stream workflow',
   applied: 'acted on the change',
   replayed: 'acted on the change when an engineer replayed it',
   ignored: 'nothing to do for this change',
@@ -42,8 +44,9 @@ function useTicker(active: boolean): number {
 }
 
 /**
- * The live path of one stock change: row committed → Kafka offset → each sub-processor's outcome → workflows.
- * Polls while steps are missing and the tab is visible; stops when complete or after the timeout.
+ * The live path of one stock change: row committed → Kafka offset → each sub-processor's outcome → the stream
+ * workflows applying it. Polls while anything is pending or queued and the tab is visible; stops when every effect
+ * is applied, when something failed and nothing else is on its way, or after the timeout.
  */
 export function DownstreamSteps({ adjustmentId, onComplete }: { adjustmentId: string; onComplete?: () => void }) {
   const id = useId();
@@ -55,16 +58,21 @@ export function DownstreamSteps({ adjustmentId, onComplete }: { adjustmentId: st
     refetchInterval: (q) => {
       const data = q.state.data;
       if (!data) return q.state.status === 'error' ? false : POLL_MS;
-      return data.complete || data.elapsedMs >= DOWNSTREAM_TIMEOUT_MS + deadlineExtension ? false : POLL_MS;
+      return data.status !== 'waiting' || data.elapsedMs >= DOWNSTREAM_TIMEOUT_MS + deadlineExtension ? false : POLL_MS;
     },
     refetchIntervalInBackground: false,
     staleTime: 0,
   });
   const data = query.data;
-  const complete = data?.complete ?? false;
-  const now = useTicker(Boolean(data) && !complete);
+  const status: TraceStatus = data?.status ?? 'waiting';
+  const complete = status === 'done';
+  const now = useTicker(Boolean(data) && status === 'waiting');
   const elapsedMs = data ? data.elapsedMs + Math.max(0, now - query.dataUpdatedAt) : 0;
-  const timedOut = Boolean(data) && !complete && data!.elapsedMs >= DOWNSTREAM_TIMEOUT_MS + deadlineExtension;
+  const timedOut = Boolean(data) && status === 'waiting' && data!.elapsedMs >= DOWNSTREAM_TIMEOUT_MS + deadlineExtension;
+  const checkAgain = () => {
+    setDeadlineExtension(data!.elapsedMs);
+    void query.refetch();
+  };
 
   const notified = useRef(false);
   useEffect(() => {
@@ -92,6 +100,10 @@ export function DownstreamSteps({ adjustmentId, onComplete }: { adjustmentId: st
             <span className="font-medium text-emerald-800">
               <span aria-hidden="true">✓ </span>All steps done
             </span>
+          ) : status === 'failed' ? (
+            <span className="font-medium text-red-800">
+              <span aria-hidden="true">✕ </span>Failed: dead-lettered
+            </span>
           ) : timedOut ? (
             <span className="font-medium text-amber-800">Stopped waiting after {Math.round((DOWNSTREAM_TIMEOUT_MS + deadlineExtension) / 1000)} s</span>
           ) : (
@@ -118,26 +130,7 @@ export function DownstreamSteps({ adjustmentId, onComplete }: { adjustmentId: st
           {data.changes.map((change) => (
             <ChangeSteps key={change.table} change={change} waiting={waiting} multiple={data.changes.length > 1} />
           ))}
-          <Step state={data.workflows.length > 0 ? 'done' : complete ? 'done' : waiting} title="Workflows signalled">
-            {data.workflows.length > 0 ? (
-              <ul className="space-y-0.5">
-                {data.workflows.map((workflow) => (
-                  <li key={workflow.workflowId}>
-                    <a href={workflow.url} target="_blank" rel="noreferrer" className="font-mono text-sky-800 underline underline-offset-2 hover:text-sky-950">
-                      {workflow.workflowId}
-                      <span className="sr-only"> (opens the Temporal UI in a new tab)</span>
-                      <span aria-hidden="true"> ↗</span>
-                    </a>{' '}
-                    <span className="text-xs text-slate-600">by {workflow.subProcessors.join(', ')}</span>
-                  </li>
-                ))}
-              </ul>
-            ) : complete ? (
-              <span className="text-slate-600">None: no sub-processor had work for a workflow.</span>
-            ) : (
-              <span className="text-slate-600">Waiting for a sub-processor to signal one…</span>
-            )}
-          </Step>
+          <EffectsStep effects={data.effects} status={status} waiting={waiting} />
         </ol>
       )}
 
@@ -147,17 +140,25 @@ export function DownstreamSteps({ adjustmentId, onComplete }: { adjustmentId: st
             <span aria-hidden="true">⚠ </span>
             {data!.changes.every((change) => change.updated === null)
               ? 'Nothing arrived from the change stream within 30 seconds.'
-              : 'Some sub-processors have not reported within 30 seconds.'}{' '}
+              : data!.changes.some((change) => change.subProcessors.some((sp) => sp.state === 'pending'))
+                ? 'Some sub-processors have not reported within 30 seconds.'
+                : 'A stream workflow has not applied the change within 30 seconds.'}{' '}
             The stock change itself is saved. The worker may be down or lagging; an engineer can check Pipeline health.
           </p>
-          <button
-            type="button"
-            onClick={() => {
-              setDeadlineExtension(data!.elapsedMs);
-              void query.refetch();
-            }}
-            className="mt-2 rounded border border-amber-400 bg-white px-3 py-1 font-medium hover:bg-amber-100"
-          >
+          <button type="button" onClick={checkAgain} className="mt-2 rounded border border-amber-400 bg-white px-3 py-1 font-medium hover:bg-amber-100">
+            Check again
+          </button>
+        </div>
+      )}
+
+      {status === 'failed' && (
+        <div role="status" className="rounded border border-red-300 bg-red-50 p-2 text-sm text-red-900">
+          <p>
+            <span aria-hidden="true">✕ </span>
+            Part of this change was dead-lettered, so its effect is not applied. The stock change itself is saved; an engineer can
+            replay it from Dead letters. Check again after that.
+          </p>
+          <button type="button" onClick={checkAgain} className="mt-2 rounded border border-red-400 bg-white px-3 py-1 font-medium hover:bg-red-100">
             Check again
           </button>
         </div>
@@ -189,7 +190,7 @@ function ChangeSteps({ change, waiting, multiple }: { change: ChangeStep; waitin
           <span className="text-slate-600">Waiting for the change to be relayed and consumed…</span>
         )}
       </Step>
-      <Step state={change.complete ? 'done' : change.subProcessors.some((sp) => sp.outcomes.some((o) => o.outcome === 'dead_lettered')) ? 'failed' : waiting} title={`Sub-processors${suffix}`}>
+      <Step state={change.status === 'done' ? 'done' : change.subProcessors.some((sp) => sp.state === 'failed') ? 'failed' : waiting} title={`Sub-processors${suffix}`}>
         <ul className="space-y-1">
           {change.subProcessors.map((sp) => (
             <SubProcessorLine key={sp.name} sp={sp} />
@@ -205,25 +206,90 @@ function SubProcessorLine({ sp }: { sp: SubProcessorStep }) {
   return (
     <li className="flex flex-wrap items-center gap-x-2 gap-y-0.5" data-testid={`sub-processor-${sp.name}`}>
       <span className="font-mono text-xs">{sp.name}</span>
-      {first ? (
+      {!first ? (
+        <span className="text-xs text-slate-600">
+          <span aria-hidden="true">○ </span>pending
+        </span>
+      ) : sp.effect ? (
+        <>
+          <OutcomeBadge outcome={sp.state === 'done' ? 'applied' : sp.state === 'failed' ? 'dead_lettered' : 'signalled'} />
+          <span className="text-xs text-slate-600">
+            queued in workflow <WorkflowLink id={sp.effect.workflowId} url={sp.effect.workflowUrl} /> at{' '}
+            <time dateTime={sp.effect.queuedAt}>{formatTime(sp.effect.queuedAt)}</time>
+            {sp.effect.appliedAt !== null ? (
+              <>
+                {' '}
+                · applied at <time dateTime={sp.effect.appliedAt}>{formatTime(sp.effect.appliedAt)}</time>
+                {sp.effect.latencyMs !== null && <> ({formatLatency(sp.effect.latencyMs)} after commit)</>}
+              </>
+            ) : sp.state === 'queued' ? (
+              <> · waiting for the workflow to apply it…</>
+            ) : null}
+          </span>
+        </>
+      ) : (
         <>
           <OutcomeBadge outcome={first.outcome} />
           <span className="text-xs text-slate-600">
             {OUTCOME_HELP[first.outcome]}
             {first.latencyMs !== null && <> · {first.latencyMs} ms after commit</>}
+            {first.workflowUrl && first.workflowId && (
+              <>
+                {' '}
+                · workflow <WorkflowLink id={first.workflowId} url={first.workflowUrl} />
+              </>
+            )}
           </span>
-          {later.length > 0 && (
-            <span className="text-xs text-slate-600">
-              then {later.map((o) => `${OUTCOME_TEXT[o.outcome]?.label.toLowerCase() ?? o.outcome} (offset ${o.offset})`).join(', ')}
-            </span>
-          )}
         </>
-      ) : (
+      )}
+      {sp.deadLetter && (
+        <span className="text-xs text-red-900">
+          {sp.deadLetter.stage === 'workflow' ? 'the workflow gave up' : 'failed after its retries'}: {sp.deadLetter.error} ·{' '}
+          <a href={sp.deadLetter.url} className="underline underline-offset-2 hover:text-red-950">
+            dead letter #{sp.deadLetter.id}
+          </a>{' '}
+          ({sp.deadLetter.status}; engineers replay it from Dead letters)
+        </span>
+      )}
+      {later.length > 0 && (
         <span className="text-xs text-slate-600">
-          <span aria-hidden="true">○ </span>pending
+          then {later.map((o) => `${OUTCOME_TEXT[o.outcome]?.label.toLowerCase() ?? o.outcome} (offset ${o.offset})`).join(', ')}
         </span>
       )}
     </li>
+  );
+}
+
+function WorkflowLink({ id, url }: { id: string; url: string }) {
+  return (
+    <a href={url} target="_blank" rel="noreferrer" className="font-mono text-sky-800 underline underline-offset-2 hover:text-sky-950">
+      {id}
+      <span className="sr-only"> (opens the Temporal UI in a new tab)</span>
+      <span aria-hidden="true"> ↗</span>
+    </a>
+  );
+}
+
+/** The last step: what the stream workflows made of the queued effects, over every change. */
+function EffectsStep({ effects, status, waiting }: { effects: EffectSummary; status: TraceStatus; waiting: StepState }) {
+  const { queued, applied, failed, slowestMs } = effects;
+  const total = queued + applied + failed;
+  const state: StepState = queued > 0 ? waiting : failed > 0 ? 'failed' : total > 0 || status === 'done' ? 'done' : status === 'failed' ? 'failed' : waiting;
+  return (
+    <Step state={state} title="Applied by the workflows">
+      {total === 0 ? (
+        <span className="text-slate-600">
+          {status === 'waiting' ? 'Waiting for the sub-processors to hand it to a workflow…' : 'None: no sub-processor had work for a workflow.'}
+        </span>
+      ) : (
+        <span>
+          {applied} of {total} applied
+          {slowestMs !== null && applied > 0 && <span className="text-slate-600"> (the last {formatLatency(slowestMs)} after commit)</span>}
+          {queued > 0 && <span className="text-slate-600"> · {queued} still queued</span>}
+          {failed > 0 && <span className="text-red-800"> · {failed} dead-lettered</span>}
+        </span>
+      )}
+    </Step>
   );
 }
 

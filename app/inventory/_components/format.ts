@@ -34,3 +34,11 @@ export const REASON_LABELS: Record<string, string> = {
 /** Mirrors the server's direction rules in stockAdjustmentSchema, for instant feedback in the form. */
 export const ADDS_ONLY = new Set(['receive']);
 export const REMOVES_ONLY = new Set(['damage', 'expire', 'sale']);
+
+/** A commit-to-effect latency: "240 ms", "1.8 s", "2 min 5 s". */
+export function formatLatency(ms: number): string {
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} min${seconds % 60 ? ` ${seconds % 60} s` : ''}`;
+}
