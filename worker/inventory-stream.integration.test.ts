@@ -82,16 +82,22 @@ describe('the inventory change stream', () => {
 
     const sold = await adjustStock(db(), { storeId, sku, delta: -2, reason: 'sale' }, associate);
     await eventually('the SKU to be marked sold out', async () => (await availability())?.available === false);
+    // The processor records the change as signalled (queued in the store's workflow); the batch activity records it
+    // as applied, with its effect, in the ledger.
     const outcomes = await eventually('the availability outcome of the sale', async () => {
       const rows = await db().changeOutcome.findMany({
-        where: { tableName: 'inventory_levels', rowKey: JSON.stringify([storeId, sku]), subProcessor: 'availability-sync', outcome: 'applied' },
+        where: { tableName: 'inventory_levels', rowKey: JSON.stringify([storeId, sku]), subProcessor: 'availability-sync', outcome: 'signalled' },
         orderBy: { id: 'asc' },
       });
       return rows.length >= 2 ? rows : undefined;
     });
     const workflowId = streamWorkflowId('availability-sync', storeId);
     expect(outcomes.at(-1)).toMatchObject({ workflowId, topic: 'inventory_levels' });
-    expect(Number(outcomes.at(-1)?.latencyMs)).toBeLessThan(30_000);
+    const applied = await eventually('the sale to be applied', () =>
+      db().streamApplied.findFirst({ where: { subProcessor: 'availability-sync', tableName: 'inventory_levels', rowKey: JSON.stringify([storeId, sku]), updated: outcomes.at(-1)?.updated } }),
+    );
+    expect(applied).toMatchObject({ workflowId });
+    expect(Number(applied.latencyMs)).toBeLessThan(30_000);
     expect((await temporal().workflow.getHandle(workflowId).describe()).status.name).toBe('RUNNING');
     expect(sold.onHand).toBe(0);
 
@@ -116,7 +122,7 @@ describe('the inventory change stream', () => {
     const since = new Date();
     await touchRows(db(), { table: 'inventory_levels', storeId, skus: [sku] }, associate, 'pipeline test re-drive');
     const redriven = await eventually('both level sub-processors to apply the touch', async () => {
-      const rows = await db().changeOutcome.findMany({ where: { rowKey, createdAt: { gte: since }, outcome: 'applied' } });
+      const rows = await db().streamApplied.findMany({ where: { tableName: 'inventory_levels', rowKey, appliedAt: { gte: since } } });
       const names = new Set(rows.map((row) => row.subProcessor));
       return names.has('availability-sync') && names.has('low-stock-replenishment') ? names : undefined;
     });

@@ -203,27 +203,30 @@ export async function writeOffLot(
   input: WriteOffLot,
   actor: Actor,
 ): Promise<{ writtenOff: number; onHand: number }> {
-  const { lotId, reason, note } = writeOffLotSchema.parse(input);
-  return db.$transaction(async (tx) => {
-    const lots = await tx.$queryRaw<{ store_id: string; sku: string; quantity: number }[]>`
-      SELECT store_id, sku, quantity FROM inventory_lots WHERE lot_id = ${lotId} FOR UPDATE`;
-    const lot = lots[0];
-    if (!lot) throw new UnknownStockItemError(`Unknown lot "${lotId}".`);
-    const before = (await lockLevel(tx, lot.store_id, lot.sku)) ?? 0;
-    if (lot.quantity === 0) return { writtenOff: 0, onHand: before };
+  return db.$transaction((tx) => writeOffLotIn(tx, input, actor));
+}
 
-    // On-hand can trail the lots (a sale is not attributed to a lot): never take it below zero.
-    const removed = Math.min(lot.quantity, before);
-    const after = before - removed;
-    await tx.$executeRaw`
-      UPDATE inventory_lots SET quantity = 0, updated_at = clock_timestamp() WHERE lot_id = ${lotId}`;
-    await writeLevel(tx, lot.store_id, lot.sku, after, true);
-    await record(
-      tx,
-      actor,
-      { storeId: lot.store_id, sku: lot.sku, lotId, delta: -removed, reason, note, onHandBefore: before, onHandAfter: after },
-      'inventory.write_off_lot',
-    );
-    return { writtenOff: lot.quantity, onHand: after };
-  });
+/** writeOffLot inside the caller's transaction, so a stream activity can record its effect ledger with it. */
+export async function writeOffLotIn(tx: Tx, input: WriteOffLot, actor: Actor): Promise<{ writtenOff: number; onHand: number }> {
+  const { lotId, reason, note } = writeOffLotSchema.parse(input);
+  const lots = await tx.$queryRaw<{ store_id: string; sku: string; quantity: number }[]>`
+    SELECT store_id, sku, quantity FROM inventory_lots WHERE lot_id = ${lotId} FOR UPDATE`;
+  const lot = lots[0];
+  if (!lot) throw new UnknownStockItemError(`Unknown lot "${lotId}".`);
+  const before = (await lockLevel(tx, lot.store_id, lot.sku)) ?? 0;
+  if (lot.quantity === 0) return { writtenOff: 0, onHand: before };
+
+  // On-hand can trail the lots (a sale is not attributed to a lot): never take it below zero.
+  const removed = Math.min(lot.quantity, before);
+  const after = before - removed;
+  await tx.$executeRaw`
+    UPDATE inventory_lots SET quantity = 0, updated_at = clock_timestamp() WHERE lot_id = ${lotId}`;
+  await writeLevel(tx, lot.store_id, lot.sku, after, true);
+  await record(
+    tx,
+    actor,
+    { storeId: lot.store_id, sku: lot.sku, lotId, delta: -removed, reason, note, onHandBefore: before, onHandAfter: after },
+    'inventory.write_off_lot',
+  );
+  return { writtenOff: lot.quantity, onHand: after };
 }

@@ -19,7 +19,7 @@ const change: AnyTableChange = {
 };
 
 const ctx: ProcessContext = {
-  db: { processorWatermark: { findUnique: async () => null }, $executeRaw: async () => 1 } as unknown as PrismaClient,
+  db: { $queryRaw: async () => [], $executeRaw: async () => 1 } as unknown as PrismaClient,
   temporal: undefined as never,
   log: pino({ level: 'silent' }),
 };

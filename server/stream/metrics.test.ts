@@ -20,8 +20,8 @@ describe('ProcessorMetrics', () => {
     const [topic] = metrics.snapshot().topics;
     expect(topic).toMatchObject({ topic: 'levels', messages: 4, resolved: 1, malformed: 1 });
     expect(topic?.subProcessors).toEqual([
-      { name: 'sync', messages: 3, applied: 1, duplicates: 1, stale: 1, ignored: 0, deadLetters: 0 },
-      { name: 'other', messages: 2, applied: 0, duplicates: 0, stale: 0, ignored: 1, deadLetters: 1 },
+      { name: 'sync', messages: 3, applied: 1, signalled: 0, duplicates: 1, stale: 1, ignored: 0, deadLetters: 0 },
+      { name: 'other', messages: 2, applied: 0, signalled: 0, duplicates: 0, stale: 0, ignored: 1, deadLetters: 1 },
     ]);
     expect(topic?.lag.total).toBe(10);
     expect(topic?.lag.partitions.map((p) => p.partition)).toEqual([0, 1]);

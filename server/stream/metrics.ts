@@ -4,6 +4,8 @@ export interface SubProcessorCounters {
   /** Changes this sub-processor was given. */
   messages: number;
   applied: number;
+  /** Handed to a stream workflow; applied later by its batch activity. */
+  signalled: number;
   duplicates: number;
   stale: number;
   ignored: number;
@@ -43,6 +45,7 @@ interface TopicState {
 
 const OUTCOME_COUNTER: Record<RunOutcome, keyof SubProcessorCounters> = {
   applied: 'applied',
+  signalled: 'signalled',
   ignored: 'ignored',
   duplicate: 'duplicates',
   stale: 'stale',
@@ -114,7 +117,7 @@ export class ProcessorMetrics {
     const counters = this.topic(topic).subProcessors;
     let entry = counters.get(name);
     if (!entry) {
-      entry = { messages: 0, applied: 0, duplicates: 0, stale: 0, ignored: 0, deadLetters: 0 };
+      entry = { messages: 0, applied: 0, signalled: 0, duplicates: 0, stale: 0, ignored: 0, deadLetters: 0 };
       counters.set(name, entry);
     }
     return entry;

@@ -4,19 +4,22 @@ import type { PrismaClient } from '../db/generated/client.ts';
 import { runSubProcessor, type AnySubProcessor, type AnyTableChange } from './run-sub-processor.ts';
 import type { ProcessContext } from './sub-processor.ts';
 
-// The database side (watermarks, outcome rows) is covered by the integration tests; here it is a stub
-// that reports "never seen" and records what was written.
+// The database side (watermarks, outcome rows) is covered by the integration tests; here it is a stub that
+// answers the watermark read with `watermark` and records each write: its SQL, and the sub-processors whose
+// watermarks it advances (the first array the statement binds).
 function context(watermark: { updatedWall: bigint; updatedLogical: number } | null = null) {
   const statements: string[] = [];
+  const advanced: unknown[][] = [];
   const db = {
-    processorWatermark: { findUnique: async () => watermark },
-    $executeRaw: async (sql: { sql: string }) => {
-      statements.push(sql.sql);
+    $queryRaw: async () => (watermark ? [{ table_name: change.table, row_key: change.rowKey, updated_wall: watermark.updatedWall, updated_logical: watermark.updatedLogical }] : []),
+    $executeRaw: async (sql: TemplateStringsArray, ...values: unknown[]) => {
+      statements.push(sql.join('?'));
+      advanced.push(values[0] as unknown[]);
       return 1;
     },
   } as unknown as PrismaClient;
   const ctx: ProcessContext = { db, temporal: undefined as never, log: pino({ level: 'silent' }) };
-  return { ctx, statements };
+  return { ctx, statements, advanced };
 }
 
 const change: AnyTableChange = {
@@ -58,7 +61,7 @@ describe('runSubProcessor', () => {
     const delays: number[] = [];
     const heartbeats = { n: 0 };
     const { sp, calls } = subProcessor({ failures: 2 });
-    const { ctx, statements } = context();
+    const { ctx, statements, advanced } = context();
 
     const result = await runSubProcessor(sp, change, ctx, { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1000, ...fast(delays, heartbeats) });
 
@@ -69,13 +72,14 @@ describe('runSubProcessor', () => {
     expect(heartbeats.n).toBe(2);
     // One statement: the watermark advance rides with the outcome row.
     expect(statements).toHaveLength(1);
-    expect(statements[0]).toMatch(/WITH watermark AS \(\s*INSERT INTO processor_watermarks/);
+    expect(statements[0]).toMatch(/WITH marks AS \(\s*INSERT INTO processor_watermarks[\s\S]*INSERT INTO change_outcomes/);
+    expect(advanced[0]).toEqual(['test-sp']);
   });
 
   it('gives up after maxAttempts, without advancing the watermark', async () => {
     const delays: number[] = [];
     const { sp, calls } = subProcessor({ failures: 99 });
-    const { ctx, statements } = context();
+    const { ctx, statements, advanced } = context();
 
     const result = await runSubProcessor(sp, change, ctx, { maxAttempts: 3, ...fast(delays, { n: 0 }) });
 
@@ -83,7 +87,7 @@ describe('runSubProcessor', () => {
     expect(calls()).toBe(3);
     expect(delays).toHaveLength(2);
     expect(statements).toHaveLength(1);
-    expect(statements[0]).not.toMatch(/processor_watermarks/);
+    expect(advanced[0]).toEqual([]);
   });
 
   it('stops at once when onError says dead-letter, passing the attempt number', async () => {
@@ -101,10 +105,10 @@ describe('runSubProcessor', () => {
 
   it('ignores a change accepts() rejects without calling process, and still advances the watermark', async () => {
     const { sp, calls } = subProcessor({ accepts: () => false });
-    const { ctx, statements } = context();
+    const { ctx, advanced } = context();
     expect(await runSubProcessor(sp, change, ctx)).toMatchObject({ outcome: 'ignored', attempts: 0 });
     expect(calls()).toBe(0);
-    expect(statements[0]).toMatch(/processor_watermarks/);
+    expect(advanced[0]).toEqual(['test-sp']);
   });
 
   it('dead-letters, rather than throws, when accepts() throws', async () => {
@@ -121,6 +125,6 @@ describe('runSubProcessor', () => {
     expect(await runSubProcessor(sp, change, same.ctx)).toMatchObject({ outcome: 'duplicate', attempts: 0 });
     expect(await runSubProcessor(sp, change, newer.ctx)).toMatchObject({ outcome: 'stale', attempts: 0 });
     expect(calls()).toBe(0);
-    expect(newer.statements[0]).not.toMatch(/processor_watermarks/);
+    expect(newer.advanced[0]).toEqual([]);
   });
 });

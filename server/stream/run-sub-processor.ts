@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Prisma, type ChangeOutcomeKind } from '../db/generated/client.ts';
+import type { ChangeOutcomeKind } from '../db/generated/client.ts';
 import { hlcToMillis } from './envelope.ts';
-import type { Change, ProcessContext, ProcessResult, SubProcessor } from './sub-processor.ts';
+import { isTemporalUnavailable, signalStream, streamMessageFor } from './stream-signal.ts';
+import type { Change, ProcessContext, StreamEnqueue, SubProcessor } from './sub-processor.ts';
 import type { ChangefeedTable, TableRows } from './tables.ts';
-import { advanceSql, classify } from './watermarks.ts';
+import { DEFAULT_MAX_FUTURE_SKEW_MS, freshness, readWatermarks, settleOutcomes, watermarkKey, type PendingOutcome } from './watermarks.ts';
 
 /** A sub-processor of any table, as the framework drives it. */
 export type AnySubProcessor = SubProcessor<TableRows[ChangefeedTable]>;
@@ -19,17 +20,22 @@ export function subProcessorsFor(registry: SubProcessorRegistry, table: Changefe
   return registry[table] ?? [];
 }
 
-export type RunOutcome = 'applied' | 'ignored' | 'duplicate' | 'stale' | 'dead_lettered';
+/** `signalled`: queued in a stream workflow, whose batch activity records `applied` in `stream_applied` with the effect. */
+export type RunOutcome = 'applied' | 'signalled' | 'ignored' | 'duplicate' | 'stale' | 'dead_lettered';
 
 export interface RunOptions {
-  /** Calls of `process`, the first included. */
+  /** Calls of `process` (or of the stream signal), the first included. */
   maxAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
   /** Called before each backoff, so a long retry run keeps the Kafka consumer's group session alive. */
   heartbeat?: () => Promise<void>;
-  /** The outcome kind recorded on success: replays record `replayed`. */
+  /** The outcome kind recorded when a sub-processor applies a change itself: replays record `replayed`. */
   appliedAs?: Extract<ChangeOutcomeKind, 'applied' | 'replayed'>;
+  /** A stored watermark further ahead of the clock than this is a poisoned one and may be overwritten. */
+  maxFutureSkewMs?: number;
+  /** Stream workflows' task queue (tests run their own worker). */
+  taskQueue?: string;
   /** Injected in tests. */
   random?: () => number;
   delay?: (ms: number) => Promise<unknown>;
@@ -40,7 +46,7 @@ export interface RunResult {
   outcome: RunOutcome;
   workflowId?: string;
   detail?: string;
-  /** Calls of `process` made (0 when it was not called). */
+  /** Calls of `process` made (0 when it was not called), or of the stream signal when it failed. */
   attempts: number;
   /** The last failure, when the outcome is `dead_lettered`. */
   error?: unknown;
@@ -51,7 +57,15 @@ export interface RunResult {
   latencyMs: number;
 }
 
+/** What a batch run decided, before it is written: the results, and the outcome rows with their watermark advances. */
+export interface BatchRun {
+  results: RunResult[];
+  outcomes: PendingOutcome[];
+}
+
 export const DEFAULT_RUN_OPTIONS = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5000 } as const;
+/** Stream workflows signalled at once by one batch run: each is a separate Temporal round trip. */
+const SIGNAL_CONCURRENCY = 8;
 
 /** `Name: message` of whatever was thrown, for logs, headers and the console. */
 export function describeError(error: unknown): string {
@@ -68,83 +82,176 @@ export function backoffDelay(attempt: number, { baseDelayMs, maxDelayMs }: { bas
 const INT4_MAX = 2_147_483_647;
 
 /**
- * Runs one change through one sub-processor, with everything the framework promises around it:
+ * Runs a batch of one table's changes (in offset order) through one sub-processor, with everything the framework
+ * promises around it, and writes the outcomes:
  *
- * 1. Duplicate and stale filtering against the (sub-processor, table, key) watermark.
+ * 1. Duplicate and stale filtering against the (sub-processor, table, key) watermarks, read for the whole batch
+ *    in one statement; within the batch a key's versions are judged in order, as if one by one.
  * 2. `accepts() === false` → `ignored`, and the watermark still advances. The watermark means "the newest
- *    version this sub-processor has handled", and deciding there is nothing to do is handling it: an older,
- *    redelivered version must not be acted on after a newer one was looked at. It never blocks later
- *    changes, since those carry a newer `updated`.
- * 3. `process` with exponential backoff and jitter, asking `onError` after each failure.
- * 4. On success the watermark advances in the same statement as the outcome row. On giving up it does not,
- *    so a replay can still apply the change; the caller dead-letters it.
+ *    version this sub-processor has handled", and deciding there is nothing to do is handling it.
+ * 3. `process` with exponential backoff and jitter, asking `onError` after each failure. Changes it hands to
+ *    a stream workflow are grouped by shard and sent with one SignalWithStart per shard; they are `signalled`.
+ * 4. One statement writes every outcome row and advances the watermarks of the handled changes (a
+ *    compare-and-set that never moves one back). A change given up on does not advance, so a replay can still
+ *    apply it; the caller dead-letters it.
  *
- * Records one `change_outcomes` row per call. Throws only if the database does (the caller must then retry
- * the message, not skip it).
+ * Throws only if the database does, or Temporal stays unreachable: the message is not at fault then, and the
+ * caller must leave the batch uncommitted so it is redelivered (the watermarks make the repeat a duplicate).
  */
-export async function runSubProcessor(sp: AnySubProcessor, change: AnyTableChange, ctx: ProcessContext, options: RunOptions = {}): Promise<RunResult> {
-  const { maxAttempts, baseDelayMs, maxDelayMs } = { ...DEFAULT_RUN_OPTIONS, ...definedOnly(options) };
-  const now = options.now ?? (() => new Date());
-  const delay = options.delay ?? sleep;
-  const log = ctx.log.child({ subProcessor: sp.name, table: change.table, rowKey: change.rowKey, updated: change.updatedText, ...change.source });
+export async function runSubProcessorBatch(sp: AnySubProcessor, changes: readonly AnyTableChange[], ctx: ProcessContext, options: RunOptions = {}): Promise<RunResult[]> {
+  const run = await planSubProcessorBatch(sp, changes, ctx, options);
+  await settleOutcomes(ctx.db, run.outcomes, { now: options.now, maxFutureSkewMs: options.maxFutureSkewMs });
+  return run.results;
+}
 
-  /** Writes the outcome row and, for a handled change, advances the watermark in the same statement. */
-  const settle = async (outcome: ChangeOutcomeKind, extra: { workflowId?: string; detail?: string } = {}) => {
-    const latencyMs = Math.max(0, Math.min(INT4_MAX, now().getTime() - hlcToMillis(change.updated)));
-    const { table, rowKey, updatedText, source } = change;
-    const insertOutcome = Prisma.sql`
-      INSERT INTO change_outcomes (table_name, row_key, updated, topic, partition, "offset", sub_processor, outcome, workflow_id, detail, latency_ms)
-      VALUES (${table}, ${rowKey}, ${updatedText}, ${source.topic}, ${source.partition}, ${BigInt(source.offset)}, ${sp.name},
-              ${outcome}::"ChangeOutcomeKind", ${extra.workflowId ?? null}, ${extra.detail?.slice(0, 2000) ?? null}, ${latencyMs})`;
-    const handled = outcome === 'applied' || outcome === 'replayed' || outcome === 'ignored';
-    await ctx.db.$executeRaw(handled ? Prisma.sql`WITH watermark AS (${advanceSql(sp, change)}) ${insertOutcome}` : insertOutcome);
-    return latencyMs;
+/** One change through one sub-processor: `runSubProcessorBatch` of one (dead-letter replay uses it). */
+export async function runSubProcessor(sp: AnySubProcessor, change: AnyTableChange, ctx: ProcessContext, options: RunOptions = {}): Promise<RunResult> {
+  const [result] = await runSubProcessorBatch(sp, [change], ctx, options);
+  if (!result) throw new Error('runSubProcessorBatch returned no result for its one change');
+  return result;
+}
+
+/** Everything `runSubProcessorBatch` does but the final write, so the processor can write all sub-processors' outcomes at once. */
+export async function planSubProcessorBatch(sp: AnySubProcessor, changes: readonly AnyTableChange[], ctx: ProcessContext, options: RunOptions = {}): Promise<BatchRun> {
+  const settings = { ...DEFAULT_RUN_OPTIONS, ...definedOnly(options) };
+  const now = options.now ?? (() => new Date());
+  const latency = (change: AnyTableChange) => Math.max(0, Math.min(INT4_MAX, now().getTime() - hlcToMillis(change.updated)));
+  const log = ctx.log.child({ subProcessor: sp.name });
+
+  const results: RunResult[] = new Array<RunResult>(changes.length);
+  const outcomes: PendingOutcome[] = [];
+  const settle = (index: number, result: Omit<RunResult, 'latencyMs'>, kind: ChangeOutcomeKind, advance: boolean) => {
+    const change = changes[index]!;
+    const latencyMs = latency(change);
+    results[index] = { ...result, latencyMs };
+    outcomes.push({ subProcessor: sp.name, change, outcome: kind, workflowId: result.workflowId, detail: result.detail, latencyMs, advance });
   };
 
-  const freshness = await classify(ctx.db, sp, change);
-  if (freshness !== 'new') {
-    log.debug({ freshness }, 'dropped');
-    return { outcome: freshness, attempts: 0, latencyMs: await settle(freshness) };
-  }
-  let accepted: boolean;
-  try {
-    accepted = sp.accepts(change);
-  } catch (error) {
-    // A deterministic bug: retrying cannot help, and throwing would block the partition forever.
-    const detail = `accepts() threw: ${describeError(error)}`;
-    log.error({ err: error }, 'accepts() threw; dead-lettering');
-    const firstFailedAt = now();
-    return { outcome: 'dead_lettered', attempts: 0, error, gaveUp: 'non_retryable', firstFailedAt, detail, latencyMs: await settle('dead_lettered', { detail }) };
-  }
-  if (!accepted) {
-    return { outcome: 'ignored', attempts: 0, latencyMs: await settle('ignored', { detail: 'not accepted' }) };
+  const seen = await readWatermarks(ctx.db, sp.name, changes, { now: now(), maxFutureSkewMs: options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS });
+  const accepted: number[] = [];
+  changes.forEach((change, index) => {
+    const key = watermarkKey(change);
+    const fresh = freshness(change, seen.get(key) ?? null);
+    if (fresh !== 'new') {
+      settle(index, { outcome: fresh, attempts: 0 }, fresh, false);
+      return;
+    }
+    seen.set(key, change.updated);
+    try {
+      if (sp.accepts(change)) accepted.push(index);
+      else settle(index, { outcome: 'ignored', attempts: 0, detail: 'not accepted' }, 'ignored', true);
+    } catch (error) {
+      // A deterministic bug: retrying cannot help, and throwing would block the partition forever.
+      const detail = `accepts() threw: ${describeError(error)}`;
+      log.error({ err: error, rowKey: change.rowKey, updated: change.updatedText }, 'accepts() threw; dead-lettering');
+      settle(index, { outcome: 'dead_lettered', attempts: 0, error, gaveUp: 'non_retryable', firstFailedAt: now(), detail }, 'dead_lettered', false);
+    }
+  });
+
+  const enqueued: { index: number; stream: StreamEnqueue; attempts: number; firstFailedAt?: Date }[] = [];
+  for (const index of accepted) {
+    const change = changes[index]!;
+    const outcome = await withRetries(sp, change, () => sp.process(change, { ...ctx, log }), settings, options, now, log);
+    if ('failed' in outcome) {
+      const { error, attempts, gaveUp, firstFailedAt } = outcome.failed;
+      settle(index, { outcome: 'dead_lettered', attempts, error, gaveUp, firstFailedAt, detail: describeError(error) }, 'dead_lettered', false);
+      continue;
+    }
+    const { result, attempts, firstFailedAt } = outcome;
+    if (result.outcome === 'enqueue') {
+      enqueued.push({ index, stream: result.stream, attempts, ...(firstFailedAt ? { firstFailedAt } : {}) });
+      continue;
+    }
+    const kind = result.outcome === 'applied' ? (options.appliedAs ?? 'applied') : 'ignored';
+    settle(index, { outcome: result.outcome, ...definedOnly({ workflowId: result.workflowId, detail: result.detail, firstFailedAt }), attempts }, kind, true);
   }
 
+  // One SignalWithStart per shard carries all of the batch's messages for that shard workflow, in offset order.
+  const shards = new Map<string, typeof enqueued>();
+  for (const entry of enqueued) {
+    const group = shards.get(entry.stream.shardKey) ?? [];
+    group.push(entry);
+    shards.set(entry.stream.shardKey, group);
+  }
+  const signalGroup = async (group: typeof enqueued): Promise<void> => {
+    const first = group[0]!;
+    const messages = group.map(({ index, stream }) => streamMessageFor(changes[index]!, stream.payload));
+    const outcome = await withRetries(
+      sp,
+      changes[first.index]!,
+      () =>
+        signalStream(ctx.temporal, {
+          subProcessor: sp.name,
+          shardKey: first.stream.shardKey,
+          activity: first.stream.activity,
+          messages,
+          batch: first.stream.batch,
+          retry: first.stream.retry,
+          taskQueue: options.taskQueue,
+        }),
+      settings,
+      options,
+      now,
+      log,
+      { rethrow: isTemporalUnavailable },
+    );
+    if ('failed' in outcome) {
+      // Refused for a message-specific reason: send the messages one by one, so only the offending ones are dead-lettered.
+      if (group.length > 1 && outcome.failed.gaveUp === 'non_retryable') {
+        for (const entry of group) await signalGroup([entry]);
+        return;
+      }
+      const { error, attempts, gaveUp, firstFailedAt } = outcome.failed;
+      for (const { index } of group) settle(index, { outcome: 'dead_lettered', attempts, error, gaveUp, firstFailedAt, detail: describeError(error) }, 'dead_lettered', false);
+      return;
+    }
+    const { workflowId } = outcome.result;
+    group.forEach((entry, position) => {
+      const detail = `signalled ${messages[position]!.id}`;
+      settle(entry.index, { outcome: 'signalled', workflowId, detail, attempts: entry.attempts, ...(entry.firstFailedAt ? { firstFailedAt: entry.firstFailedAt } : {}) }, 'signalled', true);
+    });
+  };
+  const groups = [...shards.values()];
+  for (let next = 0; next < groups.length; next += SIGNAL_CONCURRENCY) {
+    await Promise.all(groups.slice(next, next + SIGNAL_CONCURRENCY).map(signalGroup));
+  }
+
+  return { results, outcomes };
+}
+
+type Attempted<T> =
+  | { result: T; attempts: number; firstFailedAt?: Date }
+  | { failed: { error: unknown; attempts: number; gaveUp: 'non_retryable' | 'retries_exhausted'; firstFailedAt: Date } };
+
+/** Calls `work` until it succeeds, `onError` says dead-letter, or attempts run out; `rethrow` errors escape once attempts run out. */
+async function withRetries<T>(
+  sp: AnySubProcessor,
+  change: AnyTableChange,
+  work: () => Promise<T>,
+  settings: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number },
+  options: RunOptions,
+  now: () => Date,
+  log: ProcessContext['log'],
+  { rethrow }: { rethrow?: (error: unknown) => boolean } = {},
+): Promise<Attempted<T>> {
   let firstFailedAt: Date | undefined;
   for (let attempt = 1; ; attempt++) {
-    let result: ProcessResult;
     try {
-      result = await sp.process(change, { ...ctx, log });
+      return { result: await work(), attempts: attempt, ...(firstFailedAt ? { firstFailedAt } : {}) };
     } catch (error) {
       firstFailedAt ??= now();
       const decision = decide(sp, change, error, attempt, log);
-      const gaveUp = decision === 'dead-letter' ? 'non_retryable' : attempt >= maxAttempts ? 'retries_exhausted' : undefined;
+      const gaveUp = decision === 'dead-letter' ? 'non_retryable' : attempt >= settings.maxAttempts ? 'retries_exhausted' : undefined;
+      if (gaveUp === 'retries_exhausted' && rethrow?.(error)) throw error;
       if (gaveUp) {
-        const detail = describeError(error);
-        log.error({ err: error, attempt, gaveUp }, 'sub-processor gave up; dead-lettering');
-        const latencyMs = await settle('dead_lettered', { detail });
-        return { outcome: 'dead_lettered', attempts: attempt, error, gaveUp, firstFailedAt, detail, latencyMs };
+        log.error({ err: error, attempt, gaveUp, rowKey: change.rowKey, updated: change.updatedText }, 'sub-processor gave up; dead-lettering');
+        return { failed: { error, attempts: attempt, gaveUp, firstFailedAt } };
       }
-      const wait = backoffDelay(attempt, { baseDelayMs, maxDelayMs }, options.random);
-      log.warn({ err: error, attempt, retryInMs: wait }, 'sub-processor failed; retrying');
+      const wait = backoffDelay(attempt, settings, options.random);
+      log.warn({ err: error, attempt, retryInMs: wait, rowKey: change.rowKey }, 'sub-processor failed; retrying');
       await options.heartbeat?.();
-      await delay(wait);
-      continue;
+      await (options.delay ?? sleep)(wait);
     }
-    const outcome = result.outcome === 'applied' ? (options.appliedAs ?? 'applied') : 'ignored';
-    const extra = { workflowId: result.workflowId, detail: result.detail };
-    const latencyMs = await settle(outcome, extra);
-    return { outcome: result.outcome, ...definedOnly(extra), attempts: attempt, ...(firstFailedAt ? { firstFailedAt } : {}), latencyMs };
   }
 }
 

@@ -1,5 +1,6 @@
 import { isGrpcServiceError, type Client } from '@temporalio/client';
 import {
+  DEFAULT_STREAM_RETRY,
   enqueueSignal,
   streamWorkflowId,
   TASK_QUEUES,
@@ -9,7 +10,7 @@ import {
   type StreamWorkflowStatus,
 } from '../temporal/contract.ts';
 import { hlcToMillis } from './envelope.ts';
-import type { Change, ErrorDecision, ProcessContext, ProcessResult } from './sub-processor.ts';
+import type { Change, ErrorDecision, ProcessResult, StreamEnqueue } from './sub-processor.ts';
 
 /**
  * No wait: a change runs as soon as it arrives, and whatever arrives while a batch runs forms the next batch
@@ -26,6 +27,7 @@ export interface SignalStreamOptions<T> {
   activity: string;
   messages: StreamMessage<T>[];
   batch?: Partial<StreamWorkflowInput['batch']>;
+  retry?: StreamWorkflowInput['retry'];
   runForMs?: number;
   maxHistoryEvents?: number;
   /** Tests run their own worker on their own queue. */
@@ -41,7 +43,7 @@ type StreamProcessingWorkflow = (input: StreamWorkflowInput) => Promise<StreamWo
  */
 export async function signalStream<T>(
   client: Client,
-  { subProcessor, shardKey, activity, messages, batch, runForMs, maxHistoryEvents, taskQueue }: SignalStreamOptions<T>,
+  { subProcessor, shardKey, activity, messages, batch, retry, runForMs, maxHistoryEvents, taskQueue }: SignalStreamOptions<T>,
 ): Promise<{ workflowId: string; runId: string }> {
   const workflowId = streamWorkflowId(subProcessor, shardKey);
   const input: StreamWorkflowInput = {
@@ -50,6 +52,7 @@ export async function signalStream<T>(
     activity,
     batch: { ...DEFAULT_STREAM_BATCH, ...definedOnly(batch ?? {}) },
     runForMs: runForMs ?? DEFAULT_STREAM_RUN_FOR_MS,
+    retry: retry ?? DEFAULT_STREAM_RETRY,
     ...(maxHistoryEvents === undefined ? {} : { maxHistoryEvents }),
   };
   const handle = await client.workflow.signalWithStart<StreamProcessingWorkflow, [StreamMessage[]]>(WORKFLOW_TYPES.streamProcessing, {
@@ -92,18 +95,42 @@ export function isTouch(change: Pick<Change<object>, 'op' | 'before' | 'after'>)
   return [...columns].every((column) => b[column] === a[column]);
 }
 
-/** Signals one change into its shard's stream workflow and reports it as applied. */
-export async function signalChange<T>(
-  ctx: ProcessContext,
-  change: Change<unknown>,
-  { subProcessor, shardKey, activity, payload, batch }: { subProcessor: string; shardKey: string; activity: string; payload: T; batch?: Partial<StreamWorkflowInput['batch']> },
-): Promise<ProcessResult> {
-  const message: StreamMessage<T> = { id: changeMessageId(change), payload, committedAtMs: hlcToMillis(change.updated) };
-  const { workflowId } = await signalStream(ctx.temporal, { subProcessor, shardKey, activity, messages: [message], batch });
-  return { outcome: 'applied', workflowId, detail: `signalled ${message.id}` };
+/** The message a change becomes in its shard's stream workflow. */
+export function streamMessageFor<T>(change: Change<unknown>, payload: T): StreamMessage<T> {
+  const { table, rowKey, updatedText, source } = change;
+  return {
+    id: changeMessageId(change),
+    payload,
+    committedAtMs: hlcToMillis(change.updated),
+    source: { table, rowKey, updated: updatedText, topic: source.topic, partition: source.partition, offset: source.offset },
+  };
+}
+
+/** `process`'s answer for a change that goes to the stream workflow of (sub-processor, `shardKey`). */
+export function enqueueChange<T>(stream: StreamEnqueue<T>): ProcessResult {
+  return { outcome: 'enqueue', stream };
 }
 
 const GRPC_INVALID_ARGUMENT = 3;
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_RESOURCE_EXHAUSTED = 8;
+const GRPC_UNAVAILABLE = 14;
+
+function grpcCode(error: unknown): number | undefined {
+  for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+    if (isGrpcServiceError(cause)) return cause.code;
+  }
+  return undefined;
+}
+
+/**
+ * Temporal could not be reached (down, restarting, overloaded). The message is not at fault, so the processor
+ * does not dead-letter it: it leaves the batch uncommitted and Kafka redelivers it once Temporal is back.
+ */
+export function isTemporalUnavailable(error: unknown): boolean {
+  const code = grpcCode(error);
+  return code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED || code === GRPC_RESOURCE_EXHAUSTED;
+}
 
 /**
  * What the stream sub-processors share in `onError`: a change that cannot be valid on a later attempt (a
@@ -113,8 +140,6 @@ const GRPC_INVALID_ARGUMENT = 3;
  */
 export function classifyStreamError(error: unknown): ErrorDecision {
   if (error instanceof Error && (error.name === 'ZodError' || error instanceof InvalidChangeError)) return 'dead-letter';
-  const grpc = isGrpcServiceError(error) ? error : error instanceof Error && isGrpcServiceError(error.cause) ? error.cause : undefined;
-  const code: number | undefined = grpc?.code;
-  if (code === GRPC_INVALID_ARGUMENT) return 'dead-letter';
+  if (grpcCode(error) === GRPC_INVALID_ARGUMENT) return 'dead-letter';
   return 'retry';
 }

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../db/generated/client.ts';
 import type { Hlc } from './envelope.ts';
+import type { StreamWorkflowInput } from '../temporal/contract.ts';
 import type { ChangefeedTable, TableRows } from './tables.ts';
 
 /** A decoded changefeed message for one row of one table. */
@@ -28,13 +29,26 @@ export interface ProcessContext {
   log: Logger;
 }
 
-export interface ProcessResult {
-  /** `applied`: the sub-processor acted (signalled a workflow, wrote a row). `ignored`: it decided there was nothing to do. */
-  outcome: 'applied' | 'ignored';
-  /** The workflow it started or signalled, for the console's live view. */
-  workflowId?: string;
-  detail?: string;
+/** What a sub-processor asks the framework to hand to the stream workflow of (sub-processor, shard key). */
+export interface StreamEnqueue<T = unknown> {
+  shardKey: string;
+  /** The registered batch activity the workflow runs its queue through. */
+  activity: string;
+  payload: T;
+  /** Start options, used only when this signal starts the workflow. */
+  batch?: Partial<StreamWorkflowInput['batch']>;
+  retry?: StreamWorkflowInput['retry'];
 }
+
+export type ProcessResult =
+  /** `applied`: the sub-processor acted itself (wrote a row). `ignored`: it decided there was nothing to do. */
+  | { outcome: 'applied' | 'ignored'; workflowId?: string; detail?: string }
+  /**
+   * Hand the change to a long-running stream workflow. The framework groups a batch's enqueues by shard and sends
+   * each group with one SignalWithStart; the change is then `signalled`, and `applied` once the workflow's batch
+   * activity has recorded its effect.
+   */
+  | { outcome: 'enqueue'; stream: StreamEnqueue; detail?: string };
 
 /** `retry` backs off and tries again (up to the framework's limit); `dead-letter` gives up at once. */
 export type ErrorDecision = 'retry' | 'dead-letter';
@@ -52,7 +66,7 @@ export interface SubProcessor<Row = TableRows[ChangefeedTable]> {
   readonly name: string;
   /** Cheap and pure: does this change concern this sub-processor? A rejected change is recorded as `ignored`. */
   accepts(change: Change<Row>): boolean;
-  /** Acts on the change. Throw to fail; `onError` decides whether to retry. */
+  /** Acts on the change, or returns what to enqueue in a stream workflow. Throw to fail; `onError` decides whether to retry. */
   process(change: Change<Row>, ctx: ProcessContext): Promise<ProcessResult>;
   /** Classifies a failure of `process`; `attempt` counts from 1. */
   onError(change: Change<Row>, error: unknown, attempt: number): ErrorDecision;

@@ -42,6 +42,12 @@ export function isChangefeedTable(name: string): name is ChangefeedTable {
   return Object.hasOwn(changefeedTables, name);
 }
 
+/**
+ * Partitions of each table topic the relay and the processor create: enough that two or three worker replicas
+ * each own a share of every table (KAFKA_TOPIC_PARTITIONS overrides it; existing topics keep theirs).
+ */
+export const DEFAULT_TOPIC_PARTITIONS = 6;
+
 /** Topic names: the table itself, and its dead-letter topic. */
 export const topicFor = (table: ChangefeedTable): string => table;
 export const dlqTopicFor = (topic: string): string => `${topic}.dlq`;

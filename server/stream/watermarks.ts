@@ -1,5 +1,6 @@
-import { Prisma, type PrismaClient } from '../db/generated/client.ts';
+import { Prisma, type ChangeOutcomeKind, type PrismaClient } from '../db/generated/client.ts';
 import { compareHlc, type Hlc } from './envelope.ts';
+import type { Change } from './sub-processor.ts';
 import type { ChangefeedTable } from './tables.ts';
 
 /** A Prisma client or an interactive transaction's client. */
@@ -58,4 +59,88 @@ export function advanceSql(subProcessor: Named, change: WatermarkedChange): Pris
 /** Advances the watermark on its own; resolves whether it moved. */
 export async function advance(db: Db, subProcessor: Named, change: WatermarkedChange): Promise<boolean> {
   return (await db.$executeRaw(advanceSql(subProcessor, change))) > 0;
+}
+
+/** How far ahead of this clock an `updated` may be. A stored watermark further ahead than this is poisoned. */
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
+
+/** The wall (ns) beyond which a watermark is poisoned: written by a far-future `updated` that is no real commit. */
+function poisonedAboveWall(now: Date, maxFutureSkewMs: number): bigint {
+  return BigInt(now.getTime() + maxFutureSkewMs) * 1_000_000n;
+}
+
+export const watermarkKey = (change: Pick<WatermarkedChange, 'table' | 'rowKey'>): string => `${change.table}\u0000${change.rowKey}`;
+
+/**
+ * The watermarks of every key in `changes` for one sub-processor, in one statement, keyed by `watermarkKey`. A
+ * watermark further ahead of the clock than the allowed skew (written before far-future `updated`s were refused)
+ * is left out, so it cannot make every later change of its key look stale; `settleOutcomes` then overwrites it.
+ */
+export async function readWatermarks(
+  db: Db,
+  subProcessor: Named,
+  changes: readonly WatermarkedChange[],
+  { now, maxFutureSkewMs }: { now: Date; maxFutureSkewMs: number },
+): Promise<Map<string, Hlc>> {
+  const keys = new Map(changes.map((change) => [watermarkKey(change), change]));
+  if (keys.size === 0) return new Map();
+  const tables = [...keys.values()].map((change) => change.table);
+  const rowKeys = [...keys.values()].map((change) => change.rowKey);
+  const rows = await db.$queryRaw<{ table_name: string; row_key: string; updated_wall: bigint; updated_logical: number }[]>`
+    SELECT w.table_name, w.row_key, w.updated_wall, w.updated_logical
+    FROM unnest(${tables}::text[], ${rowKeys}::text[]) AS k(table_name, row_key)
+    JOIN processor_watermarks w ON w.sub_processor = ${nameOf(subProcessor)} AND w.table_name = k.table_name AND w.row_key = k.row_key
+    WHERE w.updated_wall <= ${poisonedAboveWall(now, maxFutureSkewMs).toString()}::bigint`;
+  return new Map(rows.map((row) => [watermarkKey({ table: row.table_name as ChangefeedTable, rowKey: row.row_key }), { wall: BigInt(row.updated_wall), logical: row.updated_logical }]));
+}
+
+/** One `change_outcomes` row to write, and whether the change was handled (so its watermark advances). */
+export interface PendingOutcome {
+  subProcessor: string;
+  change: Pick<Change<unknown>, 'table' | 'rowKey' | 'updated' | 'updatedText' | 'source'>;
+  outcome: ChangeOutcomeKind;
+  workflowId?: string;
+  detail?: string;
+  latencyMs: number;
+  advance: boolean;
+}
+
+/**
+ * Writes a batch's outcome rows and advances the watermarks of its handled changes in one statement (one round
+ * trip, atomic). The advance is a compare-and-set per (sub-processor, table, key): it moves only to a newer
+ * version, so concurrent writers and redeliveries can never move a watermark back; a poisoned (far-future)
+ * watermark may be overwritten.
+ */
+export async function settleOutcomes(db: Db, outcomes: readonly PendingOutcome[], { now = () => new Date(), maxFutureSkewMs = DEFAULT_MAX_FUTURE_SKEW_MS }: { now?: () => Date; maxFutureSkewMs?: number } = {}): Promise<void> {
+  if (outcomes.length === 0) return;
+  // Per key, the newest handled version: one upsert row per key (ON CONFLICT cannot touch a row twice).
+  const newest = new Map<string, PendingOutcome>();
+  for (const outcome of outcomes) {
+    if (!outcome.advance) continue;
+    const key = `${outcome.subProcessor}\u0000${watermarkKey(outcome.change)}`;
+    const current = newest.get(key);
+    if (!current || compareHlc(outcome.change.updated, current.change.updated) > 0) newest.set(key, outcome);
+  }
+  const marks = [...newest.values()];
+  const column = <T>(rows: readonly PendingOutcome[], pick: (row: PendingOutcome) => T): T[] => rows.map(pick);
+  await db.$executeRaw`
+    WITH marks AS (
+      INSERT INTO processor_watermarks AS w (sub_processor, table_name, row_key, updated_wall, updated_logical, processed_at)
+      SELECT m.sub_processor, m.table_name, m.row_key, m.updated_wall, m.updated_logical, now()
+      FROM unnest(${column(marks, (m) => m.subProcessor)}::text[], ${column(marks, (m) => m.change.table)}::text[], ${column(marks, (m) => m.change.rowKey)}::text[],
+                  ${column(marks, (m) => m.change.updated.wall.toString())}::bigint[], ${column(marks, (m) => m.change.updated.logical)}::int[])
+             AS m(sub_processor, table_name, row_key, updated_wall, updated_logical)
+      ON CONFLICT (sub_processor, table_name, row_key) DO UPDATE
+        SET updated_wall = EXCLUDED.updated_wall, updated_logical = EXCLUDED.updated_logical, processed_at = EXCLUDED.processed_at
+        WHERE (w.updated_wall, w.updated_logical) < (EXCLUDED.updated_wall, EXCLUDED.updated_logical)
+           OR w.updated_wall > ${poisonedAboveWall(now(), maxFutureSkewMs).toString()}::bigint
+    )
+    INSERT INTO change_outcomes (table_name, row_key, updated, topic, partition, "offset", sub_processor, outcome, workflow_id, detail, latency_ms)
+    SELECT o.table_name, o.row_key, o.updated, o.topic, o.partition, o."offset", o.sub_processor, o.outcome::"ChangeOutcomeKind", o.workflow_id, o.detail, o.latency_ms
+    FROM unnest(${column(outcomes, (o) => o.change.table)}::text[], ${column(outcomes, (o) => o.change.rowKey)}::text[], ${column(outcomes, (o) => o.change.updatedText)}::text[],
+                ${column(outcomes, (o) => o.change.source.topic)}::text[], ${column(outcomes, (o) => o.change.source.partition)}::int[],
+                ${column(outcomes, (o) => o.change.source.offset)}::bigint[], ${column(outcomes, (o) => o.subProcessor)}::text[],
+                ${column(outcomes, (o) => o.outcome)}::text[], ${column(outcomes, (o) => o.workflowId ?? null)}::text[],
+                ${column(outcomes, (o) => o.detail?.slice(0, 2000) ?? null)}::text[], ${column(outcomes, (o) => o.latencyMs)}::int[])
+           AS o(table_name, row_key, updated, topic, partition, "offset", sub_processor, outcome, workflow_id, detail, latency_ms)`;
 }

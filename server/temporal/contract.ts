@@ -68,6 +68,11 @@ export interface StreamWorkflowInput {
   runForMs: number;
   /** Continue-as-new once history reaches this many events, well before Temporal's limits. Default 4000. */
   maxHistoryEvents?: number;
+  /**
+   * The batch activity's retry bounds (per sub-processor). A batch that still fails is split until the failing
+   * messages are found, and each becomes a dead letter (stage `workflow`). Runs started before this existed retry forever.
+   */
+  retry?: { maximumAttempts: number; initialIntervalMs: number; maximumIntervalMs: number };
   /** Carried across continue-as-new. */
   carried?: { queue: StreamMessage[]; recentIds: string[]; processed: number; generation: number; failed?: number };
 }
@@ -83,6 +88,22 @@ export interface StreamWorkflowStatus {
 }
 
 export const enqueueSignal = defineSignal<[StreamMessage[]]>('enqueue');
+
+/**
+ * A stream workflow's batch activity retries for about two and a half minutes (1 s doubling to 30 s) before the batch
+ * is split and its failing messages dead-lettered: long enough to ride out a database restart.
+ */
+export const DEFAULT_STREAM_RETRY: NonNullable<StreamWorkflowInput['retry']> = { maximumAttempts: 10, initialIntervalMs: 1000, maximumIntervalMs: 30_000 };
+
+/** What a stream workflow hands to `recordStreamDeadLetter` for a message its batch activity gave up on. */
+export interface StreamDeadLetterInput {
+  subProcessor: string;
+  activity: string;
+  message: StreamMessage;
+  error: string;
+  /** Attempts of the batch activity on the batch that ended with this message alone. */
+  attempts: number;
+}
 export const streamStatusQuery = defineQuery<StreamWorkflowStatus>('status');
 
 /** One long-running workflow per (sub-processor, shard key). */

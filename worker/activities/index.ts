@@ -3,19 +3,26 @@ import { env } from '../../server/env.ts';
 import { createCardLinkActivities, partnerHttpFor, type CardLinkDeps } from './card-link.ts';
 import { createDiagnosticsActivities, type DiagnosticsDeps } from './diagnostics.ts';
 import { createExpirySweepActivities } from './expiry-sweep.ts';
+import { kafkaProducer } from '../../server/kafka/client.ts';
 import { createInventoryStreamActivities, type InventoryStreamDeps } from './inventory-stream.ts';
+import { createStreamDeadLetterActivities, type StreamDeadLetterDeps } from './stream-dead-letters.ts';
 
 export { createCardLinkActivities, partnerHttpFor, type CardLinkActivities, type CardLinkDeps } from './card-link.ts';
 export { createInventoryStreamActivities, InvalidStreamMessageError, type InventoryStreamDeps, type InventoryStreamActivities } from './inventory-stream.ts';
+export { createStreamDeadLetterActivities } from './stream-dead-letters.ts';
 
 /** `db` defaults to the process's Prisma singleton (created lazily: nothing connects until a query). */
-export type ActivityDeps = DiagnosticsDeps & Partial<InventoryStreamDeps> & Partial<Omit<CardLinkDeps, 'db' | 'now'>>;
+export type ActivityDeps = DiagnosticsDeps &
+  Partial<InventoryStreamDeps> &
+  Partial<Pick<StreamDeadLetterDeps, 'producer'>> &
+  Partial<Omit<CardLinkDeps, 'db' | 'now'>>;
 
 /** Every activity the worker registers, built from the process's shared clients. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createDiagnosticsActivities(deps),
-    ...createInventoryStreamActivities({ db: deps.db ?? db(), now: deps.now }),
+    ...createInventoryStreamActivities({ db: deps.db ?? db(), now: deps.now, currentRun: deps.currentRun }),
+    ...createStreamDeadLetterActivities({ db: deps.db ?? db(), producer: deps.producer ?? kafkaProducer, currentRun: deps.currentRun }),
     ...createExpirySweepActivities({ db: deps.db ?? db() }),
     ...createCardLinkActivities({
       db: deps.db ?? db(),

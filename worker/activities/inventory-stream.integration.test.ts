@@ -30,6 +30,7 @@ const sku = (name: string) => `T-${run}-${name}`;
 let sequence = 0;
 const message = <T>(payload: T): StreamMessage<T> => ({ id: `test:${run}:${++sequence}`, payload });
 const key = (name: string) => message({ storeId: store, sku: sku(name) });
+const testRun = { workflowId: `stream:test:${run}`, runId: 'run-1' };
 
 async function item(name: string, reorderPoint = 5): Promise<string> {
   await db.catalogItem.create({ data: { sku: sku(name), name: `test ${name}`, category: 'test', reorderPoint } });
@@ -44,7 +45,7 @@ async function stock(name: string, onHand: number, reorderPoint = 5): Promise<st
 
 beforeAll(async () => {
   db = new PrismaClient({ adapter: new PrismaPg({ connectionString: required('DATABASE_URL') }) });
-  activities = createInventoryStreamActivities({ db });
+  activities = createInventoryStreamActivities({ db, currentRun: () => testRun });
   await db.store.create({ data: { storeId: store, name: 'stream activities test', city: 'Testville' } });
 });
 
@@ -115,6 +116,23 @@ describe('syncAvailability', () => {
     // Two stale signals for the same SKU, then the newest: each reads today's on-hand.
     await activities.syncAvailability([key(name), key(name)]);
     expect((await db.catalogAvailability.findUnique({ where: { storeId_sku: { storeId: store, sku: id } } }))?.available).toBe(true);
+  });
+
+  it('claims each message in the effect ledger with its effect, and applies a message id once', async () => {
+    const name = 'ledger';
+    const id = await stock(name, 0);
+    const sold = key(name);
+    await activities.syncAvailability([sold]);
+    const claimed = await db.streamApplied.findUniqueOrThrow({ where: { subProcessor_messageId: { subProcessor: 'availability-sync', messageId: sold.id } } });
+    expect(claimed).toMatchObject({ workflowId: testRun.workflowId, runId: testRun.runId });
+    expect((await db.catalogAvailability.findUniqueOrThrow({ where: { storeId_sku: { storeId: store, sku: id } } })).available).toBe(false);
+
+    // The same message again (a retried activity, or a re-signal) is not applied again: the flip waits for a new message.
+    await db.inventoryLevel.update({ where: { storeId_sku: { storeId: store, sku: id } }, data: { onHand: 4 } });
+    await expect(activities.syncAvailability([sold])).resolves.toMatchObject({ madeAvailable: 0 });
+    expect((await db.catalogAvailability.findUniqueOrThrow({ where: { storeId_sku: { storeId: store, sku: id } } })).available).toBe(false);
+    await expect(activities.syncAvailability([key(name)])).resolves.toMatchObject({ madeAvailable: 1 });
+    expect(await db.streamApplied.count({ where: { subProcessor: 'availability-sync', messageId: sold.id } })).toBe(1);
   });
 
   it('rejects a malformed payload as a non-retryable error, naming the message', async () => {
@@ -227,7 +245,7 @@ describe('writeOffExpiredLots', () => {
   it('judges expiry by the injected clock', async () => {
     const lotId = await lotOf('tomorrow', 2, utcDay(1));
     expect(await activities.writeOffExpiredLots([lotMessage(lotId)])).toMatchObject({ writtenOff: 0, skipped: 1 });
-    const dayAfter = createInventoryStreamActivities({ db, now: () => utcDay(2) });
+    const dayAfter = createInventoryStreamActivities({ db, now: () => utcDay(2), currentRun: () => testRun });
     expect(await dayAfter.writeOffExpiredLots([lotMessage(lotId)])).toMatchObject({ writtenOff: 1, units: 2 });
   });
 

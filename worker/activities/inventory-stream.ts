@@ -1,21 +1,33 @@
+import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { Actor } from '../../server/auth/actor.ts';
-import type { PrismaClient } from '../../server/db/generated/client.ts';
+import type { Prisma, PrismaClient } from '../../server/db/generated/client.ts';
 import { UnknownStockItemError } from '../../server/inventory/errors.ts';
-import { writeOffLot } from '../../server/inventory/stock.ts';
-import type { ExpiredLotPayload, StockKeyPayload } from '../../server/stream/sub-processors/index.ts';
+import { writeOffLotIn } from '../../server/inventory/stock.ts';
+import { claimMessages, type StreamRun } from '../../server/stream/effect-ledger.ts';
+import { AVAILABILITY_SYNC, EXPIRY_WRITE_OFF, LOW_STOCK_REPLENISHMENT, type ExpiredLotPayload, type StockKeyPayload } from '../../server/stream/sub-processors/index.ts';
 import type { StreamMessage } from '../../server/temporal/contract.ts';
 
 /**
- * The batch activities the stream-processing workflows run. Each is idempotent and safe to retry: it
- * re-reads the source of truth rather than trusting the message, so a duplicate, a stale or a reordered
- * message does no harm.
+ * The batch activities the stream-processing workflows run. Each claims its messages in the effect ledger
+ * (`stream_applied`) and applies the newly claimed ones in the same transaction, so a message is applied once and
+ * its "applied" row exists exactly when its effect does. The effects re-read the source of truth rather than
+ * trusting the message, so a stale or reordered message does no harm.
  */
 
 export interface InventoryStreamDeps {
   db: PrismaClient;
   /** Injected in tests; decides what "expired" means today. */
   now?: () => Date;
+  /** The workflow run the activity serves; the activity's own context by default. */
+  currentRun?: () => StreamRun;
+}
+
+/** The workflow run of the executing activity. */
+export function activityRun(): StreamRun {
+  const { workflowExecution } = Context.current().info;
+  if (!workflowExecution) throw new Error('a stream batch activity must run for a workflow (it records the run that applied each message)');
+  return { workflowId: workflowExecution.workflowId, runId: workflowExecution.runId };
 }
 
 /** A message whose payload is not what the activity expects: no retry can fix it. Listed as non-retryable by the workflow. */
@@ -78,41 +90,19 @@ export interface ExpiryWriteOffResult {
   missing: number;
 }
 
-export function createInventoryStreamActivities({ db, now = () => new Date() }: InventoryStreamDeps) {
+export function createInventoryStreamActivities({ db, now = () => new Date(), currentRun = activityRun }: InventoryStreamDeps) {
+  /** Claims the messages and applies the newly claimed ones, in one transaction. */
+  const inLedger = <T, R>(subProcessor: string, messages: StreamMessage<T>[], apply: (tx: Prisma.TransactionClient, fresh: StreamMessage<T>[]) => Promise<R>): Promise<R> =>
+    db.$transaction(async (tx) => apply(tx, await claimMessages(tx, subProcessor, messages, currentRun(), now().getTime())), { timeout: 30_000 });
+
   return {
     /**
      * Sets catalog_availability.available = on_hand > 0 for each store × SKU, from inventory_levels (a
      * missing level counts as 0). updated_at moves only when the flag does.
      */
     async syncAvailability(messages: StreamMessage<StockKeyPayload>[]): Promise<AvailabilitySyncResult> {
-      const { storeIds, skus } = distinctStockKeys(payloads(messages, stockKeyPayload));
-      const [counts] = await db.$queryRaw<{ known: number; made_available: number; made_unavailable: number }[]>`
-        WITH keys AS (
-          SELECT k.store_id, k.sku FROM unnest(${storeIds}::text[], ${skus}::text[]) AS k(store_id, sku)
-        ), wanted AS (
-          SELECT keys.store_id, keys.sku, COALESCE(l.on_hand, 0) > 0 AS available
-          FROM keys
-          JOIN stores s ON s.store_id = keys.store_id
-          JOIN catalog_items c ON c.sku = keys.sku
-          LEFT JOIN inventory_levels l ON l.store_id = keys.store_id AND l.sku = keys.sku
-        ), written AS (
-          INSERT INTO catalog_availability AS ca (store_id, sku, available, updated_at)
-          SELECT store_id, sku, available, now() FROM wanted
-          ON CONFLICT (store_id, sku) DO UPDATE SET available = EXCLUDED.available, updated_at = EXCLUDED.updated_at
-          WHERE ca.available IS DISTINCT FROM EXCLUDED.available
-          RETURNING ca.available
-        )
-        SELECT (SELECT count(*) FROM wanted)::int AS known,
-               (SELECT count(*) FROM written WHERE available)::int AS made_available,
-               (SELECT count(*) FROM written WHERE NOT available)::int AS made_unavailable`;
-      const known = counts?.known ?? 0;
-      return {
-        messages: messages.length,
-        keys: storeIds.length,
-        madeAvailable: counts?.made_available ?? 0,
-        madeUnavailable: counts?.made_unavailable ?? 0,
-        unknown: storeIds.length - known,
-      };
+      payloads(messages, stockKeyPayload);
+      return inLedger(AVAILABILITY_SYNC, messages, (tx, fresh) => syncAvailabilityIn(tx, messages.length, distinctStockKeys(payloads(fresh, stockKeyPayload))));
     },
 
     /**
@@ -121,48 +111,8 @@ export function createInventoryStreamActivities({ db, now = () => new Date() }: 
      * one. Rows are rewritten only when something changed.
      */
     async suggestReplenishment(messages: StreamMessage<StockKeyPayload>[]): Promise<ReplenishmentResult> {
-      const { storeIds, skus } = distinctStockKeys(payloads(messages, stockKeyPayload));
-      const [counts] = await db.$queryRaw<{ opened: number; refreshed: number; closed: number }[]>`
-        WITH state AS (
-          SELECT k.store_id, k.sku, l.on_hand, c.reorder_point,
-                 (l.on_hand IS NOT NULL AND c.reorder_point IS NOT NULL AND l.on_hand <= c.reorder_point) AS low
-          FROM unnest(${storeIds}::text[], ${skus}::text[]) AS k(store_id, sku)
-          LEFT JOIN inventory_levels l ON l.store_id = k.store_id AND l.sku = k.sku
-          LEFT JOIN catalog_items c ON c.sku = k.sku
-        ), opened AS (
-          INSERT INTO replenishment_suggestions AS rs
-            (store_id, sku, on_hand, reorder_point, suggested_quantity, status, opened_at, updated_at, closed_at)
-          SELECT store_id, sku, on_hand, reorder_point, GREATEST(1, 2 * reorder_point - on_hand), 'open', now(), now(), NULL
-          FROM state WHERE low
-          ON CONFLICT (store_id, sku) DO UPDATE SET
-            on_hand = EXCLUDED.on_hand,
-            reorder_point = EXCLUDED.reorder_point,
-            suggested_quantity = EXCLUDED.suggested_quantity,
-            status = 'open',
-            opened_at = CASE WHEN rs.status = 'open' THEN rs.opened_at ELSE EXCLUDED.opened_at END,
-            updated_at = EXCLUDED.updated_at,
-            closed_at = NULL
-          WHERE rs.status <> 'open'
-             OR (rs.on_hand, rs.reorder_point, rs.suggested_quantity)
-                IS DISTINCT FROM (EXCLUDED.on_hand, EXCLUDED.reorder_point, EXCLUDED.suggested_quantity)
-          RETURNING rs.opened_at = now() AS is_new
-        ), closed AS (
-          UPDATE replenishment_suggestions rs
-          SET status = 'closed', closed_at = now(), updated_at = now(), on_hand = COALESCE(state.on_hand, rs.on_hand)
-          FROM state
-          WHERE rs.store_id = state.store_id AND rs.sku = state.sku AND NOT state.low AND rs.status = 'open'
-          RETURNING rs.store_id
-        )
-        SELECT (SELECT count(*) FROM opened WHERE is_new)::int AS opened,
-               (SELECT count(*) FROM opened WHERE NOT is_new)::int AS refreshed,
-               (SELECT count(*) FROM closed)::int AS closed`;
-      return {
-        messages: messages.length,
-        keys: storeIds.length,
-        opened: counts?.opened ?? 0,
-        refreshed: counts?.refreshed ?? 0,
-        closed: counts?.closed ?? 0,
-      };
+      payloads(messages, stockKeyPayload);
+      return inLedger(LOW_STOCK_REPLENISHMENT, messages, (tx, fresh) => suggestReplenishmentIn(tx, messages.length, distinctStockKeys(payloads(fresh, stockKeyPayload))));
     },
 
     /**
@@ -171,55 +121,136 @@ export function createInventoryStreamActivities({ db, now = () => new Date() }: 
      * already at 0, or gone are skipped.
      */
     async writeOffExpiredLots(messages: StreamMessage<ExpiredLotPayload>[]): Promise<ExpiryWriteOffResult> {
-      const lotIds = [...new Set(payloads(messages, lotPayload).map(({ lotId }) => lotId))];
-      const today = now().toISOString().slice(0, 10);
-      const result: ExpiryWriteOffResult = { messages: messages.length, lots: lotIds.length, writtenOff: 0, units: 0, skipped: 0, missing: 0 };
-      for (const lotId of lotIds) {
-        const lot = await db.inventoryLot.findUnique({
-          where: { lotId },
-          select: { storeId: true, sku: true, quantity: true, expiresOn: true },
-        });
-        if (!lot) {
-          result.missing += 1;
-          continue;
-        }
-        const expired = lot.expiresOn.toISOString().slice(0, 10) < today;
-        if (!expired || lot.quantity === 0) {
-          if (expired) await recordEarlierWriteOff(db, lotId, lot);
-          result.skipped += 1;
-          continue;
-        }
-        let writtenOff: number;
-        try {
-          ({ writtenOff } = await writeOffLot(db, { lotId, reason: 'expire' }, EXPIRY_WRITE_OFF_ACTOR));
-        } catch (err) {
-          if (!(err instanceof UnknownStockItemError)) throw err;
-          result.missing += 1;
-          continue;
-        }
-        if (writtenOff === 0) {
-          result.skipped += 1;
-          continue;
-        }
-        await db.expiryWriteOff.createMany({
-          data: [{ lotId, storeId: lot.storeId, sku: lot.sku, quantity: writtenOff, expiresOn: lot.expiresOn }],
-          skipDuplicates: true,
-        });
-        result.writtenOff += 1;
-        result.units += writtenOff;
-      }
-      return result;
+      payloads(messages, lotPayload);
+      return inLedger(EXPIRY_WRITE_OFF, messages, (tx, fresh) => writeOffExpiredLotsIn(tx, messages.length, [...new Set(payloads(fresh, lotPayload).map(({ lotId }) => lotId))], now()));
     },
   };
 }
 
+/** Sets catalog_availability.available = on_hand > 0 for each store × SKU, from inventory_levels (a missing level counts as 0). */
+async function syncAvailabilityIn(db: Prisma.TransactionClient, messages: number, { storeIds, skus }: { storeIds: string[]; skus: string[] }): Promise<AvailabilitySyncResult> {
+  const [counts] = await db.$queryRaw<{ known: number; made_available: number; made_unavailable: number }[]>`
+    WITH keys AS (
+      SELECT k.store_id, k.sku FROM unnest(${storeIds}::text[], ${skus}::text[]) AS k(store_id, sku)
+    ), wanted AS (
+      SELECT keys.store_id, keys.sku, COALESCE(l.on_hand, 0) > 0 AS available
+      FROM keys
+      JOIN stores s ON s.store_id = keys.store_id
+      JOIN catalog_items c ON c.sku = keys.sku
+      LEFT JOIN inventory_levels l ON l.store_id = keys.store_id AND l.sku = keys.sku
+    ), written AS (
+      INSERT INTO catalog_availability AS ca (store_id, sku, available, updated_at)
+      SELECT store_id, sku, available, now() FROM wanted
+      ON CONFLICT (store_id, sku) DO UPDATE SET available = EXCLUDED.available, updated_at = EXCLUDED.updated_at
+      WHERE ca.available IS DISTINCT FROM EXCLUDED.available
+      RETURNING ca.available
+    )
+    SELECT (SELECT count(*) FROM wanted)::int AS known,
+           (SELECT count(*) FROM written WHERE available)::int AS made_available,
+           (SELECT count(*) FROM written WHERE NOT available)::int AS made_unavailable`;
+  const known = counts?.known ?? 0;
+  return {
+    messages,
+    keys: storeIds.length,
+    madeAvailable: counts?.made_available ?? 0,
+    madeUnavailable: counts?.made_unavailable ?? 0,
+    unknown: storeIds.length - known,
+  };
+}
+
+/** Opens, refreshes or closes replenishment suggestions for each store × SKU. */
+async function suggestReplenishmentIn(db: Prisma.TransactionClient, messages: number, { storeIds, skus }: { storeIds: string[]; skus: string[] }): Promise<ReplenishmentResult> {
+  const [counts] = await db.$queryRaw<{ opened: number; refreshed: number; closed: number }[]>`
+    WITH state AS (
+      SELECT k.store_id, k.sku, l.on_hand, c.reorder_point,
+             (l.on_hand IS NOT NULL AND c.reorder_point IS NOT NULL AND l.on_hand <= c.reorder_point) AS low
+      FROM unnest(${storeIds}::text[], ${skus}::text[]) AS k(store_id, sku)
+      LEFT JOIN inventory_levels l ON l.store_id = k.store_id AND l.sku = k.sku
+      LEFT JOIN catalog_items c ON c.sku = k.sku
+    ), opened AS (
+      INSERT INTO replenishment_suggestions AS rs
+        (store_id, sku, on_hand, reorder_point, suggested_quantity, status, opened_at, updated_at, closed_at)
+      SELECT store_id, sku, on_hand, reorder_point, GREATEST(1, 2 * reorder_point - on_hand), 'open', now(), now(), NULL
+      FROM state WHERE low
+      ON CONFLICT (store_id, sku) DO UPDATE SET
+        on_hand = EXCLUDED.on_hand,
+        reorder_point = EXCLUDED.reorder_point,
+        suggested_quantity = EXCLUDED.suggested_quantity,
+        status = 'open',
+        opened_at = CASE WHEN rs.status = 'open' THEN rs.opened_at ELSE EXCLUDED.opened_at END,
+        updated_at = EXCLUDED.updated_at,
+        closed_at = NULL
+      WHERE rs.status <> 'open'
+         OR (rs.on_hand, rs.reorder_point, rs.suggested_quantity)
+            IS DISTINCT FROM (EXCLUDED.on_hand, EXCLUDED.reorder_point, EXCLUDED.suggested_quantity)
+      RETURNING rs.opened_at = now() AS is_new
+    ), closed AS (
+      UPDATE replenishment_suggestions rs
+      SET status = 'closed', closed_at = now(), updated_at = now(), on_hand = COALESCE(state.on_hand, rs.on_hand)
+      FROM state
+      WHERE rs.store_id = state.store_id AND rs.sku = state.sku AND NOT state.low AND rs.status = 'open'
+      RETURNING rs.store_id
+    )
+    SELECT (SELECT count(*) FROM opened WHERE is_new)::int AS opened,
+           (SELECT count(*) FROM opened WHERE NOT is_new)::int AS refreshed,
+           (SELECT count(*) FROM closed)::int AS closed`;
+  return {
+    messages,
+    keys: storeIds.length,
+    opened: counts?.opened ?? 0,
+    refreshed: counts?.refreshed ?? 0,
+    closed: counts?.closed ?? 0,
+  };
+}
+
+/** Writes off the expired lots among `lotIds` through the inventory write path, in the caller's transaction. */
+async function writeOffExpiredLotsIn(db: Prisma.TransactionClient, messages: number, lotIds: string[], at: Date): Promise<ExpiryWriteOffResult> {
+  const today = at.toISOString().slice(0, 10);
+  const result: ExpiryWriteOffResult = { messages, lots: lotIds.length, writtenOff: 0, units: 0, skipped: 0, missing: 0 };
+  for (const lotId of lotIds) {
+    const lot = await db.inventoryLot.findUnique({
+      where: { lotId },
+      select: { storeId: true, sku: true, quantity: true, expiresOn: true },
+    });
+    if (!lot) {
+      result.missing += 1;
+      continue;
+    }
+    const expired = lot.expiresOn.toISOString().slice(0, 10) < today;
+    if (!expired || lot.quantity === 0) {
+      if (expired) await recordEarlierWriteOff(db, lotId, lot);
+      result.skipped += 1;
+      continue;
+    }
+    let writtenOff: number;
+    try {
+      ({ writtenOff } = await writeOffLotIn(db, { lotId, reason: 'expire' }, EXPIRY_WRITE_OFF_ACTOR));
+    } catch (err) {
+      if (!(err instanceof UnknownStockItemError)) throw err;
+      result.missing += 1;
+      continue;
+    }
+    if (writtenOff === 0) {
+      result.skipped += 1;
+      continue;
+    }
+    await db.expiryWriteOff.createMany({
+      data: [{ lotId, storeId: lot.storeId, sku: lot.sku, quantity: writtenOff, expiresOn: lot.expiresOn }],
+      skipDuplicates: true,
+    });
+    result.writtenOff += 1;
+    result.units += writtenOff;
+  }
+  return result;
+}
+
 /**
- * writeOffLot commits on its own, so an attempt that died right after it leaves an expired lot at 0 with no
- * expiry_write_offs row, and the retry would skip the lot. Recover the row from this actor's ledger entry.
+ * Before the write-off and its expiry_write_offs row shared one transaction, an attempt that died between them left
+ * an expired lot at 0 with no row, and the retry would skip the lot. Recover the row from this actor's ledger entry.
  * (The ledger holds what left on-hand, which is the lot's quantity unless on-hand had drifted below it.)
  */
 async function recordEarlierWriteOff(
-  db: PrismaClient,
+  db: Prisma.TransactionClient,
   lotId: string,
   lot: { storeId: string; sku: string; expiresOn: Date },
 ): Promise<void> {

@@ -1,12 +1,19 @@
 import type { Client } from '@temporalio/client';
-import type { Consumer, ConsumerConfig, EachMessagePayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../../server/db/generated/client.ts';
 import { recordDeadLetter } from '../../server/stream/dead-letters.ts';
 import { decodeMessage } from '../../server/stream/decode.ts';
+import type { AnyChange } from '../../server/stream/sub-processor.ts';
 import { ProcessorMetrics, type MetricsSnapshot } from '../../server/stream/metrics.ts';
-import { runSubProcessor, subProcessorsFor, type RunOptions, type SubProcessorRegistry } from '../../server/stream/run-sub-processor.ts';
-import { changefeedTables, dlqTopicFor, topicFor, type ChangefeedTable } from '../../server/stream/tables.ts';
+import { planSubProcessorBatch, subProcessorsFor, type RunOptions, type SubProcessorRegistry } from '../../server/stream/run-sub-processor.ts';
+import { changefeedTables, DEFAULT_TOPIC_PARTITIONS, dlqTopicFor, topicFor, type ChangefeedTable } from '../../server/stream/tables.ts';
+import { DEFAULT_MAX_FUTURE_SKEW_MS, settleOutcomes } from '../../server/stream/watermarks.ts';
+
+/** Small enough that a chunk's statements stay quick and its offsets commit often; large enough to amortise them. */
+const DEFAULT_CHUNK_SIZE = 500;
+/** Every partition a process owns is worked at once (kafkajs caps it at the partitions assigned). */
+const DEFAULT_PARTITIONS_CONCURRENTLY = 16;
 
 export interface KafkaProcessorOptions {
   kafka: Kafka;
@@ -29,11 +36,17 @@ export interface KafkaProcessorOptions {
   retry?: Pick<RunOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'>;
   /** Partitions of one topic processed in parallel; order within a partition (and so per key) is kept. */
   partitionsConsumedConcurrently?: number;
+  /** Messages worked (and committed) together within a fetched batch. */
+  chunkSize?: number;
+  /** An `updated` further ahead of this clock is dead-lettered; a watermark further ahead is overwritten. */
+  maxFutureSkewMs?: number;
+  /** The stream workflows' task queue; tests run their own worker. */
+  taskQueue?: string;
   /** How often the structured metrics summary is logged. */
   summaryIntervalMs?: number;
   /** Create each topic and its `.dlq` if missing. Off where topics are provisioned separately. */
   ensureTopics?: boolean;
-  /** Partitions of topics it creates; existing topics keep theirs. Default 3, as the CDC relay creates them. */
+  /** Partitions of topics it creates; existing topics keep theirs. Default DEFAULT_TOPIC_PARTITIONS, as the CDC relay creates them. */
   partitions?: number;
   /** Passed to every kafkajs consumer (e.g. a short `maxWaitTimeInMs` in tests). */
   consumerConfig?: Omit<ConsumerConfig, 'groupId'>;
@@ -48,15 +61,14 @@ export interface KafkaProcessors {
 
 /**
  * The general processor: one consumer group per table topic, fanning each change out to the table's
- * sub-processors.
+ * sub-processors, a fetched batch at a time.
  *
- * `eachMessage`, not `eachBatch`: each change runs through its sub-processors in order before the next
- * message of the partition, so per-key order holds without bookkeeping, and kafkajs resolves a message's
- * offset only after the handler returns. The handler throws only when something could not be made durable
- * (the database is down, or the dead letter could not be produced or recorded); kafkajs then retries the
- * message and, after its retries, restarts the consumer from the last committed offset. Nothing is skipped
- * silently, and the watermarks turn the repeat work into duplicates. A malformed message, or a change a
- * sub-processor gave up on, is dead-lettered and the partition moves on.
+ * Partitions are worked concurrently, and each partition's messages in offset order, so per-key order holds (a
+ * key always lands on the same partition). A handler throws only when something could not be made durable (the
+ * database is down, Temporal unreachable, or the dead letter could not be recorded); kafkajs then restarts
+ * from the last committed offset. Nothing is skipped silently, and the watermarks turn the repeat work into
+ * duplicates. A malformed message, or a change a sub-processor gave up on, is dead-lettered and the partition
+ * moves on.
  */
 export async function startKafkaProcessors(options: KafkaProcessorOptions): Promise<KafkaProcessors> {
   const { kafka, producer, db, temporal, registry, groupPrefix = 'dashops-processor', fromBeginning = true, topicPrefix = '' } = options;
@@ -65,7 +77,7 @@ export async function startKafkaProcessors(options: KafkaProcessorOptions): Prom
   const metrics = new ProcessorMetrics();
   const plans = tables.map((table) => ({ table, topic: `${topicPrefix}${topicFor(table)}`, groupId: `${groupPrefix}.${table}` }));
 
-  if (options.ensureTopics ?? true) await ensureTopics(kafka, plans.flatMap(({ topic }) => [topic, dlqTopicFor(topic)]), options.partitions ?? 3);
+  if (options.ensureTopics ?? true) await ensureTopics(kafka, plans.flatMap(({ topic }) => [topic, dlqTopicFor(topic)]), options.partitions ?? DEFAULT_TOPIC_PARTITIONS);
 
   const consumers: Consumer[] = [];
   let stopped: Promise<void> | undefined;
@@ -96,8 +108,24 @@ export async function startKafkaProcessors(options: KafkaProcessorOptions): Prom
       );
       await consumer.connect();
       await consumer.subscribe({ topics: [plan.topic], fromBeginning });
-      const handle = messageHandler({ ...plan, producer, db, temporal, registry, metrics, retry: options.retry, log: log.child({ table: plan.table }) });
-      await consumer.run({ partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3, eachMessage: handle });
+      const eachBatch = batchHandler({
+        ...plan,
+        producer,
+        db,
+        temporal,
+        registry,
+        metrics,
+        retry: options.retry,
+        maxFutureSkewMs: options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS,
+        chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE,
+        taskQueue: options.taskQueue,
+        log: log.child({ table: plan.table }),
+      });
+      await consumer.run({
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? DEFAULT_PARTITIONS_CONCURRENTLY,
+        eachBatchAutoResolve: false,
+        eachBatch,
+      });
       log.info({ ...plan, fromBeginning, subProcessors: subProcessorsFor(registry, plan.table).map((sp) => sp.name) }, 'consuming');
     }
   } catch (err) {
@@ -116,19 +144,34 @@ interface HandlerDeps {
   registry: SubProcessorRegistry;
   metrics: ProcessorMetrics;
   retry?: KafkaProcessorOptions['retry'];
+  maxFutureSkewMs: number;
+  chunkSize: number;
+  taskQueue?: string;
   log: Logger;
 }
 
-function messageHandler({ table, producer, db, temporal, registry, metrics, retry, log }: HandlerDeps) {
+/**
+ * Works one partition's fetched batch in chunks of offset-ordered messages. Per chunk: decode all; dead-letter
+ * the malformed; run the changes through each sub-processor as a batch (one watermark read, one SignalWithStart per
+ * shard, and one statement for every outcome and watermark); then resolve and commit the chunk's last offset.
+ * Offsets move only after the chunk's effects are durable, so a crash anywhere redelivers, never skips.
+ */
+function batchHandler({ table, producer, db, temporal, registry, metrics, retry, maxFutureSkewMs, chunkSize, taskQueue, log }: HandlerDeps) {
   const ctx = { db, temporal, log };
-  const handle = async (payload: EachMessagePayload): Promise<void> => {
-    const { topic, partition, message } = payload;
-    const raw = { key: message.key, value: message.value, headers: message.headers, topic, partition, offset: message.offset };
-    const decoded = decodeMessage(table, raw);
-    metrics.message(topic, decoded.kind);
+  const subProcessors = subProcessorsFor(registry, table);
 
-    if (decoded.kind === 'resolved') return;
-    if (decoded.kind === 'malformed') {
+  const handleChunk = async (topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>): Promise<void> => {
+    const now = Date.now();
+    const changes: AnyChange[] = [];
+    for (const message of messages) {
+      const raw = { key: message.key, value: message.value, headers: message.headers, topic, partition, offset: message.offset };
+      const decoded = decodeMessage(table, raw, { now: () => now, maxFutureSkewMs });
+      metrics.message(topic, decoded.kind);
+      if (decoded.kind === 'resolved') continue;
+      if (decoded.kind === 'change') {
+        changes.push(decoded.change);
+        continue;
+      }
       log.warn({ topic, partition, offset: message.offset, err: decoded.error }, 'malformed message; dead-lettering');
       await recordDeadLetter({
         producer,
@@ -139,20 +182,26 @@ function messageHandler({ table, producer, db, temporal, registry, metrics, retr
         hints: { rowKey: decoded.rowKey, updated: decoded.updated },
         error: decoded.error,
         attempts: 1,
-        firstFailedAt: new Date(),
+        firstFailedAt: new Date(now),
       });
       metrics.outcome(topic, 'decode', 'dead_lettered');
-      return;
     }
+    if (changes.length === 0) return;
 
-    const change = decoded.change;
-    for (const sp of subProcessorsFor(registry, table)) {
-      const result = await runSubProcessor(sp, change, ctx, { ...retry, heartbeat: () => payload.heartbeat() });
-      if (result.outcome === 'dead_lettered') {
+    const options = { ...retry, maxFutureSkewMs, taskQueue, heartbeat };
+    const runs = await Promise.all(subProcessors.map(async (sp) => ({ sp, run: await planSubProcessorBatch(sp, changes, ctx, options) })));
+    await settleOutcomes(db, runs.flatMap(({ run }) => run.outcomes), { maxFutureSkewMs });
+    // Outcomes first: if recording a dead letter then fails, the redelivered chunk finds the other sub-processors'
+    // work done (duplicates) and re-runs only what was given up on.
+    for (const { sp, run } of runs) {
+      for (const [index, result] of run.results.entries()) {
+        if (result.outcome !== 'dead_lettered') continue;
+        const change = changes[index]!;
+        const message = messages.find((candidate) => candidate.offset === change.source.offset);
         await recordDeadLetter({
           producer,
           db,
-          message: raw,
+          message: { key: message?.key ?? null, value: message?.value ?? null, headers: message?.headers, topic, partition, offset: change.source.offset },
           table,
           subProcessor: sp,
           change,
@@ -162,15 +211,27 @@ function messageHandler({ table, producer, db, temporal, registry, metrics, retr
           firstFailedAt: result.firstFailedAt ?? new Date(),
         });
       }
-      metrics.outcome(topic, sp.name, result.outcome);
     }
+    for (const { sp, run } of runs) for (const result of run.results) metrics.outcome(topic, sp.name, result.outcome);
   };
-  return async (payload: EachMessagePayload): Promise<void> => {
-    try {
-      await handle(payload);
-    } catch (err) {
-      log.error({ err, topic: payload.topic, partition: payload.partition, offset: payload.message.offset }, 'message not processed; kafkajs will retry it');
-      throw err;
+
+  return async (payload: EachBatchPayload): Promise<void> => {
+    const { batch } = payload;
+    const { topic, partition } = batch;
+    const heartbeat = () => payload.heartbeat();
+    for (let start = 0; start < batch.messages.length; start += chunkSize) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      const chunk = batch.messages.slice(start, start + chunkSize);
+      const last = chunk.at(-1)!;
+      try {
+        await handleChunk(topic, partition, chunk, heartbeat);
+      } catch (err) {
+        log.error({ err, topic, partition, offsets: `${chunk[0]!.offset}-${last.offset}` }, 'batch not processed; kafkajs will redeliver it');
+        throw err;
+      }
+      payload.resolveOffset(last.offset);
+      await payload.commitOffsetsIfNecessary();
+      await heartbeat();
     }
   };
 }

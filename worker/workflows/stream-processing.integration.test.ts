@@ -9,6 +9,7 @@ import { signalStream } from '../../server/stream/stream-signal.ts';
 import {
   enqueueSignal,
   streamStatusQuery,
+  type StreamDeadLetterInput,
   type StreamMessage,
   type StreamWorkflowInput,
   type StreamWorkflowStatus,
@@ -55,6 +56,19 @@ function recorder() {
         if (poison) throw new InvalidStreamMessageError(`cannot process ${poison.id}`);
         record(batch);
         return batch.length;
+      },
+    },
+  };
+}
+
+/** Stands in for the worker's recordStreamDeadLetter (covered against the real database by the pipeline tests): records what the workflow hands it. */
+function deadLetters() {
+  const recorded: StreamDeadLetterInput[] = [];
+  return {
+    recorded,
+    activities: {
+      async recordStreamDeadLetter(deadLetter: StreamDeadLetterInput): Promise<void> {
+        recorded.push(deadLetter);
       },
     },
   };
@@ -219,14 +233,66 @@ describe('streamProcessingWorkflow on the time-skipping test server', () => {
     expect(result).toMatchObject({ processed: 5, generation: 2 });
   });
 
-  it('drops only the messages the activity rejects as unprocessable, keeping the order of the rest', async () => {
+  it('dead-letters only the messages the activity rejects as unprocessable, keeping the order of the rest', async () => {
     const rec = recorder();
-    const result = await withWorker('poison', rec.activities, async (taskQueue) => {
+    const dead = deadLetters();
+    const result = await withWorker('poison', { ...rec.activities, ...dead.activities }, async (taskQueue) => {
       const handle = await start(taskQueue, input({ activity: 'rejectPoison', batch: { maxSize: 3, maxWaitMs: 100 } }), messages('a', 'poison-1', 'b', 'c'));
       return handle.result();
     });
     expect(rec.batches.map(({ ids }) => ids)).toEqual([['a'], ['b'], ['c']]);
     expect(result).toMatchObject({ processed: 3, failed: 1 });
+    expect(dead.recorded).toEqual([expect.objectContaining({ subProcessor: 'test', activity: 'rejectPoison', message: { id: 'poison-1', payload: { n: 'poison-1' } }, attempts: 1 })]);
+    expect(dead.recorded[0]?.error).toContain('cannot process poison-1');
+  });
+
+  it('bounds the retries of a failing batch, splits it to find the failing message, and dead-letters that one alone', async () => {
+    const rec = recorder();
+    const dead = deadLetters();
+    let failures = 0;
+    const activities = {
+      ...dead.activities,
+      /** Fails (retryably) every batch holding a message whose id starts with "bad". */
+      async failBad(batch: StreamMessage[]): Promise<number> {
+        if (batch.some(({ id }) => id.startsWith('bad'))) {
+          failures += 1;
+          throw new Error('database said no');
+        }
+        return rec.activities.recordBatch(batch);
+      },
+    };
+    const retry = { maximumAttempts: 4, initialIntervalMs: 1000, maximumIntervalMs: 1000 };
+    const result = await withWorker('bounded retries', activities, async (taskQueue) => {
+      const handle = await start(taskQueue, input({ activity: 'failBad', retry, batch: { maxSize: 4, maxWaitMs: 100 } }), messages('a', 'b', 'bad-1', 'c'));
+      return handle.result();
+    });
+    // [a b bad-1 c] × 4 attempts, then halves with up to 3 attempts each: [a b] ok, [bad-1 c] × 3, [bad-1] × 3 → dead letter, [c] ok.
+    expect(failures).toBe(4 + 3 + 3);
+    expect(rec.batches.map(({ ids }) => ids)).toEqual([['a', 'b'], ['c']]);
+    expect(result).toMatchObject({ processed: 3, failed: 1 });
+    expect(dead.recorded).toEqual([expect.objectContaining({ message: { id: 'bad-1', payload: { n: 'bad-1' } }, attempts: 3, error: 'Error: database said no' })]);
+  });
+
+  it('accepts a dead-lettered message again when it is re-signalled (a replay), though it drops other seen ids', async () => {
+    const rec = recorder();
+    const dead = deadLetters();
+    let fixed = false;
+    const activities = {
+      ...dead.activities,
+      async rejectUntilFixed(batch: StreamMessage[]): Promise<number> {
+        if (!fixed && batch.some(({ id }) => id.startsWith('poison'))) throw new InvalidStreamMessageError('not yet');
+        return rec.activities.recordBatch(batch);
+      },
+    };
+    const result = await withWorker('replay', activities, async (taskQueue) => {
+      const handle = await start(taskQueue, input({ activity: 'rejectUntilFixed', batch: { maxSize: 10, maxWaitMs: 100 } }), messages('a', 'poison-1'));
+      await vi.waitFor(() => expect(dead.recorded).toHaveLength(1), { timeout: 20_000, interval: 100 });
+      fixed = true;
+      await handle.signal(enqueueSignal, messages('a', 'poison-1'));
+      return handle.result();
+    });
+    expect(rec.flat()).toEqual(['a', 'poison-1']);
+    expect(result).toMatchObject({ processed: 2, failed: 1 });
   });
 });
 

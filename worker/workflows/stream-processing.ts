@@ -1,17 +1,22 @@
 import {
   ActivityFailure,
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
 import {
+  DEFAULT_STREAM_RETRY,
   enqueueSignal,
   streamStatusQuery,
+  type StreamDeadLetterInput,
   type StreamMessage,
   type StreamWorkflowInput,
   type StreamWorkflowStatus,
@@ -22,8 +27,8 @@ export type StreamBatchActivity<T = unknown> = (messages: StreamMessage<T>[]) =>
 
 /**
  * `Error.name`s a batch activity throws when retrying cannot help (see worker/activities/inventory-stream.ts).
- * Everything else is retried with backoff for as long as it takes: later messages of the shard wait behind
- * the failing batch, because skipping it would break per-key ordering.
+ * Everything else is retried with backoff, up to the run's `retry` bounds: later messages of the shard wait
+ * behind the failing batch, because skipping it would break per-key ordering.
  */
 export const STREAM_NON_RETRYABLE_ERROR_TYPES = ['InvalidStreamMessageError', 'ZodError'];
 
@@ -33,6 +38,11 @@ export const MIN_RUN_FOR_MS = 1000;
 /** How many message ids the workflow remembers to drop re-signalled duplicates; carried across continue-as-new. */
 export const RECENT_IDS_LIMIT = 2000;
 
+/** Runs before this patch retried a failing batch for ever and dropped (only logged) a message rejected as unprocessable. */
+export const STREAM_DEAD_LETTERS_PATCH = 'stream-bounded-retries-dead-letters';
+/** Attempts per sub-batch while a failed batch is split to find its failing messages: the batch already used its full bounds. */
+const SPLIT_MAX_ATTEMPTS = 3;
+
 const batchActivities = proxyActivities<Record<string, StreamBatchActivity>>({
   startToCloseTimeout: '1 minute',
   retry: {
@@ -41,6 +51,25 @@ const batchActivities = proxyActivities<Record<string, StreamBatchActivity>>({
     maximumInterval: '1 minute',
     nonRetryableErrorTypes: STREAM_NON_RETRYABLE_ERROR_TYPES,
   },
+});
+
+function boundedBatchActivities(retry: NonNullable<StreamWorkflowInput['retry']>, maximumAttempts: number) {
+  return proxyActivities<Record<string, StreamBatchActivity>>({
+    startToCloseTimeout: '1 minute',
+    retry: {
+      initialInterval: retry.initialIntervalMs,
+      backoffCoefficient: 2,
+      maximumInterval: retry.maximumIntervalMs,
+      maximumAttempts,
+      nonRetryableErrorTypes: STREAM_NON_RETRYABLE_ERROR_TYPES,
+    },
+  });
+}
+
+/** The safety net: recording a dead letter retries until Postgres and Kafka take it. */
+const { recordStreamDeadLetter } = proxyActivities<{ recordStreamDeadLetter(input: StreamDeadLetterInput): Promise<unknown> }>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 interface Queued {
@@ -64,6 +93,9 @@ export async function streamProcessingWorkflow(input: StreamWorkflowInput): Prom
   const maxHistoryEvents = input.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
   const runBatchActivity = batchActivities[activity];
   if (!runBatchActivity) throw new TypeError(`no activity proxy for "${activity}"`);
+  const retry = input.retry ?? DEFAULT_STREAM_RETRY;
+  const boundedActivity = boundedBatchActivities(retry, Math.max(1, retry.maximumAttempts))[activity]!;
+  const splitActivity = boundedBatchActivities(retry, Math.min(SPLIT_MAX_ATTEMPTS, Math.max(1, retry.maximumAttempts)))[activity]!;
 
   const startedAtMs = Date.now();
   const runUntil = startedAtMs + runForMs;
@@ -106,24 +138,46 @@ export async function streamProcessingWorkflow(input: StreamWorkflowInput): Prom
   };
 
   /**
-   * Runs one batch. A batch the activity rejects as unprocessable (a non-retryable failure) is split so that
-   * only the offending messages are dropped, in order; each drop is logged and counted in `failed`.
+   * Runs one batch. Before STREAM_DEAD_LETTERS_PATCH: retried for ever, and a batch rejected as unprocessable was
+   * split so that only the offending messages were dropped (logged and counted in `failed`). Since: retries are
+   * bounded, a batch that still fails is split in halves (in order) until the failing messages are found, and
+   * each one becomes a dead letter (stage `workflow`) that can be replayed: nothing is dropped with only a log line.
    */
-  const runBatch = async (messages: StreamMessage[]): Promise<void> => {
+  const runBatch = async (messages: StreamMessage[], splitting = false): Promise<void> => {
     attempted += 1;
+    const bounded = patched(STREAM_DEAD_LETTERS_PATCH);
     try {
-      await runBatchActivity(messages);
+      await (bounded ? (splitting ? splitActivity : boundedActivity) : runBatchActivity)(messages);
       processed += messages.length;
       batches += 1;
     } catch (err) {
       if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-      if (messages.length > 1) {
-        log.warn('batch rejected; retrying its messages one by one', { activity, size: messages.length, error: err.cause?.message });
-        for (const message of messages) await runBatch([message]);
+      if (!bounded) {
+        if (messages.length > 1) {
+          log.warn('batch rejected; retrying its messages one by one', { activity, size: messages.length, error: err.cause?.message });
+          for (const message of messages) await runBatch([message]);
+          return;
+        }
+        failed += 1;
+        log.error('message rejected by the batch activity; dropped', { activity, id: messages[0]?.id, error: err.cause?.message });
         return;
       }
+      if (messages.length > 1) {
+        log.warn('batch failed; splitting it to find the failing messages', { activity, size: messages.length, error: err.cause?.message });
+        const half = Math.ceil(messages.length / 2);
+        await runBatch(messages.slice(0, half), true);
+        await runBatch(messages.slice(half), true);
+        return;
+      }
+      const message = messages[0]!;
       failed += 1;
-      log.error('message rejected by the batch activity; dropped', { activity, id: messages[0]?.id, error: err.cause?.message });
+      const attempts = err.retryState === RetryState.NON_RETRYABLE_FAILURE ? 1 : splitting ? Math.min(SPLIT_MAX_ATTEMPTS, retry.maximumAttempts) : retry.maximumAttempts;
+      const cause = err.cause;
+      const error = cause ? `${cause instanceof ApplicationFailure && cause.type ? cause.type : cause.name}: ${cause.message}` : err.message;
+      log.error('batch activity gave up on a message; dead-lettering it', { activity, id: message.id, attempts, error });
+      await recordStreamDeadLetter({ subProcessor: input.subProcessor, activity, message, error, attempts });
+      // A replay re-signals the same id: it must not be dropped as a duplicate.
+      recent.delete(message.id);
     }
   };
 

@@ -1,4 +1,4 @@
-import { classifyStreamError, InvalidChangeError, isTouch, signalChange } from '../stream-signal.ts';
+import { classifyStreamError, InvalidChangeError, isTouch, enqueueChange } from '../stream-signal.ts';
 import type { Change, SubProcessor } from '../sub-processor.ts';
 import type { InventoryLevelRow, InventoryLotRow } from '../tables.ts';
 
@@ -49,9 +49,9 @@ export const availabilitySync: SubProcessor<Row> = {
       ? levelAvailabilityMayChange(change as Change<InventoryLevelRow>)
       : lotAvailabilityMayChange(change as Change<InventoryLotRow>);
   },
-  async process(change, ctx) {
+  async process(change) {
     const payload = stockKey(change);
-    return signalChange(ctx, change, { subProcessor: AVAILABILITY_SYNC, shardKey: payload.storeId, activity: AVAILABILITY_SYNC_ACTIVITY, payload });
+    return enqueueChange({ shardKey: payload.storeId, activity: AVAILABILITY_SYNC_ACTIVITY, payload });
   },
   onError(_change, error) {
     return classifyStreamError(error);

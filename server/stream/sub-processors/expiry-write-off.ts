@@ -1,4 +1,4 @@
-import { classifyStreamError, signalChange } from '../stream-signal.ts';
+import { classifyStreamError, enqueueChange } from '../stream-signal.ts';
 import type { Change, SubProcessor } from '../sub-processor.ts';
 import type { InventoryLotRow } from '../tables.ts';
 
@@ -28,12 +28,12 @@ export function createExpiryWriteOff({ now = () => new Date() }: { now?: () => D
     accepts(change: Change<InventoryLotRow>) {
       return isExpiredStock(change.after, utcDate(now()));
     },
-    async process(change, ctx) {
+    async process(change) {
       const lot = change.after;
       // accepts() guarantees `after`; a replay of an old dead letter may not, and then there is nothing to do.
       if (!lot) return { outcome: 'ignored', detail: 'the lot no longer exists' };
       const payload: ExpiredLotPayload = { lotId: lot.lot_id };
-      return signalChange(ctx, change, { subProcessor: EXPIRY_WRITE_OFF, shardKey: lot.store_id, activity: EXPIRY_WRITE_OFF_ACTIVITY, payload });
+      return enqueueChange({ shardKey: lot.store_id, activity: EXPIRY_WRITE_OFF_ACTIVITY, payload });
     },
     onError(_change, error) {
       return classifyStreamError(error);

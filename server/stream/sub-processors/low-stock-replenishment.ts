@@ -1,4 +1,4 @@
-import { classifyStreamError, InvalidChangeError, isTouch, signalChange } from '../stream-signal.ts';
+import { classifyStreamError, InvalidChangeError, isTouch, enqueueChange } from '../stream-signal.ts';
 import type { Change, SubProcessor } from '../sub-processor.ts';
 import type { InventoryLevelRow } from '../tables.ts';
 import type { StockKeyPayload } from './availability-sync.ts';
@@ -21,11 +21,11 @@ export function onHandMayMatter(change: Change<InventoryLevelRow>): boolean {
 export const lowStockReplenishment: SubProcessor<InventoryLevelRow> = {
   name: LOW_STOCK_REPLENISHMENT,
   accepts: onHandMayMatter,
-  async process(change, ctx) {
+  async process(change) {
     const row = change.after ?? change.before;
     if (!row) throw new InvalidChangeError(`${change.table} ${change.op} of ${change.rowKey} carries neither before nor after`);
     const payload: StockKeyPayload = { storeId: row.store_id, sku: row.sku };
-    return signalChange(ctx, change, { subProcessor: LOW_STOCK_REPLENISHMENT, shardKey: row.store_id, activity: REPLENISHMENT_ACTIVITY, payload });
+    return enqueueChange({ shardKey: row.store_id, activity: REPLENISHMENT_ACTIVITY, payload });
   },
   onError(_change, error) {
     return classifyStreamError(error);

@@ -5,8 +5,8 @@ import { z } from 'zod';
 import type { PrismaClient } from '../../db/generated/client.ts';
 import { enqueueSignal, TASK_QUEUES, type StreamMessage, type StreamWorkflowInput } from '../../temporal/contract.ts';
 import { parseHlc } from '../envelope.ts';
-import { changeMessageId, classifyStreamError, InvalidChangeError, isTouch } from '../stream-signal.ts';
-import type { Change, ProcessContext } from '../sub-processor.ts';
+import { changeMessageId, classifyStreamError, InvalidChangeError, isTouch, signalStream, streamMessageFor } from '../stream-signal.ts';
+import type { Change, ProcessContext, SubProcessor } from '../sub-processor.ts';
 import type { ChangefeedTable, InventoryLevelRow, InventoryLotRow } from '../tables.ts';
 import { availabilitySync, createExpiryWriteOff, isExpiredStock, lowStockReplenishment } from './index.ts';
 
@@ -57,6 +57,15 @@ function fakeContext() {
   return { ctx, calls };
 }
 
+/** What the framework does with a sub-processor's answer: an enqueue becomes one SignalWithStart to (sub-processor, shard). */
+async function processAndSignal(sp: SubProcessor<never>, c: Change<unknown>, ctx: ProcessContext) {
+  const result = await (sp as unknown as SubProcessor<unknown>).process(c, ctx);
+  if (result.outcome !== 'enqueue') return { result, workflowId: undefined };
+  const { shardKey, activity, payload } = result.stream;
+  const { workflowId } = await signalStream(ctx.temporal, { subProcessor: sp.name, shardKey, activity, messages: [streamMessageFor(c, payload)] });
+  return { result, workflowId };
+}
+
 describe('availabilitySync on inventory_levels', () => {
   it.each([
     ['an insert, even at 0', levelChange('insert', null, level(0))],
@@ -79,9 +88,10 @@ describe('availabilitySync on inventory_levels', () => {
   it('signals the store\'s workflow with the store × SKU, keyed by table, row and version', async () => {
     const { ctx, calls } = fakeContext();
     const c = levelChange('update', level(3), level(0));
-    const result = await availabilitySync.process(c, ctx);
+    const { result, workflowId } = await processAndSignal(availabilitySync, c, ctx);
 
-    expect(result).toMatchObject({ outcome: 'applied', workflowId: 'stream:availability-sync:SF-001' });
+    expect(result).toMatchObject({ outcome: 'enqueue', stream: { shardKey: 'SF-001', activity: 'syncAvailability' } });
+    expect(workflowId).toBe('stream:availability-sync:SF-001');
     expect(calls).toHaveLength(1);
     const [{ workflowType, options }] = calls as [(typeof calls)[number]];
     expect(workflowType).toBe('streamProcessingWorkflow');
@@ -93,6 +103,7 @@ describe('availabilitySync on inventory_levels', () => {
         id: `inventory_levels:["SF-001","PRD-BANANA-1LB"]@${UPDATED}`,
         payload: { storeId: 'SF-001', sku: 'PRD-BANANA-1LB' },
         committedAtMs: 1767225600000,
+        source: { table: 'inventory_levels', rowKey: '["SF-001","PRD-BANANA-1LB"]', updated: UPDATED, topic: 'inventory_levels', partition: 0, offset: '42' },
       },
     ]);
   });
@@ -120,9 +131,9 @@ describe('availabilitySync on inventory_lots', () => {
 
   it('signals with the lot\'s store × SKU, from the before image of a delete', async () => {
     const { ctx, calls } = fakeContext();
-    const result = await availabilitySync.process(lotChange('delete', lot(3), null), ctx);
-    expect(result.workflowId).toBe('stream:availability-sync:NY-101');
-    expect(calls[0]?.options.signalArgs[0]).toEqual([
+    const { workflowId } = await processAndSignal(availabilitySync, lotChange('delete', lot(3), null), ctx);
+    expect(workflowId).toBe('stream:availability-sync:NY-101');
+    expect(calls[0]?.options.signalArgs[0]).toMatchObject([
       { id: `inventory_lots:["LOT-1"]@${UPDATED}`, payload: { storeId: 'NY-101', sku: 'DRY-MILK-2PCT-GAL' }, committedAtMs: 1767225600000 },
     ]);
   });
@@ -156,8 +167,9 @@ describe('lowStockReplenishment', () => {
 
   it('signals the store\'s replenishment workflow', async () => {
     const { ctx, calls } = fakeContext();
-    const result = await lowStockReplenishment.process(levelChange('update', level(12), level(4)), ctx);
-    expect(result).toMatchObject({ outcome: 'applied', workflowId: 'stream:low-stock-replenishment:SF-001' });
+    const { result, workflowId } = await processAndSignal(lowStockReplenishment, levelChange('update', level(12), level(4)), ctx);
+    expect(result).toMatchObject({ outcome: 'enqueue' });
+    expect(workflowId).toBe('stream:low-stock-replenishment:SF-001');
     expect(calls[0]?.options.args[0]).toMatchObject({ subProcessor: 'low-stock-replenishment', shardKey: 'SF-001', activity: 'suggestReplenishment' });
     expect(calls[0]?.options.signalArgs[0]?.[0]?.payload).toEqual({ storeId: 'SF-001', sku: 'PRD-BANANA-1LB' });
   });
@@ -189,8 +201,9 @@ describe('expiryWriteOff', () => {
 
   it('signals the store\'s write-off workflow with the lot id', async () => {
     const { ctx, calls } = fakeContext();
-    const result = await expiryWriteOff.process(lotChange('insert', null, lot(5)), ctx);
-    expect(result).toMatchObject({ outcome: 'applied', workflowId: 'stream:expiry-write-off:NY-101' });
+    const { result, workflowId } = await processAndSignal(expiryWriteOff, lotChange('insert', null, lot(5)), ctx);
+    expect(result).toMatchObject({ outcome: 'enqueue' });
+    expect(workflowId).toBe('stream:expiry-write-off:NY-101');
     expect(calls[0]?.options.args[0]).toMatchObject({ subProcessor: 'expiry-write-off', shardKey: 'NY-101', activity: 'writeOffExpiredLots' });
     expect(calls[0]?.options.signalArgs[0]?.[0]).toMatchObject({ id: `inventory_lots:["LOT-1"]@${UPDATED}`, payload: { lotId: 'LOT-1' } });
   });
