@@ -109,9 +109,9 @@ export async function produceDrilledDeadLetters(redrive: Redrive): Promise<Drill
           );
           return rows[0]?.outcome ?? 'none yet';
         },
-        { message: 'the newer version of the overtaken row to be processed', timeout: 45_000 },
+        { message: 'the newer version of the overtaken row to be handed to its stream workflow', timeout: 45_000 },
       )
-      .toBe('applied');
+      .toBe('signalled');
 
     return { errorText, errorMessage, replayable: [byKey(ROWS[0]), byKey(ROWS[1])], spare: byKey(ROWS[3]), overtaken };
   });

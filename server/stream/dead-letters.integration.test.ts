@@ -26,6 +26,10 @@ import type { AnyChange, SubProcessor } from './sub-processor.ts';
 import type { InventoryLevelRow } from './tables.ts';
 import { advance, classify, readWatermark } from './watermarks.ts';
 import { streamTestKit } from '../testing/stream-test-kit.ts';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createStreamDeadLetterActivities } from '../../worker/activities/stream-dead-letters.ts';
+import { streamWorkflowId, type StreamMessage } from '../temporal/contract.ts';
 import type { Actor } from '../auth/actor.ts';
 
 const kit = streamTestKit('dl');
@@ -553,5 +557,66 @@ describe('watermarks', () => {
     expect(await classify(db(), sp, { ...change(0), updated: { wall: WALL + 1n, logical: 0 } })).toBe('new');
     // Per sub-processor: another one has its own mark.
     expect(await classify(db(), `${sp}-other`, change(1))).toBe('new');
+  });
+});
+
+describe('workflow-stage dead letters', () => {
+  it('records a message a stream workflow gave up on, with its run, and a replay hands it back to that shard workflow', async () => {
+    const topic = await freshTopic();
+    const subProcessor = `${prefix}-wf-sp`;
+    const shardKey = `store-${randomUUID().slice(0, 8)}`;
+    const workflowId = streamWorkflowId(subProcessor, shardKey);
+    const rowKey = JSON.stringify([shardKey, 'sku-1']);
+    const message: StreamMessage = {
+      id: `inventory_levels:${rowKey}@${hlc(1)}`,
+      payload: { storeId: shardKey, sku: 'sku-1' },
+      committedAtMs: Date.now(),
+      source: { table: 'inventory_levels', rowKey, updated: hlc(1), topic, partition: 2, offset: '41' },
+    };
+    const dead = createStreamDeadLetterActivities({ db: db(), producer: async () => producer, currentRun: () => ({ workflowId, runId: 'run-that-gave-up' }) });
+    const input = { subProcessor, activity: 'recordReplayed', message, error: 'Error: database said no', attempts: 10 };
+    const first = await dead.recordStreamDeadLetter(input);
+    // The workflow's activity retries: the same message is recorded once, with one DLQ copy.
+    expect(await dead.recordStreamDeadLetter(input)).toEqual({ id: first.id, created: false });
+    const entry = await db().deadLetter.findUniqueOrThrow({ where: { id: BigInt(first.id) } });
+    expect(entry).toMatchObject({ stage: 'workflow', subProcessor, workflowId, runId: 'run-that-gave-up', attempts: 10, partition: 2, offset: 41n, rowKey, updated: hlc(1), status: 'pending' });
+    expect(entry.errorMessage).toContain('database said no');
+    expect(await readTopic(`${topic}.dlq`, 1)).toHaveLength(1);
+
+    // Replay: the message goes back to the shard's workflow (a real worker here) and is applied.
+    const taskQueue = `${prefix}-replay-${randomUUID().slice(0, 6)}`;
+    const replayed: StreamMessage[] = [];
+    const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '' });
+    const worker = await Worker.create({
+      connection,
+      taskQueue,
+      workflowsPath: fileURLToPath(new URL('../../worker/workflows/index.ts', import.meta.url)),
+      activities: { recordReplayed: async (batch: StreamMessage[]) => void replayed.push(...batch) },
+    });
+    try {
+      await worker.runUntil(async () => {
+        const result = await replayDeadLetter({ db: db(), temporal: temporal(), registry: {}, log, streamTaskQueue: taskQueue }, first.id, actor);
+        expect(result).toMatchObject({ status: 'replayed', outcomes: [{ subProcessor, outcome: 'signalled', workflowId }] });
+        await vi.waitFor(() => expect(replayed.map(({ id }) => id)).toEqual([message.id]), { timeout: 30_000, interval: 100 });
+        await temporal().workflow.getHandle(workflowId).terminate('test done');
+      });
+    } finally {
+      await connection.close();
+    }
+    expect(await db().changeOutcome.count({ where: { subProcessor, rowKey, outcome: 'signalled' } })).toBe(1);
+    expect(await db().deadLetter.findUniqueOrThrow({ where: { id: BigInt(first.id) } })).toMatchObject({ status: 'replayed', resolvedBy: actor.id });
+  });
+
+  it('reports a workflow-stage entry superseded when a newer version of its key was applied since', async () => {
+    const topic = await freshTopic();
+    const subProcessor = `${prefix}-wf-sup`;
+    const rowKey = JSON.stringify([`st-${randomUUID().slice(0, 6)}`, 'sku-1']);
+    const message: StreamMessage = { id: `inventory_levels:${rowKey}@${hlc(1)}`, payload: {}, source: { table: 'inventory_levels', rowKey, updated: hlc(1), topic, partition: 0, offset: '7' } };
+    const dead = createStreamDeadLetterActivities({ db: db(), producer: async () => producer, currentRun: () => ({ workflowId: `stream:${subProcessor}:s`, runId: 'r' }) });
+    const { id } = await dead.recordStreamDeadLetter({ subProcessor, activity: 'any', message, error: 'Error: no', attempts: 3 });
+    await db().streamApplied.create({ data: { subProcessor, messageId: `inventory_levels:${rowKey}@${hlc(2)}`, tableName: 'inventory_levels', rowKey, updated: hlc(2), workflowId: 'w', runId: 'r' } });
+    const result = await replayDeadLetter({ db: db(), temporal: temporal(), registry: {}, log }, id, actor);
+    expect(result).toMatchObject({ status: 'superseded', outcomes: [{ subProcessor, outcome: 'stale' }] });
+    expect(result.resolution).toContain(hlc(2));
   });
 });

@@ -569,9 +569,10 @@ async function rerun(deps: DeadLetterDeps, entry: DeadLetter): Promise<ReplayRes
   if (!table || !isChangefeedTable(table)) return pending(`cannot replay: "${table ?? '(none)'}" is not a changefeed table`);
   if (entry.stage === 'workflow') return resignal(deps, entry);
 
+  // Bytes kept raw (binary, not UTF-8, NUL) are decoded as they arrived, not from their text placeholder.
   const decoded = decodeMessage(table, {
-    key: entry.messageKey,
-    value: entry.payload,
+    key: entry.messageKeyBytes ? Buffer.from(entry.messageKeyBytes) : entry.messageKey,
+    value: entry.payloadBytes ? Buffer.from(entry.payloadBytes) : entry.payload,
     topic: entry.topic,
     partition: entry.partition,
     offset: entry.offset.toString(),

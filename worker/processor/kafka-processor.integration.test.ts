@@ -299,6 +299,43 @@ describe('general Kafka processor', () => {
     expect(await db().deadLetter.findUniqueOrThrow({ where: { id: entry.id } })).toMatchObject({ status: 'superseded', resolution: result.resolution });
   });
 
+  it('dead-letters each poison message once and keeps the partition flowing; a far-future watermark cannot block its key', async () => {
+    const name = `${prefix}-poison`;
+    const { sp } = auditingSubProcessor(name);
+    const { topic } = await scenario({ inventory_levels: [sp] });
+    const rowKey = JSON.stringify(['st-p', 'sku-1']);
+    const future = `${BigInt(Date.UTC(2100, 0, 1)) * 1_000_000n}.0000000000`;
+    // A watermark a far-future envelope wrote before such envelopes were refused: it must not make real changes stale.
+    await db().processorWatermark.create({
+      data: { subProcessor: name, tableName: 'inventory_levels', rowKey, updatedWall: BigInt(Date.UTC(2100, 0, 1)) * 1_000_000n, updatedLogical: 0 },
+    });
+
+    const good = envelope(level('st-p', 'sku-1', 3), hlc(1));
+    await producer.send({
+      topic,
+      messages: [
+        { key: good.key, value: JSON.stringify({ after: level('st-p', 'sku-1', 1), before: null, key: ['st-p', 'sku-1'], updated: future }) },
+        { key: good.key, value: Buffer.from([0, 0, 0, 0, 7, 2, 104, 105]) },
+        { key: good.key, value: `{"after":{"store_id":"st-p","sku":"sku-1\u0000","on_hand":1},"before":null,"updated":"${hlc(1)}"}` },
+        { key: 'x'.repeat(3000), value: good.value },
+        { key: good.key, value: JSON.stringify({ after: level('st-p', 'sku-1', 1), before: null, updated: '99999999999999999999.0000000000' }) },
+        // The key only in the Kafka message key, as CockroachDB's Kafka sink sends it without key_in_value.
+        { key: good.key, value: JSON.stringify({ after: level('st-p', 'sku-1', 3), before: null, updated: hlc(1) }) },
+      ],
+    });
+
+    await waitUntil(async () => expect(await appliedVersions(name, rowKey)).toEqual([hlc(1)]));
+    await waitUntil(async () => expect(await db().deadLetter.count({ where: { topic } })).toBe(5));
+    const entries = await db().deadLetter.findMany({ where: { topic }, orderBy: { offset: 'asc' } });
+    expect(entries.map((entry) => [entry.offset, entry.stage, entry.dlqProducedAt !== null])).toEqual([0n, 1n, 2n, 3n, 4n].map((offset) => [offset, 'decode', true]));
+    expect(entries[0]?.errorMessage).toMatch(/ahead/);
+    expect(entries[1]?.payloadBytes).not.toBeNull();
+    // The watermark moved from 2100 to the real change, and nothing went to the DLQ twice.
+    const mark = await db().processorWatermark.findUniqueOrThrow({ where: { subProcessor_tableName_rowKey: { subProcessor: name, tableName: 'inventory_levels', rowKey } } });
+    expect(`${mark.updatedWall}.${String(mark.updatedLogical).padStart(10, '0')}`).toBe(hlc(1));
+    expect(await readTopic(`${topic}.dlq`, 5)).toHaveLength(5);
+  });
+
   it('retries a message whose dead letter cannot be recorded, instead of skipping it', async () => {
     const name = `${prefix}-dlq-down`;
     const broken = auditingSubProcessor(name);
