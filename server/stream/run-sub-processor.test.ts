@@ -1,7 +1,10 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../db/generated/client.ts';
-import { runSubProcessor, type AnySubProcessor, type AnyTableChange } from './run-sub-processor.ts';
+import type { Client } from '@temporalio/client';
+import type { StreamMessage, StreamWorkflowInput } from '../temporal/contract.ts';
+import { runSubProcessor, runSubProcessorBatch, type AnySubProcessor, type AnyTableChange } from './run-sub-processor.ts';
+import { classifyStreamError, enqueueChange } from './stream-signal.ts';
 import type { ProcessContext } from './sub-processor.ts';
 
 // The database side (watermarks, outcome rows) is covered by the integration tests; here it is a stub that
@@ -126,5 +129,74 @@ describe('runSubProcessor', () => {
     expect(await runSubProcessor(sp, change, newer.ctx)).toMatchObject({ outcome: 'stale', attempts: 0 });
     expect(calls()).toBe(0);
     expect(newer.advanced[0]).toEqual([]);
+  });
+});
+
+describe('runSubProcessorBatch with a stream sub-processor', () => {
+  function fakeTemporal(fail?: (workflowId: string) => Error | undefined) {
+    const signals: { workflowId: string; input: StreamWorkflowInput; messages: StreamMessage[] }[] = [];
+    const temporal = {
+      workflow: {
+        async signalWithStart(_type: string, options: { workflowId: string; args: [StreamWorkflowInput]; signalArgs: [StreamMessage[]] }) {
+          const error = fail?.(options.workflowId);
+          if (error) throw error;
+          signals.push({ workflowId: options.workflowId, input: options.args[0], messages: options.signalArgs[0] });
+          return { workflowId: options.workflowId, signaledRunId: 'run-1' };
+        },
+      },
+    } as unknown as Client;
+    return { temporal, signals };
+  }
+  const at = (storeId: string, offset: number, logical: number): AnyTableChange => ({
+    ...change,
+    key: [storeId, 'sku-1'],
+    rowKey: JSON.stringify([storeId, 'sku-1']),
+    after: { store_id: storeId, sku: 'sku-1', on_hand: offset },
+    updated: { wall: change.updated.wall, logical },
+    updatedText: `${change.updated.wall}.${String(logical).padStart(10, '0')}`,
+    source: { topic: 'inventory_levels', partition: 0, offset: String(offset) },
+  });
+  const retry = { maximumAttempts: 3, initialIntervalMs: 500, maximumIntervalMs: 2000 };
+  const streamSp: AnySubProcessor = {
+    name: 'stream-sp',
+    accepts: () => true,
+    process: async (c) => enqueueChange({ shardKey: String(c.key[0]), activity: 'syncAvailability', payload: { storeId: c.key[0] }, retry }),
+    onError: () => 'retry',
+  };
+
+  it('sends one SignalWithStart per shard carrying its messages in offset order, with the sub-processor\'s retry bounds', async () => {
+    const { ctx, advanced } = context();
+    const { temporal, signals } = fakeTemporal();
+    const changes = [at('s1', 1, 1), at('s2', 2, 1), at('s1', 3, 2), at('s1', 4, 2)];
+    const results = await runSubProcessorBatch(streamSp, changes, { ...ctx, temporal });
+
+    expect(results.map((r) => r.outcome)).toEqual(['signalled', 'signalled', 'signalled', 'duplicate']);
+    expect(signals.map(({ workflowId, messages }) => [workflowId, messages.map((m) => m.source?.offset)])).toEqual([
+      ['stream:stream-sp:s1', ['1', '3']],
+      ['stream:stream-sp:s2', ['2']],
+    ]);
+    expect(signals[0]?.input.retry).toEqual(retry);
+    expect(results[0]).toMatchObject({ workflowId: 'stream:stream-sp:s1', detail: `signalled inventory_levels:["s1","sku-1"]@${changes[0]!.updatedText}` });
+    // One watermark per key: s1 at its newest version, s2.
+    expect(advanced[0]).toEqual(['stream-sp', 'stream-sp']);
+  });
+
+  it('throws, rather than dead-letters, when Temporal stays unreachable: the chunk is redelivered', async () => {
+    const unavailable = Object.assign(new Error('14 UNAVAILABLE: connection refused'), { code: 14, details: 'connection refused', metadata: {} });
+    const { temporal } = fakeTemporal(() => unavailable);
+    const { ctx, statements } = context();
+    await expect(runSubProcessorBatch(streamSp, [at('s1', 1, 1)], { ...ctx, temporal }, { maxAttempts: 2, ...fast([], { n: 0 }) })).rejects.toBe(unavailable);
+    expect(statements).toHaveLength(0);
+  });
+
+  it('dead-letters a group Temporal refuses as invalid message by message, signalling the rest', async () => {
+    const invalid = Object.assign(new Error('3 INVALID_ARGUMENT: payload too large'), { code: 3, details: 'payload too large', metadata: {} });
+    let calls = 0;
+    const { temporal, signals } = fakeTemporal(() => (++calls === 1 || calls === 2 ? invalid : undefined));
+    const sp: AnySubProcessor = { ...streamSp, onError: (_change, error) => classifyStreamError(error) };
+    const { ctx } = context();
+    const results = await runSubProcessorBatch(sp, [at('s1', 1, 1), at('s1', 2, 2)], { ...ctx, temporal }, fast([], { n: 0 }));
+    expect(results.map((r) => [r.outcome, r.gaveUp])).toEqual([['dead_lettered', 'non_retryable'], ['signalled', undefined]]);
+    expect(signals.map(({ messages }) => messages.map((m) => m.source?.offset))).toEqual([['2']]);
   });
 });
