@@ -6,6 +6,7 @@ import { kafkaAdmin } from '../../server/kafka/client.ts';
 import { compareHlc, formatHlc, hlcFromDate, type Hlc, type ResolvedEnvelope } from '../../server/stream/envelope.ts';
 import { changefeedTables, dlqTopicFor, topicFor, type ChangefeedTable } from '../../server/stream/tables.ts';
 import { changeMessages, type OutgoingMessage, type PublishedTable } from './change-messages.ts';
+import { Fifo } from './fifo.ts';
 import { acknowledgeArgument, formatLsn, maxLsn, parseLsn, type Lsn } from './lsn.ts';
 import { confirmedPosition, ensurePublication, ensureSlot, ensureTopics } from './setup.ts';
 
@@ -264,7 +265,7 @@ class Relay {
  */
 class Session {
   private readonly service: LogicalReplicationService;
-  private readonly queue: QueueItem[] = [];
+  private readonly queue = new Fifo<QueueItem>();
   private queuedBytes = 0;
   private open: OpenTransaction | null = null;
   private draining: Promise<void> | null = null;
@@ -349,7 +350,8 @@ class Session {
   private onData(lsnText: string, message: Pgoutput.Message): void {
     if (this.closing) return;
     try {
-      this.relay.noteReceived(parseLsn(lsnText));
+      // A row change sits inside a transaction whose commit is noted; parsing every row's LSN showed in profiles.
+      if (message.tag !== 'insert' && message.tag !== 'update' && message.tag !== 'delete') this.relay.noteReceived(parseLsn(lsnText));
       switch (message.tag) {
         case 'begin':
           if (this.open) throw new ReplicationProtocolError('BEGIN inside an open transaction');
@@ -408,9 +410,9 @@ class Session {
       // Everything the server decoded before this point has been sent ahead of it. Inside a transaction
       // that is not true of the transaction itself, so only a keepalive between transactions may be confirmed.
       if (!this.open) {
-        const last = this.queue.at(-1);
+        const last = this.queue.last();
         const item = { kind: 'keepalive', lsn, asOf: this.lastPingAt } as const;
-        if (last?.kind === 'keepalive') this.queue[this.queue.length - 1] = item;
+        if (last?.kind === 'keepalive') this.queue.replaceLast(item);
         else this.enqueue(item);
       }
       if (shouldRespond) this.sendStatus(false);
@@ -442,7 +444,7 @@ class Session {
     try {
       // On close the batch in flight still gets confirmed; nothing new is started.
       while (this.queue.length > 0 && !this.closing) {
-        const head = this.queue[0];
+        const head = this.queue.peek();
         if (head?.kind === 'keepalive') {
           this.queue.shift();
           this.confirmKeepalive(head);
@@ -468,7 +470,7 @@ class Session {
     const messages: OutgoingMessage[] = [];
     let bytes = 0;
     let commit: Extract<QueueItem, { kind: 'commit' }> | undefined;
-    for (let head = this.queue[0]; head?.kind === 'messages' || head?.kind === 'commit'; head = this.queue[0]) {
+    for (let head = this.queue.peek(); head?.kind === 'messages' || head?.kind === 'commit'; head = this.queue.peek()) {
       if (head.kind === 'messages') {
         if (messages.length > 0 && bytes + head.bytes > this.relay.maxBatchBytes) break;
         messages.push(...head.messages);

@@ -43,6 +43,11 @@ describe('encodeValue', () => {
     expect(encodeValue(PG_TYPE.timestamptz, '2026-11-23 10:00:00.12+00')).toBe('2026-11-23T10:00:00.120000Z');
   });
 
+  it('writes UTC timestamptz outside four-digit AD years as ISO extended years', () => {
+    expect(encodeValue(PG_TYPE.timestamptz, '0044-03-15 12:00:00+00 BC')).toBe('-000043-03-15T12:00:00.000000Z');
+    expect(encodeValue(PG_TYPE.timestamptz, '10000-01-01 00:00:00.5+00')).toBe('+010000-01-01T00:00:00.500000Z');
+  });
+
   it('converts timestamptz offsets, including minutes and seconds, and across midnight', () => {
     expect(encodeValue(PG_TYPE.timestamptz, '2026-11-23 11:00:00.000001+01')).toBe('2026-11-23T10:00:00.000001Z');
     expect(encodeValue(PG_TYPE.timestamptz, '2026-11-23 05:15:00.5-05:30')).toBe('2026-11-23T10:45:00.500000Z');

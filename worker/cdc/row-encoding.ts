@@ -106,6 +106,8 @@ export function encodeTimestamptz(text: string): string {
   const [, year = '', month = '', day = '', hour = '', minute = '', second = '', fraction = '', sign, oh = '0', om = '0', os = '0', bc] =
     match;
   const offsetSeconds = (Number(oh) * 3600 + Number(om) * 60 + Number(os)) * (sign === '-' ? -1 : 1);
+  // The relay's session is in UTC: a four-digit AD year at offset 0 needs no date arithmetic (a Date per value showed in profiles).
+  if (offsetSeconds === 0 && !bc && year.length === 4) return `${year}-${month}-${day}T${hour}:${minute}:${second}.${fraction.padEnd(6, '0')}Z`;
   return isoWithMicros(text, [year, month, day, hour, minute, second], fraction, Boolean(bc), offsetSeconds);
 }
 
