@@ -1,5 +1,9 @@
 import { z } from 'zod';
 
+/** What one worker process can run; WORKER_ROLES picks a subset, so consumers and Temporal workers scale apart. */
+export const WORKER_ROLES = ['relay', 'processors', 'stream-worker', 'default-worker', 'cardlink-worker'] as const;
+export type WorkerRole = (typeof WORKER_ROLES)[number];
+
 /** The only reader of process.env for code shared by the console and the worker. */
 const schema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'DATABASE_URL must be a postgres:// URL' }),
@@ -46,6 +50,16 @@ const schema = z.object({
   WORKER_METRICS_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'WORKER_METRICS_ADDRESS must be host:port, e.g. 127.0.0.1:9464').optional(),
   /** How far a changefeed message's `updated` may be ahead of this worker's clock; further is dead-lettered as malformed. */
   STREAM_MAX_CLOCK_SKEW_MS: z.coerce.number().int().positive().default(300_000),
+  /** Comma list of WORKER_ROLES this worker runs (default all): the CDC relay, the Kafka processors, the Temporal worker per task queue. */
+  WORKER_ROLES: z
+    .string()
+    .default(WORKER_ROLES.join(','))
+    .transform((value) => [...new Set(value.split(',').map((role) => role.trim()).filter(Boolean))])
+    .pipe(
+      z
+        .array(z.enum(WORKER_ROLES, { error: (issue) => `unknown role ${JSON.stringify(issue.input)}; the roles are ${WORKER_ROLES.join(', ')}` }))
+        .min(1, `name at least one of ${WORKER_ROLES.join(', ')}`),
+    ),
   /** `on` lets stream_fault_drills rows fail sub-processors in this worker (dev and tests only). */
   STREAM_FAULT_DRILLS: z.enum(['on', 'off']).default('off'),
 });

@@ -46,17 +46,7 @@ export async function startInventoryStream(options: InventoryStreamOptions): Pro
   });
   let relay: CdcRelay | undefined;
   try {
-    if (options.relay.enabled) {
-      relay = await startCdcRelay({
-        connectionString: options.connectionString,
-        producer: options.producer,
-        tables,
-        slotName: options.relay.slotName,
-        publicationName: options.relay.publicationName,
-        resolvedIntervalMs: options.relay.resolvedIntervalMs,
-        log: options.log,
-      });
-    }
+    if (options.relay.enabled) relay = await startInventoryRelay(options);
   } catch (err) {
     await processors.stop();
     throw err;
@@ -70,4 +60,17 @@ export async function startInventoryStream(options: InventoryStreamOptions): Pro
       await processors.stop();
     },
   };
+}
+
+/** The CDC relay of every changefeed table alone, for a worker whose WORKER_ROLES has `relay` but not `processors`. */
+export function startInventoryRelay(options: Pick<InventoryStreamOptions, 'connectionString' | 'producer' | 'log' | 'relay'>): Promise<CdcRelay> {
+  return startCdcRelay({
+    connectionString: options.connectionString,
+    producer: options.producer,
+    tables: Object.keys(changefeedTables) as ChangefeedTable[],
+    slotName: options.relay.slotName,
+    publicationName: options.relay.publicationName,
+    resolvedIntervalMs: options.relay.resolvedIntervalMs,
+    log: options.log,
+  });
 }
