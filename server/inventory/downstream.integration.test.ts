@@ -151,10 +151,16 @@ describe('loadDownstream', () => {
       deadLetter: { id, url: `/dead-letters?state=all&id=${id}`, stage: 'workflow', status: 'pending', error: 'workflow gave up' },
     });
 
-    // An engineer replays it: the processor signals the workflow again.
+    // An engineer replays it: the workflow is signalled again.
     await db().deadLetter.update({ where: { id: BigInt(id) }, data: { status: 'replayed' } });
     await recordOutcomes(adjusted.adjustmentId, 20, [{ subProcessor: 'low-stock-replenishment', outcome: 'signalled' }]);
     expect(await loadDownstream(db(), adjusted.adjustmentId, link)).toMatchObject({ status: 'waiting', effects: { queued: 1, failed: 0 } });
+    // It fails again: the same entry is reopened.
+    await db().deadLetter.update({ where: { id: BigInt(id) }, data: { status: 'pending' } });
+    expect(await loadDownstream(db(), adjusted.adjustmentId, link)).toMatchObject({ status: 'failed', effects: { failed: 1 } });
+    // Replayed once more, and this time applied.
+    await db().deadLetter.update({ where: { id: BigInt(id) }, data: { status: 'replayed' } });
+    await recordOutcomes(adjusted.adjustmentId, 20, [{ subProcessor: 'low-stock-replenishment', outcome: 'signalled' }]);
 
     await applyEffect(change, 'low-stock-replenishment', 90_000);
     expect(await loadDownstream(db(), adjusted.adjustmentId, link)).toMatchObject({ status: 'done', effects: { applied: 1, slowestMs: 90_000 } });

@@ -201,6 +201,8 @@ describe('stream effects', () => {
     const replayed = step(rows, { applied: [], deadLetters: [deadLetter('low-stock-replenishment', { status: 'replayed' })] });
     expect(replayed.subProcessors[1]).toMatchObject({ state: 'queued', deadLetter: null, effect: { queuedAt: replayedAt.toISOString() } });
     expect(step(rows, { applied: [applied('low-stock-replenishment')], deadLetters: [deadLetter('low-stock-replenishment', { status: 'replayed' })] }).subProcessors[1]?.state).toBe('done');
+    // Failing again reopens the same entry (its created_at is still the first failure's): failed again.
+    expect(step(rows, { applied: [], deadLetters: [deadLetter('low-stock-replenishment', { status: 'pending' })] }).subProcessors[1]).toMatchObject({ state: 'failed', deadLetter: { id: '77' } });
   });
 
   it('links the processor-stage dead letter of a sub-processor that failed before any workflow', () => {

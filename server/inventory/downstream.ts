@@ -96,7 +96,7 @@ export interface ChangeEffects {
  * - `pending`: nothing recorded yet;
  * - `queued`: a stream workflow accepted it and has not applied it yet;
  * - `done`: applied (by the sub-processor, or by its workflow with the effect), or nothing to do (ignored, stale);
- * - `failed`: dead-lettered, by the sub-processor or by its workflow, and not applied since.
+ * - `failed`: dead-lettered, by the sub-processor or by its workflow, and not applied since (nor replayed into a workflow).
  */
 export type SubProcessorState = 'pending' | 'queued' | 'done' | 'failed';
 
@@ -202,8 +202,8 @@ export function subProcessorProgress(
   if (applied) return { state: 'done', effect, deadLetter: null };
   const deadLetters = effects.deadLetters.filter((dl) => dl.subProcessor === name);
   if (last.outcome === 'signalled') {
-    // Given up on by the workflow after this signal; an earlier one was replayed into this signal.
-    const gaveUp = deadLetters.findLast((dl) => dl.stage === 'workflow' && dl.createdAt.getTime() >= last.createdAt.getTime());
+    // A replay re-signals the message and marks its entry replayed; failing again reopens that same entry.
+    const gaveUp = deadLetters.findLast((dl) => dl.stage === 'workflow' && dl.status !== 'replayed');
     return gaveUp ? { state: 'failed', effect, deadLetter: toLink(gaveUp) } : { state: 'queued', effect, deadLetter: null };
   }
   if (last.outcome === 'dead_lettered') {

@@ -28,13 +28,20 @@ async function signalled(key: string, createdAt: Date, outcome: 'signalled' | 'a
   return { rowKey, updated, messageId: `${table}:${rowKey}@${updated}` };
 }
 
+/** The same message signalled again: a retried batch, or a replay of its dead letter. */
+async function resignal(message: { rowKey: string; updated: string }, createdAt: Date) {
+  await db().changeOutcome.create({
+    data: { tableName: table, rowKey: message.rowKey, updated: message.updated, topic, partition: 0, offset: offset++, subProcessor: sp, outcome: 'signalled', workflowId: `stream:${sp}:S`, createdAt },
+  });
+}
+
 async function applied(message: { rowKey: string; updated: string; messageId: string }) {
   await db().streamApplied.create({
     data: { subProcessor: sp, messageId: message.messageId, tableName: table, rowKey: message.rowKey, updated: message.updated, workflowId: `stream:${sp}:S`, runId: 'run-1', latencyMs: 40 },
   });
 }
 
-async function deadLettered(message: { rowKey: string; updated: string }, createdAt: Date) {
+async function deadLettered(message: { rowKey: string; updated: string }, createdAt: Date, status: 'pending' | 'replayed' = 'pending') {
   await db().deadLetter.create({
     data: {
       topic,
@@ -51,6 +58,7 @@ async function deadLettered(message: { rowKey: string; updated: string }, create
       firstFailedAt: createdAt,
       lastFailedAt: createdAt,
       stage: 'workflow',
+      status,
       workflowId: `stream:${sp}:S`,
       runId: 'run-1',
       createdAt,
@@ -59,25 +67,27 @@ async function deadLettered(message: { rowKey: string; updated: string }, create
 }
 
 describe('readStreamQueue', () => {
-  it('counts signalled messages that are neither applied nor dead-lettered by their workflow since, from the oldest', async () => {
+  it('counts signalled messages neither applied nor given up on by their workflow, each queued since its latest signal', async () => {
     const done = await signalled('applied', at(0));
     await applied(done);
     const failed = await signalled('failed', at(1));
     await deadLettered(failed, at(5));
     // Dead-lettered by its workflow, then replayed: the replay's signal is queued again.
     const replayed = await signalled('replayed', at(2));
-    await deadLettered(replayed, at(6));
-    await signalled('replayed', at(7));
+    await deadLettered(replayed, at(6), 'replayed');
+    await resignal(replayed, at(7));
+    // Replayed, then given up on again: the same entry is pending again (its created_at stays the first failure's).
+    const again = await signalled('failed-again', at(2));
+    await deadLettered(again, at(5));
+    await resignal(again, at(8));
     const stuck = await signalled('stuck', at(3));
-    // A second signal of the same message (a retried batch) is one message.
-    await db().changeOutcome.create({
-      data: { tableName: table, rowKey: stuck.rowKey, updated: stuck.updated, topic, partition: 0, offset: offset++, subProcessor: sp, outcome: 'signalled', workflowId: `stream:${sp}:S`, createdAt: at(4) },
-    });
+    // A second signal of the same message (a retried batch) is one message, queued since the later signal.
+    await resignal(stuck, at(4));
     // Applied directly by a sub-processor (no workflow): nothing to wait for.
     await signalled('direct', at(8), 'applied');
     await signalled('fresh', at(9));
 
-    expect(await readStreamQueue(db(), { table, topic, from: at(-10) })).toEqual({ queued: 3, oldestAt: at(3) });
+    expect(await readStreamQueue(db(), { table, topic, from: at(-10) })).toEqual({ queued: 3, oldestAt: at(4) });
     // The scan starts where it is told: messages signalled before `from` are not looked at.
     expect(await readStreamQueue(db(), { table, topic, from: at(6) })).toEqual({ queued: 2, oldestAt: at(7) });
     expect(await readStreamQueue(db(), { table: 'inventory_lots', topic, from: at(-10) })).toEqual({ queued: 0, oldestAt: null });

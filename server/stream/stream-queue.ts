@@ -1,8 +1,9 @@
 import type { PrismaClient } from '../db/generated/client.ts';
 
 /**
- * Stream messages queued in workflows, read from the data rather than from Temporal: a `signalled` change outcome
- * whose effect is not in stream_applied yet, and that no workflow-stage dead letter recorded after it gave up on.
+ * Stream messages queued in workflows, read from the data rather than from Temporal: a message with a `signalled`
+ * change outcome whose effect is not in stream_applied yet and whose workflow has not given up on it (a workflow-stage
+ * dead letter not replayed since; a replay re-signals it, and a failure after that reopens the same entry).
  *
  * Resolution is permanent (an applied message stays applied; a replay of a dead letter is a new, later outcome),
  * so a scan need not go back further than the previous sample's oldest queued message, or, with none queued,
@@ -37,18 +38,22 @@ export function queueScanFrom(previous: PreviousQueueSample | null, now: Date, w
   return new Date(Math.max(floor, from));
 }
 
-/** The queued stream messages of a table's topic among those signalled since `from` (a message re-signalled counts once). */
+/** The queued stream messages of a table's topic signalled since `from`; each counts once, queued since its latest signal. */
 export async function readStreamQueue(db: PrismaClient, { table, topic, from }: { table: string; topic: string; from: Date }): Promise<StreamQueue> {
   const [row] = await db.$queryRaw<{ queued: number; oldest_at: Date | null }[]>`
-    SELECT count(DISTINCT (o.sub_processor, o.row_key, o.updated))::int AS queued, min(o.created_at) AS oldest_at
-    FROM change_outcomes o
-    WHERE o.outcome = 'signalled' AND o.created_at >= ${from} AND o.table_name = ${table} AND o.topic = ${topic}
-      AND NOT EXISTS (
-        SELECT 1 FROM stream_applied a
-        WHERE a.sub_processor = o.sub_processor AND a.message_id = o.table_name || ':' || o.row_key || '@' || o.updated)
-      AND NOT EXISTS (
-        SELECT 1 FROM dead_letters d
-        WHERE d.stage = 'workflow' AND d.sub_processor = o.sub_processor AND d.table_name = o.table_name
-          AND d.row_key = o.row_key AND d.updated = o.updated AND d.created_at >= o.created_at)`;
+    SELECT count(*)::int AS queued, min(q.signalled_at) AS oldest_at
+    FROM (
+      SELECT max(o.created_at) AS signalled_at
+      FROM change_outcomes o
+      WHERE o.outcome = 'signalled' AND o.created_at >= ${from} AND o.table_name = ${table} AND o.topic = ${topic}
+        AND NOT EXISTS (
+          SELECT 1 FROM stream_applied a
+          WHERE a.sub_processor = o.sub_processor AND a.message_id = o.table_name || ':' || o.row_key || '@' || o.updated)
+        AND NOT EXISTS (
+          SELECT 1 FROM dead_letters d
+          WHERE d.stage = 'workflow' AND d.status <> 'replayed' AND d.sub_processor = o.sub_processor
+            AND d.table_name = o.table_name AND d.row_key = o.row_key AND d.updated = o.updated)
+      GROUP BY o.sub_processor, o.row_key, o.updated
+    ) q`;
   return { queued: row?.queued ?? 0, oldestAt: row?.oldest_at ?? null };
 }
