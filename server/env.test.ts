@@ -27,4 +27,13 @@ describe('parseEnv', () => {
     expect(parseEnv({ ...valid, WORKER_STALE_AFTER_MS: '30000' }).WORKER_STALE_AFTER_MS).toBe(30_000);
     expect(() => parseEnv({ ...valid, WORKER_STALE_AFTER_MS: '-5' })).toThrow(/WORKER_STALE_AFTER_MS/);
   });
+
+  it('runs every worker role by default and refuses an unknown one, naming the valid ones', () => {
+    expect(parseEnv(valid).WORKER_ROLES).toEqual(['relay', 'processors', 'stream-worker', 'default-worker', 'cardlink-worker']);
+    expect(parseEnv({ ...valid, WORKER_ROLES: ' processors, stream-worker,processors ' }).WORKER_ROLES).toEqual(['processors', 'stream-worker']);
+    expect(() => parseEnv({ ...valid, WORKER_ROLES: 'processors,consumer' })).toThrow(
+      /WORKER_ROLES\.1: unknown role "consumer"; the roles are relay, processors, stream-worker, default-worker, cardlink-worker/,
+    );
+    expect(() => parseEnv({ ...valid, WORKER_ROLES: ' , ' })).toThrow(/WORKER_ROLES: name at least one of relay/);
+  });
 });

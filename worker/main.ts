@@ -3,62 +3,67 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { CARD_LINK_TASK_QUEUE } from '../server/card-link/contract.ts';
 import { db } from '../server/db/client.ts';
-import { env } from '../server/env.ts';
+import { env, type WorkerRole } from '../server/env.ts';
 import { kafkaAdmin, kafkaProducer } from '../server/kafka/client.ts';
 import { logger } from '../server/logger.ts';
 import { temporal } from '../server/temporal/client.ts';
 import { TASK_QUEUES } from '../server/temporal/contract.ts';
 import { createActivities } from './activities/index.ts';
 import { startHeartbeat } from './heartbeat.ts';
-import { startInventoryStream } from './inventory-stream.ts';
+import { startInventoryRelay, startInventoryStream } from './inventory-stream.ts';
 import { startPipelineSampler } from './pipeline-sampler.ts';
 import { ensureSchedules } from './schedules.ts';
 
 const log = logger.child({ component: 'worker' });
 
-async function main(): Promise<void> {
-  const config = env();
-  const workerId = `${os.hostname()}-${process.pid}`;
+/** The Temporal worker roles and the task queue each serves. */
+const TASK_QUEUE_OF_ROLE = {
+  'default-worker': TASK_QUEUES.default,
+  'stream-worker': TASK_QUEUES.stream,
+  'cardlink-worker': CARD_LINK_TASK_QUEUE,
+} as const satisfies Partial<Record<WorkerRole, string>>;
 
-  if (config.WORKER_METRICS_ADDRESS) {
-    // Temporal Core's own worker metrics (task slots, schedule-to-start, poll and RPC latencies, sticky cache):
-    // what an on-call looks at first when workflows slow down. Must be installed before the first connection.
-    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.WORKER_METRICS_ADDRESS } } } });
-  }
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  await db().$queryRaw`SELECT 1`;
-  await kafkaAdmin();
-  const producer = await kafkaProducer();
-  log.info({ workerId, temporal: config.TEMPORAL_ADDRESS, kafka: config.KAFKA_BROKERS }, 'connected to Postgres, Kafka and Temporal');
-  if (config.WORKER_METRICS_ADDRESS) log.info({ metrics: `http://${config.WORKER_METRICS_ADDRESS}/metrics` }, 'serving Temporal worker metrics');
-
-  // One bundle serves both task queues; bundling is the slow part of a worker's start.
+/** One Temporal worker per task queue, sharing one workflow bundle: bundling is the slow part of a worker's start. */
+async function startTemporalWorkers(connection: NativeConnection, taskQueues: string[], workerId: string): Promise<Worker[]> {
   const workflowBundle = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL('./workflows/index.ts', import.meta.url)),
     logger: undefined,
   });
   const activities = createActivities({ workerId, db: db() });
-  const workers = await Promise.all(
-    [TASK_QUEUES.default, TASK_QUEUES.stream, CARD_LINK_TASK_QUEUE].map((taskQueue) =>
-      Worker.create({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue, workflowBundle, activities }),
-    ),
+  return Promise.all(
+    taskQueues.map((taskQueue) => Worker.create({ connection, namespace: env().TEMPORAL_NAMESPACE, taskQueue, workflowBundle, activities })),
   );
-  await ensureSchedules(temporal(), log);
+}
 
-  const stream = await startInventoryStream({
-    connectionString: config.DATABASE_URL,
-    producer,
-    db: db(),
-    temporal: temporal(),
-    log,
-    relay: {
-      enabled: config.CDC_RELAY === 'on',
-      slotName: config.CDC_SLOT_NAME,
-      publicationName: config.CDC_PUBLICATION_NAME,
-      resolvedIntervalMs: config.CDC_RESOLVED_INTERVAL_MS,
-    },
-    groupPrefix: config.PROCESSOR_GROUP_PREFIX,
-  });
+async function main(): Promise<void> {
+  const config = env();
+  const workerId = `${os.hostname()}-${process.pid}`;
+  const roles = new Set(config.WORKER_ROLES);
+  const taskQueues = Object.entries(TASK_QUEUE_OF_ROLE).flatMap(([role, queue]) => (roles.has(role as WorkerRole) ? [queue] : []));
+  const relayOn = roles.has('relay') && config.CDC_RELAY === 'on';
+
+  if (config.WORKER_METRICS_ADDRESS && taskQueues.length > 0) {
+    // Temporal Core's own worker metrics (task slots, schedule-to-start, poll and RPC latencies, sticky cache):
+    // what an on-call looks at first when workflows slow down. Must be installed before the first connection.
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.WORKER_METRICS_ADDRESS } } } });
+  }
+  const connection = taskQueues.length > 0 ? await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS }) : undefined;
+  await db().$queryRaw`SELECT 1`;
+  await kafkaAdmin();
+  const producer = await kafkaProducer();
+  log.info({ workerId, roles: [...roles], temporal: config.TEMPORAL_ADDRESS, kafka: config.KAFKA_BROKERS }, 'connected to Postgres, Kafka and Temporal');
+  if (config.WORKER_METRICS_ADDRESS && connection) log.info({ metrics: `http://${config.WORKER_METRICS_ADDRESS}/metrics` }, 'serving Temporal worker metrics');
+
+  const workers = connection ? await startTemporalWorkers(connection, taskQueues, workerId) : [];
+  // The schedule starts its workflow on the default queue: the replicas serving that queue keep it.
+  if (roles.has('default-worker')) await ensureSchedules(temporal(), log);
+
+  const relay = { enabled: relayOn, slotName: config.CDC_SLOT_NAME, publicationName: config.CDC_PUBLICATION_NAME, resolvedIntervalMs: config.CDC_RESOLVED_INTERVAL_MS };
+  const stream = roles.has('processors')
+    ? await startInventoryStream({ connectionString: config.DATABASE_URL, producer, db: db(), temporal: temporal(), log, relay, groupPrefix: config.PROCESSOR_GROUP_PREFIX })
+    : relayOn
+      ? await startInventoryRelay({ connectionString: config.DATABASE_URL, producer, log, relay })
+      : undefined;
   const heartbeat = startHeartbeat({ workerId, intervalMs: config.WORKER_HEARTBEAT_INTERVAL_MS });
   const sampler = startPipelineSampler({
     db: db(),
@@ -71,32 +76,37 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
   });
 
+  // Resolved by a signal or a failing Temporal worker; a worker with no Temporal role runs until then.
+  let requestStop = () => {};
+  const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
+    requestStop();
     for (const worker of workers) worker.shutdown();
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
 
-  log.info({ taskQueues: Object.values(TASK_QUEUES), relay: config.CDC_RELAY }, 'worker running');
+  log.info({ roles: [...roles], taskQueues, relay: relayOn ? 'on' : 'off', processors: roles.has('processors') }, 'worker running');
   try {
-    // If one task queue's worker fails, stop the other too rather than run half a worker.
-    await Promise.all(
-      workers.map((worker) =>
+    // If one task queue's worker fails, stop the others too rather than run half a worker.
+    await Promise.all([
+      stopRequested,
+      ...workers.map((worker) =>
         worker.run().catch((err: unknown) => {
           shutdown('a Temporal worker failed');
           throw err;
         }),
       ),
-    );
+    ]);
   } finally {
     await sampler.stop();
-    await stream.stop().catch((err: unknown) => log.error({ err }, 'stopping the inventory stream failed'));
+    await stream?.stop().catch((err: unknown) => log.error({ err }, 'stopping the inventory stream failed'));
     await heartbeat.stop().catch((err: unknown) => log.error({ err }, 'heartbeat stop failed'));
     await producer.disconnect().catch(() => undefined);
     await (await kafkaAdmin()).disconnect().catch(() => undefined);
     await db().$disconnect();
-    await connection.close();
+    await connection?.close();
   }
   log.info('worker stopped');
 }
