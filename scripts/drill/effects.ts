@@ -43,11 +43,29 @@ export interface EffectReport {
   applied: Set<bigint>;
 }
 
-interface AdjustmentRow {
+/** A ledger row of the drill's stores; `us` is row_updated_at in microseconds since the epoch. */
+export interface LedgerEntry {
   id: bigint;
   store_id: string;
   sku: string;
   us: bigint;
+}
+
+export interface OutcomeCount {
+  row_key: string;
+  updated: string;
+  outcome: ChangeOutcomeKind;
+  n: number;
+}
+
+export interface EffectData {
+  /** Ordered by id. */
+  adjustments: readonly LedgerEntry[];
+  /** stream_applied message ids of the sub-processor for the drill's rows. */
+  appliedMessageIds: readonly string[];
+  outcomes: readonly OutcomeCount[];
+  /** Notes the ledger holds more than once. */
+  ledgerDoubles: readonly { note: string; n: number }[];
 }
 
 const MESSAGE_PREFIX = 'inventory_levels:';
@@ -55,15 +73,15 @@ const MAX_EXAMPLES = 8;
 
 export async function checkEffects(db: PrismaClient, storeIds: readonly string[], { finalState = true } = {}): Promise<EffectReport> {
   const stores = [...storeIds];
-  const adjustments = await db.$queryRaw<AdjustmentRow[]>`
+  const adjustments = await db.$queryRaw<LedgerEntry[]>`
     SELECT id, store_id, sku, (extract(epoch FROM row_updated_at) * 1000000)::bigint AS us
     FROM inventory_adjustments WHERE store_id = ANY(${stores}::text[]) ORDER BY id`;
   const rowKeys = [...new Set(adjustments.map((a) => encodeKey([a.store_id, a.sku])))];
-  const [appliedRows, outcomeRows, ledgerDoubles] = await Promise.all([
+  const [applied, outcomes, ledgerDoubles] = await Promise.all([
     db.$queryRaw<{ message_id: string }[]>`
       SELECT message_id FROM stream_applied
       WHERE sub_processor = ${LOW_STOCK_REPLENISHMENT} AND message_id LIKE ANY(${stores.map((s) => `${MESSAGE_PREFIX}["${s}",%`)}::text[])`,
-    db.$queryRaw<{ row_key: string; updated: string; outcome: ChangeOutcomeKind; n: number }[]>`
+    db.$queryRaw<OutcomeCount[]>`
       SELECT row_key, updated, outcome, count(*)::int AS n FROM change_outcomes
       WHERE sub_processor = ${LOW_STOCK_REPLENISHMENT} AND table_name = 'inventory_levels' AND row_key = ANY(${rowKeys}::text[])
       GROUP BY row_key, updated, outcome`,
@@ -71,8 +89,30 @@ export async function checkEffects(db: PrismaClient, storeIds: readonly string[]
       SELECT note, count(*)::int AS n FROM inventory_adjustments
       WHERE store_id = ANY(${stores}::text[]) AND note IS NOT NULL GROUP BY note HAVING count(*) > 1`,
   ]);
+  const report = matchEffects({ adjustments, appliedMessageIds: applied.map((row) => row.message_id), outcomes, ledgerDoubles });
 
-  const byRow = new Map<string, { adjustments: AdjustmentRow[]; applied: bigint[] }>();
+  if (finalState) {
+    const mismatches = await db.$queryRaw<{ store_id: string; sku: string; on_hand: number; available: boolean | null; status: string | null; suggested_on_hand: number | null }[]>`
+      SELECT l.store_id, l.sku, l.on_hand, ca.available, rs.status::text AS status, rs.on_hand AS suggested_on_hand
+      FROM inventory_levels l
+      JOIN catalog_items c ON c.sku = l.sku
+      LEFT JOIN catalog_availability ca ON ca.store_id = l.store_id AND ca.sku = l.sku
+      LEFT JOIN replenishment_suggestions rs ON rs.store_id = l.store_id AND rs.sku = l.sku
+      WHERE l.store_id = ANY(${stores}::text[])
+        AND (ca.available IS DISTINCT FROM (l.on_hand > 0)
+             OR (l.on_hand <= c.reorder_point AND (rs.status IS DISTINCT FROM 'open' OR rs.on_hand <> l.on_hand))
+             OR (l.on_hand > c.reorder_point AND rs.status = 'open'))`;
+    report.finalStateMismatches = mismatches.length;
+    for (const m of mismatches.slice(0, MAX_EXAMPLES)) {
+      report.examples.push(`${m.store_id}/${m.sku}: on_hand ${m.on_hand}, available ${m.available}, suggestion ${m.status ?? 'none'} at ${m.suggested_on_hand ?? '-'}`);
+    }
+  }
+  return report;
+}
+
+/** Matches each adjustment to the applied messages and outcomes inside its window (see the top of this file). */
+export function matchEffects({ adjustments, appliedMessageIds, outcomes, ledgerDoubles }: EffectData): EffectReport {
+  const byRow = new Map<string, { adjustments: LedgerEntry[]; applied: bigint[] }>();
   for (const adjustment of adjustments) {
     const rowKey = encodeKey([adjustment.store_id, adjustment.sku]);
     const entry = byRow.get(rowKey) ?? { adjustments: [], applied: [] };
@@ -92,18 +132,18 @@ export async function checkEffects(db: PrismaClient, storeIds: readonly string[]
   };
   const example = (text: string) => report.examples.length < MAX_EXAMPLES && report.examples.push(text);
 
-  for (const { message_id } of appliedRows) {
-    const at = message_id.lastIndexOf('@');
-    const entry = byRow.get(message_id.slice(MESSAGE_PREFIX.length, at));
-    const wall = wallOf(message_id.slice(at + 1));
+  for (const messageId of appliedMessageIds) {
+    const at = messageId.lastIndexOf('@');
+    const entry = messageId.startsWith(MESSAGE_PREFIX) ? byRow.get(messageId.slice(MESSAGE_PREFIX.length, at)) : undefined;
+    const wall = wallOf(messageId.slice(at + 1));
     if (entry && wall !== null) entry.applied.push(wall);
     else {
       report.phantom += 1;
-      example(`stream_applied ${message_id} matches no drill adjustment`);
+      example(`stream_applied ${messageId} matches no drill adjustment`);
     }
   }
   const outcomesByRow = new Map<string, { wall: bigint; outcome: ChangeOutcomeKind; n: number }[]>();
-  for (const row of outcomeRows) {
+  for (const row of outcomes) {
     const wall = wallOf(row.updated);
     if (wall === null) continue;
     const list = outcomesByRow.get(row.row_key) ?? [];
@@ -112,7 +152,7 @@ export async function checkEffects(db: PrismaClient, storeIds: readonly string[]
   }
 
   for (const [rowKey, { adjustments: list, applied }] of byRow) {
-    const outcomes = outcomesByRow.get(rowKey) ?? [];
+    const rowOutcomes = outcomesByRow.get(rowKey) ?? [];
     const first = list[0];
     if (first) {
       const early = applied.filter((wall) => wall < microsToNanos(first.us)).length;
@@ -125,7 +165,7 @@ export async function checkEffects(db: PrismaClient, storeIds: readonly string[]
       const before = nextAdjustment ? microsToNanos(nextAdjustment.us) : null;
       const inWindow = (wall: bigint) => wall >= from && (before === null || wall < before);
       const effects = applied.filter(inWindow).length;
-      const recorded = outcomes.filter((o) => inWindow(o.wall));
+      const recorded = rowOutcomes.filter((o) => inWindow(o.wall));
       const count = (kinds: ChangeOutcomeKind[]) => recorded.filter((o) => kinds.includes(o.outcome)).reduce((sum, o) => sum + o.n, 0);
       if (effects === 0) {
         report.lost += 1;
@@ -142,23 +182,6 @@ export async function checkEffects(db: PrismaClient, storeIds: readonly string[]
       }
       if (count(['signalled']) > 1) report.resignalled += 1;
     });
-  }
-
-  if (finalState) {
-    const mismatches = await db.$queryRaw<{ store_id: string; sku: string; on_hand: number; available: boolean | null; status: string | null; suggested_on_hand: number | null }[]>`
-      SELECT l.store_id, l.sku, l.on_hand, ca.available, rs.status::text AS status, rs.on_hand AS suggested_on_hand
-      FROM inventory_levels l
-      JOIN catalog_items c ON c.sku = l.sku
-      LEFT JOIN catalog_availability ca ON ca.store_id = l.store_id AND ca.sku = l.sku
-      LEFT JOIN replenishment_suggestions rs ON rs.store_id = l.store_id AND rs.sku = l.sku
-      WHERE l.store_id = ANY(${stores}::text[])
-        AND (ca.available IS DISTINCT FROM (l.on_hand > 0)
-             OR (l.on_hand <= c.reorder_point AND (rs.status IS DISTINCT FROM 'open' OR rs.on_hand <> l.on_hand))
-             OR (l.on_hand > c.reorder_point AND rs.status = 'open'))`;
-    report.finalStateMismatches = mismatches.length;
-    for (const m of mismatches) {
-      example(`${m.store_id}/${m.sku}: on_hand ${m.on_hand}, available ${m.available}, suggestion ${m.status ?? 'none'} at ${m.suggested_on_hand ?? '-'}`);
-    }
   }
   return report;
 }

@@ -127,10 +127,14 @@ export async function runScenario(stack: DrillStack, name: ScenarioName, size: D
   return result;
 }
 
-/** The scenario's own stores (so scenarios never see each other's adjustments), each with the same SKUs. */
+/** The scenario's own stores, so that scenarios never see each other's adjustments. */
+export function drillStoreIds(name: ScenarioName, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `DRILL-${name.toUpperCase().replaceAll('_', '-')}-${i + 1}`);
+}
+
+/** The rows a scenario adjusts: each of its stores with the same SKUs. */
 async function drillRows(stack: DrillStack, name: ScenarioName, size: DrillSize): Promise<StockRow[]> {
-  const prefix = `DRILL-${name.toUpperCase().replaceAll('_', '-')}`;
-  const stores = Array.from({ length: size.stores }, (_, i) => ({ storeId: `${prefix}-${i + 1}`, name: `Fault drill ${name} ${i + 1}`, city: 'Drillville' }));
+  const stores = drillStoreIds(name, size.stores).map((storeId, i) => ({ storeId, name: `Fault drill ${name} ${i + 1}`, city: 'Drillville' }));
   await stack.db.store.createMany({ data: stores, skipDuplicates: true });
   const items = await stack.db.catalogItem.findMany({ orderBy: { sku: 'asc' }, take: size.skusPerStore, select: { sku: true, reorderPoint: true } });
   if (items.length < size.skusPerStore) throw new Error(`the drill needs ${size.skusPerStore} catalog items; the seed has ${items.length}`);

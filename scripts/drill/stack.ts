@@ -63,6 +63,7 @@ export async function startDrillStack(supervisor: Supervisor, { dataDir, ports, 
     ports: { ...ports, console: 0, sandbox: 0, temporalUi: undefined },
     persistentTemporal: true,
     withTestServer: false,
+    ignoreExternal: true,
   });
   const databaseUrl = required(services.env, 'DATABASE_URL');
   const brokers = required(services.env, 'KAFKA_BROKERS').split(',');

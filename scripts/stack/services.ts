@@ -17,6 +17,8 @@ export interface ServicesOptions {
   persistentTemporal: boolean;
   /** Also provide the time-skipping test server (tests). */
   withTestServer: boolean;
+  /** Start every service here even where DATABASE_URL & co. name external ones (a self-contained drill). */
+  ignoreExternal?: boolean;
 }
 
 /** The services startServices can run itself; each is its ServiceHandle's name. */
@@ -38,7 +40,7 @@ export interface RunningServices {
  */
 export async function startServices(supervisor: Supervisor, options: ServicesOptions): Promise<RunningServices> {
   const { dataDir, ports } = options;
-  const external = externalServices();
+  const external: Partial<ReturnType<typeof externalServices>> = options.ignoreExternal ? {} : externalServices();
   const logDir = path.join(dataDir, 'logs');
   const env: Record<string, string> = {};
   const urls: Record<string, string> = {};
