@@ -5,9 +5,12 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { db } from '../../server/db/client.ts';
 import { parseHlc, type ChangeEnvelope } from '../../server/stream/envelope.ts';
+import { DEFAULT_TOPIC_PARTITIONS } from '../../server/stream/tables.ts';
 import { getSlotLag } from '../../server/stream/slot-lag.ts';
 import { parseLsn } from './lsn.ts';
 import { startCdcRelay, type CdcRelayOptions } from './relay.ts';
+
+const ALL_PARTITIONS = Array.from({ length: DEFAULT_TOPIC_PARTITIONS }, (_, partition) => partition);
 
 function required(name: string): string {
   const value = process.env[name];
@@ -228,7 +231,7 @@ describe('the CDC relay', () => {
     const keys = new Set([JSON.stringify([storeId, skuB]), JSON.stringify([storeId, skuC]), JSON.stringify([lotId])]);
     const arrivals = collector.messages.filter((message) => message.key !== null && keys.has(message.key));
     for (const topic of ['inventory_levels', 'inventory_lots']) {
-      for (const partition of [0, 1, 2]) {
+      for (const partition of ALL_PARTITIONS) {
         const arrived = arrivals
           .filter((message) => message.topic === topic && message.partition === partition)
           .map((message) => parseHlc((JSON.parse(message.value) as ChangeEnvelope).updated).logical);
@@ -400,16 +403,16 @@ describe('the CDC relay', () => {
     await vi.waitFor(() => expect(relay.status()).toMatchObject({ connected: true, messagesProduced: 1 }), wait);
   });
 
-  it('creates every table topic and its dead-letter topic with three partitions', async () => {
+  it('creates every table topic and its dead-letter topic with the default partition count', async () => {
     await startRelay();
     const { topics } = await admin.fetchTopicMetadata({
       topics: ['inventory_levels', 'inventory_lots', 'inventory_levels.dlq', 'inventory_lots.dlq'],
     });
     expect(topics.map(({ name, partitions }) => [name, partitions.length]).sort()).toEqual([
-      ['inventory_levels', 3],
-      ['inventory_levels.dlq', 3],
-      ['inventory_lots', 3],
-      ['inventory_lots.dlq', 3],
+      ['inventory_levels', DEFAULT_TOPIC_PARTITIONS],
+      ['inventory_levels.dlq', DEFAULT_TOPIC_PARTITIONS],
+      ['inventory_lots', DEFAULT_TOPIC_PARTITIONS],
+      ['inventory_lots.dlq', DEFAULT_TOPIC_PARTITIONS],
     ]);
   });
 
@@ -429,10 +432,10 @@ describe('the CDC relay', () => {
     for (const topic of ['inventory_levels', 'inventory_lots']) {
       await vi.waitFor(() => {
         const later = ours(topic).filter(({ resolved }) => parseHlc(resolved).wall > committed + 1_000_000_000n);
-        expect(new Set(later.map(({ partition }) => partition))).toEqual(new Set([0, 1, 2]));
+        expect(new Set(later.map(({ partition }) => partition))).toEqual(new Set(ALL_PARTITIONS));
       }, wait);
       expect(ours(topic).every(({ key }) => key === null)).toBe(true);
-      for (const partition of [0, 1, 2]) {
+      for (const partition of ALL_PARTITIONS) {
         const walls = ours(topic)
           .filter((message) => message.partition === partition)
           .map(({ resolved }) => parseHlc(resolved).wall);
