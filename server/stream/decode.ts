@@ -179,8 +179,9 @@ function decode(table: ChangefeedTable, message: RawMessage, options: DecodeOpti
   const envelope = changeEnvelopeSchema.safeParse(parsed);
   if (!('updated' in parsed)) {
     const others = envelope.success ? [] : envelope.error.issues.filter((issue) => issue.path[0] !== 'updated');
-    const also = others.length > 0 ? `; also invalid: ${describeIssues({ issues: others })}` : '';
-    return malformed(`the envelope has no \`updated\` timestamp: create the changefeed WITH updated (DashOps orders each key's changes by it)${also}`, hints);
+    const missing = "no `updated` timestamp: create the changefeed WITH updated (DashOps orders each key's changes by it)";
+    if (others.length === 0) return malformed(`the envelope has ${missing}`, hints);
+    return malformed(`invalid changefeed envelope: ${describeIssues({ issues: others })}; and it has ${missing}`, hints);
   }
   if (!envelope.success) return malformed(`invalid changefeed envelope: ${describeIssues(envelope.error)}`, hints);
   const { after, before, updated } = envelope.data;
