@@ -5,8 +5,9 @@ import type { DrillStack } from './stack.ts';
 
 /**
  * The fault drills: each runs a paced burst of adjustments through the real write path on its own stores,
- * injects one fault once 40% of the burst has committed, lets the burst finish, then waits for the stream
- * to drain and checks every adjustment's effect (scripts/drill/effects.ts).
+ * injects one fault once 40% of the burst has committed, and watches the stream work off the backlog while
+ * the burst goes on; once the burst has finished and everything has drained it checks every adjustment's
+ * effect (scripts/drill/effects.ts).
  *
  * recovered_s: from the end of the fault (the service started again and serving; the worker restarted; the
  * last poison message produced) until every adjustment committed before then has its effect — the backlog
@@ -87,10 +88,10 @@ export async function runScenario(stack: DrillStack, name: ScenarioName, size: D
   const backlog = [...burst.committed];
   say(`${name}: fault over after ${seconds(faultEnd - faultStart)} s; ${backlog.length} adjustments committed so far`);
 
-  await burst.done;
-  say(`${name}: burst done (${burst.committed.length} committed, ${burst.retries} writes retried); waiting for the stream to drain`);
+  void burst.done.then(() => say(`${name}: burst done (${burst.committed.length} committed, ${burst.retries} writes retried)`), () => undefined);
 
-  const drain = await waitForDrain(stack, storeIds, backlog, produced, size, say);
+  const drain = await waitForDrain(stack, { storeIds, backlog, produced, burstDone: () => burstDone }, size, say);
+  await burst.done;
   const report = drain.report;
   const result: ScenarioResult = {
     lost: report.lost,
@@ -147,12 +148,23 @@ interface Drain {
   drainedAt: number | null;
 }
 
-async function waitForDrain(stack: DrillStack, storeIds: string[], backlog: bigint[], produced: ProducedPoison[], size: DrillSize, say: Say): Promise<Drain> {
+interface DrainTarget {
+  storeIds: string[];
+  /** Adjustments committed before the fault ended. */
+  backlog: bigint[];
+  produced: ProducedPoison[];
+  burstDone: () => boolean;
+}
+
+/** Polls the effects from the end of the fault: when the backlog has drained, then (the burst over) everything. */
+async function waitForDrain(stack: DrillStack, { storeIds, backlog, produced, burstDone }: DrainTarget, size: DrillSize, say: Say): Promise<Drain> {
   let recoveredAt: number | null = null;
   let lastProgressAt = Date.now();
   let lastSaidAt = 0;
   let lastApplied = -1;
   for (;;) {
+    // Before reading the effects, so that a read after the burst's end sees all of its adjustments.
+    const burstOver = burstDone();
     let report: EffectReport;
     try {
       report = await checkEffects(stack.db, storeIds);
@@ -167,7 +179,7 @@ async function waitForDrain(stack: DrillStack, storeIds: string[], backlog: bigi
     if (recoveredAt === null && backlog.every((id) => report.applied.has(id))) recoveredAt = now;
     const poisonRows = produced.length === 0 ? [] : await deadLetterRows(stack.db, produced);
     const poisonPending = poisonRows.filter((rows) => rows.length === 0).length;
-    const settled = report.lost === 0 && report.finalStateMismatches === 0 && poisonPending === 0;
+    const settled = burstOver && report.lost === 0 && report.finalStateMismatches === 0 && poisonPending === 0;
     if (settled) return { report, recoveredAt: recoveredAt ?? now, drainedAt: now };
 
     const progress = report.applied.size + poisonRows.length - poisonPending;
@@ -180,6 +192,8 @@ async function waitForDrain(stack: DrillStack, storeIds: string[], backlog: bigi
       const poisonNote = produced.length > 0 ? `, poison not yet dead-lettered ${poisonPending}/${produced.length}` : '';
       say(`  draining: ${report.applied.size}/${report.adjustments} applied, final-state mismatches ${report.finalStateMismatches}${poisonNote}`);
     }
+    // Only once the burst is over: while it runs, a down worker applies nothing for as long as it is down.
+    if (!burstOver) lastProgressAt = now;
     if (now - lastProgressAt > size.stallMs) {
       say(`  ! nothing new applied for ${seconds(size.stallMs)} s: counting what is missing as lost`);
       return { report, recoveredAt, drainedAt: null };
