@@ -47,7 +47,7 @@ describe('matchEffects', () => {
         ],
       }),
     );
-    expect(report).toMatchObject({ lost: 0, doubled: 1, resignalled: 1 });
+    expect(report).toMatchObject({ lost: 0, doubled: 1, resignalled: 1, redelivered: 3 });
   });
 
   it('counts an adjustment the ledger holds twice as doubled', () => {

@@ -33,6 +33,8 @@ export interface EffectReport {
   phantom: number;
   /** Messages signalled to a stream workflow more than once (at-least-once after a crash; the workflow and stream_applied dedupe). */
   resignalled: number;
+  /** `duplicate` outcomes: redeliveries the watermarks caught (shows a fault made Kafka redeliver). */
+  redelivered: number;
   /** What the processor recorded for the lost adjustments' changes (`none` = nothing yet). */
   lostBy: Record<string, number>;
   /** Rows whose catalog_availability or replenishment suggestion does not match their final stock. */
@@ -125,6 +127,7 @@ export function matchEffects({ adjustments, appliedMessageIds, outcomes, ledgerD
     doubled: ledgerDoubles.length,
     phantom: 0,
     resignalled: 0,
+    redelivered: 0,
     lostBy: {},
     finalStateMismatches: 0,
     examples: ledgerDoubles.slice(0, MAX_EXAMPLES).map((d) => `ledger holds ${d.note} ${d.n} times`),
@@ -181,6 +184,7 @@ export function matchEffects({ adjustments, appliedMessageIds, outcomes, ledgerD
         example(`adjustment #${adjustment.id} (${rowKey}): ${doubledBy}`);
       }
       if (count(['signalled']) > 1) report.resignalled += 1;
+      report.redelivered += count(['duplicate']);
     });
   }
   return report;

@@ -102,6 +102,7 @@ export async function runScenario(stack: DrillStack, name: ScenarioName, size: D
     adjustments: report.adjustments,
     phantom: report.phantom,
     resignalled: report.resignalled,
+    redelivered: report.redelivered,
     final_state_mismatches: report.finalStateMismatches,
     worker_crashes: stack.worker.crashes - crashesBefore,
     write_retries: burst.retries,
