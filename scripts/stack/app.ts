@@ -11,9 +11,9 @@ export interface AppOptions {
   output: string;
 }
 
-/** The worker process: Temporal worker, heartbeat, and (later) the CDC relay and Kafka processors. */
-export function startWorker(supervisor: Supervisor, { env, output }: AppOptions) {
-  return supervisor.spawn('worker', process.execPath, ['--import', 'tsx', path.join(repoRoot, 'worker', 'main.ts')], {
+/** The worker process (worker/main.ts); `nodeArgs` go to node before the script (e.g. `--cpu-prof` from a bench). */
+export function startWorker(supervisor: Supervisor, { env, output, nodeArgs = [] }: AppOptions & { nodeArgs?: string[] }) {
+  return supervisor.spawn('worker', process.execPath, [...nodeArgs, '--import', 'tsx', path.join(repoRoot, 'worker', 'main.ts')], {
     cwd: repoRoot,
     env,
     output,

@@ -67,6 +67,8 @@ export async function startPostgres(
       '-c', 'max_wal_senders=16',
       // A relay that stalls loses its slot (pipeline health says how to recover) instead of filling the disk.
       '-c', `max_slot_wal_keep_size=${slotWalKeepSize}`,
+      // Each transaction's exact commit time (pg_xact_commit_timestamp): bench:stream times commit → effect by it.
+      '-c', 'track_commit_timestamp=on',
       '-c', 'listen_addresses=127.0.0.1',
       // No unix socket: the postgres user may not own the default socket dir, and TCP is all we use.
       '-c', 'unix_socket_directories=',

@@ -39,12 +39,23 @@ export async function ensureTemporalCli(): Promise<string> {
 }
 
 /**
- * Dynamic config for the dev server. History reads its transfer queue (where a new workflow task waits to be
- * handed to matching) at most 20 times a second per shard by default, and the dev server has one shard: every
- * workflow start then waited up to 50 ms for its first workflow task, ~25 ms on average (an empty workflow's
- * Update-With-Start: 51 → 36 ms p50, see BENCHMARKS.md). The queue is still read only when notified of new tasks.
+ * Dynamic config for the dev server (one process, one history shard):
+ * - transferProcessorMaxPollRPS: history reads its transfer queue (where a new workflow task waits to be handed to
+ *   matching) at most 20 times a second per shard by default: every workflow start waited up to 50 ms for its first
+ *   workflow task, ~25 ms on average (an empty workflow's Update-With-Start: 51 → 36 ms p50, see BENCHMARKS.md).
+ *   The queue is still read only when notified of new tasks.
+ * - timerProcessorMaxTimeShift: a timer due sooner than this after the timer queue's last read is pushed back to
+ *   it, so short timers (a retry backoff, a batch's max wait) fired up to 1 s late; with one shard on one host
+ *   there is no clock skew for the margin to cover.
+ * - enableActivityEagerExecution: an activity scheduled by a workflow task comes back with that task's
+ *   completion when the worker has a free slot, instead of a second trip through matching (off by default in
+ *   the server; the SDK asks for it). Saves a stream batch one dispatch per change.
  */
-export const DYNAMIC_CONFIG = { 'history.transferProcessorMaxPollRPS': 1000 } as const;
+export const DYNAMIC_CONFIG = {
+  'history.transferProcessorMaxPollRPS': 1000,
+  'history.timerProcessorMaxTimeShift': '10ms',
+  'system.enableActivityEagerExecution': true,
+} as const;
 
 export interface TemporalOptions {
   cli: string;
