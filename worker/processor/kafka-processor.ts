@@ -12,6 +12,11 @@ import { DEFAULT_MAX_FUTURE_SKEW_MS, settleOutcomes } from '../../server/stream/
 
 /** Small enough that a chunk's statements stay quick and its offsets commit often; large enough to amortise them. */
 const DEFAULT_CHUNK_SIZE = 500;
+/**
+ * A crashed replica's partitions move to the others after the session timeout: 15 s instead of kafkajs' 30 s halves
+ * that stall, and still leaves room for a slow chunk (the handler heartbeats between chunks and between retries).
+ */
+const DEFAULT_CONSUMER_CONFIG = { sessionTimeout: 15_000, heartbeatInterval: 3_000 } as const;
 /** Every partition a process owns is worked at once (kafkajs caps it at the partitions assigned). */
 const DEFAULT_PARTITIONS_CONCURRENTLY = 16;
 
@@ -100,7 +105,7 @@ export async function startKafkaProcessors(options: KafkaProcessorOptions): Prom
 
   try {
     for (const plan of plans) {
-      const consumer = kafka.consumer({ ...options.consumerConfig, groupId: plan.groupId });
+      const consumer = kafka.consumer({ ...DEFAULT_CONSUMER_CONFIG, ...options.consumerConfig, groupId: plan.groupId });
       consumers.push(consumer);
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => metrics.lag(payload.topic, payload.partition, Number(payload.offsetLag)));
       consumer.on(consumer.events.CRASH, ({ payload }) =>
