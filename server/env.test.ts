@@ -37,3 +37,30 @@ describe('parseEnv', () => {
     expect(() => parseEnv({ ...valid, WORKER_ROLES: ' , ' })).toThrow(/WORKER_ROLES: name at least one of relay/);
   });
 });
+
+describe('PARTNER_WEBHOOK_SECRETS', () => {
+  const chase = 'c'.repeat(32);
+  const rbc = 'r'.repeat(40);
+
+  it('has no default: unset means no partner may send webhooks', () => {
+    expect(parseEnv(valid).PARTNER_WEBHOOK_SECRETS.size).toBe(0);
+  });
+
+  it('reads partnerId=secret pairs into a map without prototype keys', () => {
+    const secrets = parseEnv({ ...valid, PARTNER_WEBHOOK_SECRETS: ` chase=${chase} , rbc=${rbc}=x,` }).PARTNER_WEBHOOK_SECRETS;
+    expect([...secrets]).toEqual([
+      ['chase', chase],
+      ['rbc', `${rbc}=x`],
+    ]);
+    expect(secrets.get('constructor')).toBeUndefined();
+  });
+
+  it('refuses short secrets, repeats and malformed entries without echoing a secret', () => {
+    const attempt = (value: string) => () => parseEnv({ ...valid, PARTNER_WEBHOOK_SECRETS: value });
+    expect(attempt('chase=too-short-secret')).toThrow(/PARTNER_WEBHOOK_SECRETS: the secret of partner chase must be at least 32 characters/);
+    expect(attempt('chase=too-short-secret')).not.toThrow(/too-short-secret/);
+    expect(attempt(`chase=${chase},chase=${rbc}`)).toThrow(/partner chase is named twice/);
+    expect(attempt(`${chase}`)).toThrow(/entry 1 is not partnerId=secret/);
+    expect(attempt(`Chase=${chase}`)).toThrow(/entry 1 is not partnerId=secret/);
+  });
+});

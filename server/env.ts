@@ -4,6 +4,29 @@ import { z } from 'zod';
 export const WORKER_ROLES = ['relay', 'processors', 'stream-worker', 'default-worker', 'cardlink-worker'] as const;
 export type WorkerRole = (typeof WORKER_ROLES)[number];
 
+/** `partnerId=secret` pairs, comma-separated, into a Map (no prototype keys); secrets are never echoed in errors. */
+const partnerWebhookSecrets = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const secrets = new Map<string, string>();
+    for (const [i, entry] of value.split(',').map((part) => part.trim()).filter(Boolean).entries()) {
+      const eq = entry.indexOf('=');
+      const partnerId = eq > 0 ? entry.slice(0, eq).trim() : '';
+      const secret = entry.slice(eq + 1).trim();
+      if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(partnerId)) {
+        ctx.addIssue({ code: 'custom', message: `entry ${i + 1} is not partnerId=secret (lower-case partner id)` });
+      } else if (secrets.has(partnerId)) {
+        ctx.addIssue({ code: 'custom', message: `partner ${partnerId} is named twice` });
+      } else if (secret.length < 32) {
+        ctx.addIssue({ code: 'custom', message: `the secret of partner ${partnerId} must be at least 32 characters` });
+      } else {
+        secrets.set(partnerId, secret);
+      }
+    }
+    return secrets;
+  });
+
 /** The only reader of process.env for code shared by the console and the worker. */
 const schema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'DATABASE_URL must be a postgres:// URL' }),
@@ -33,8 +56,8 @@ const schema = z.object({
   CONSOLE_URL: z.url().default('http://localhost:3000'),
   /** How long `POST /api/card-links` waits for the card-link decision before answering 504 (the link continues). */
   CARD_LINK_DECISION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-  /** Shared secret partners send as `x-dashops-webhook-secret`; the default is for the local partner sandbox only. */
-  PARTNER_WEBHOOK_SECRET: z.string().min(16, 'PARTNER_WEBHOOK_SECRET must be at least 16 characters').default('dashops-dev-partner-webhook-secret'),
+  /** `chase=<secret>,rbc=<secret>`: each partner signs its webhooks with its own secret; a partner without one is refused. */
+  PARTNER_WEBHOOK_SECRETS: partnerWebhookSecrets,
   /** Bearer token the customer app's backend sends to `POST /api/card-links`; unset refuses every call (503). */
   CARD_LINK_API_TOKEN: z.string().min(16, 'CARD_LINK_API_TOKEN must be at least 16 characters').optional(),
   /** Signs console session cookies (Auth.js). `npm start` makes one under .data/; production must set its own. */
@@ -98,8 +121,8 @@ const partnerSandboxSchema = z.object({
   PARTNER_SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
   /** Where resolved multi-matches are POSTed (`/api/partner-webhooks/<partnerId>`). */
   CONSOLE_URL: z.url().default('http://localhost:3000'),
-  /** Sent as `x-dashops-webhook-secret`; the same setting (and default) the console checks. */
-  PARTNER_WEBHOOK_SECRET: z.string().min(16).default('dashops-dev-partner-webhook-secret'),
+  /** Signs each partner's webhooks; the same setting the console verifies with. A partner without a secret sends unsigned. */
+  PARTNER_WEBHOOK_SECRETS: partnerWebhookSecrets,
   /** How long a multi-match stays pending before the sandbox answers it. */
   PARTNER_SANDBOX_RECONCILE_AFTER_MS: z.coerce.number().int().min(0).default(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -2,6 +2,8 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { CARD_LINK_TASK_QUEUE } from '../server/card-link/contract.ts';
+import { partnerRegistry } from '../server/card-link/partners/registry.ts';
+import { partnersWithoutWebhookSecret } from '../server/card-link/webhook-signature.ts';
 import { db } from '../server/db/client.ts';
 import { env, type WorkerRole } from '../server/env.ts';
 import { kafkaAdmin, kafkaProducer } from '../server/kafka/client.ts';
@@ -53,6 +55,8 @@ async function main(): Promise<void> {
   const producer = await kafkaProducer();
   log.info({ workerId, roles: [...roles], temporal: config.TEMPORAL_ADDRESS, kafka: config.KAFKA_BROKERS }, 'connected to Postgres, Kafka and Temporal');
   if (config.WORKER_METRICS_ADDRESS && connection) log.info({ metrics: `http://${config.WORKER_METRICS_ADDRESS}/metrics` }, 'serving Temporal worker metrics');
+  const unsigned = partnersWithoutWebhookSecret(partnerRegistry, config.PARTNER_WEBHOOK_SECRETS);
+  if (unsigned.length > 0) log.warn({ partners: unsigned }, `no webhook secret for partner(s) ${unsigned.join(', ')} in PARTNER_WEBHOOK_SECRETS: the console refuses their webhooks (401)`);
 
   const workers = connection ? await startTemporalWorkers(connection, taskQueues, workerId) : [];
   // The schedule starts its workflow on the default queue: the replicas serving that queue keep it.

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { DemoLogin } from '../../server/auth/users.ts';
 import { externalServices, type StackPorts } from './config.ts';
+import { partnerWebhookSecrets } from './console-auth.ts';
 import { startPartnerSandboxService } from './partner-sandbox.ts';
 import { assertPortsFree } from './ports.ts';
 import { step } from './progress.ts';
@@ -39,6 +40,9 @@ export async function startBackend(
   const services = await startServices(supervisor, options);
   options.onServices(services);
   Object.assign(process.env, services.env);
+  // The partner sandbox signs with these and the console verifies with them (both read the env).
+  const { partnerRegistry } = await import('../../server/card-link/partners/registry.ts');
+  process.env.PARTNER_WEBHOOK_SECRETS = partnerWebhookSecrets(options.dataDir, partnerRegistry.partnerIds);
   // Imported only now: the database module reads DATABASE_URL, which the services just provided.
   const { prepareDatabase } = await import('./database.ts');
   const consoleBaseUrl = `http://localhost:${options.ports.console}`;
@@ -59,6 +63,6 @@ export async function startBackend(
     sandbox,
     logins: database.logins,
     consoleBaseUrl,
-    env: { ...services.env, ...sandbox.env, CONSOLE_URL: consoleBaseUrl, ...(workerMetrics ? { WORKER_METRICS_ADDRESS: workerMetrics } : {}) },
+    env: { ...services.env, ...sandbox.env, CONSOLE_URL: consoleBaseUrl, PARTNER_WEBHOOK_SECRETS: process.env.PARTNER_WEBHOOK_SECRETS, ...(workerMetrics ? { WORKER_METRICS_ADDRESS: workerMetrics } : {}) },
   };
 }

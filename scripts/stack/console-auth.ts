@@ -18,6 +18,24 @@ export function stackSecret(dataDir: string, name: 'AUTH_SECRET' | 'CARD_LINK_AP
   return secret;
 }
 
+/**
+ * PARTNER_WEBHOOK_SECRETS for the stack's console and partner sandbox: the env var if set, else one secret per
+ * partner kept in the data dir (owner-only), adding any partner that is new since the file was written.
+ */
+export function partnerWebhookSecrets(dataDir: string, partnerIds: readonly string[]): string {
+  const fromEnv = process.env.PARTNER_WEBHOOK_SECRETS;
+  if (fromEnv) return fromEnv;
+  const file = path.join(dataDir, 'partner-webhook-secrets');
+  const kept = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
+  const pairs = kept ? kept.split(',') : [];
+  const missing = partnerIds.filter((id) => !pairs.some((pair) => pair.startsWith(`${id}=`)));
+  if (missing.length === 0) return kept;
+  const all = [...pairs, ...missing.map((id) => `${id}=${randomBytes(36).toString('base64url')}`)].join(',');
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(file, `${all}\n`, { mode: 0o600 });
+  return all;
+}
+
 export function demoLoginsFile(dataDir: string): string {
   return path.join(dataDir, 'demo-logins.json');
 }

@@ -1,18 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { PrismaClient } from '../db/generated/client.ts';
 import { reconciliationAnswerSignal, reconciliationWorkflowId } from './contract.ts';
-import { WEBHOOK_SECRET_HEADER, type ReconciliationWebhookBody } from './partners/partner-api.ts';
+import type { ReconciliationWebhookBody } from './partners/partner-api.ts';
 
-export { reconciliationWebhookBody, WEBHOOK_SECRET_HEADER } from './partners/partner-api.ts';
-
-/** 401. */
-export class InvalidWebhookSecretError extends Error {
-  override name = 'InvalidWebhookSecretError';
-  constructor() {
-    super(`missing or wrong ${WEBHOOK_SECRET_HEADER} header`);
-  }
-}
+export { reconciliationWebhookBody } from './partners/partner-api.ts';
 
 /** 422: the body names another partner than the URL. */
 export class WebhookPartnerMismatchError extends Error {
@@ -45,12 +36,6 @@ export class ReconciliationNotReadyError extends Error {
   constructor(readonly workflowId: string) {
     super(`reconciliation ${workflowId} is not running yet`);
   }
-}
-
-export function checkWebhookSecret(expected: string, presented: string | null): void {
-  const a = Buffer.from(presented ?? '');
-  const b = Buffer.from(expected);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new InvalidWebhookSecretError();
 }
 
 export interface PartnerWebhookDeps {

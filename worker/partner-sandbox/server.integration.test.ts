@@ -5,9 +5,10 @@ import { chase } from '../../server/card-link/partners/chase.ts';
 import { createPartnerHttp } from '../../server/card-link/partners/http.ts';
 import { issuedWithin } from '../../server/card-link/partners/issuing.ts';
 import type { PartnerIntegration } from '../../server/card-link/partners/partner.ts';
-import { requestEligibility, toDecision } from '../../server/card-link/partners/partner-api.ts';
+import { requestEligibility, requestUnlink, toDecision } from '../../server/card-link/partners/partner-api.ts';
 import { createPartnerRegistry, partnerRegistry, selectPartner } from '../../server/card-link/partners/registry.ts';
 import { DEMO_CARDS, demoFingerprint, type DemoScenario } from '../../server/card-link/seed.ts';
+import { InvalidWebhookSignatureError, verifyWebhookSignature } from '../../server/card-link/webhook-signature.ts';
 import { eventually } from '../../server/testing/eventually.ts';
 import type { PartnerSandbox, PartnerSandboxOptions } from './server.ts';
 import { closeServer, listenOnFreePort, startSandboxOnFreePort } from './testing.ts';
@@ -16,6 +17,7 @@ interface Received {
   path: string;
   headers: IncomingHttpHeaders;
   body: unknown;
+  raw: string;
 }
 
 /** Stands in for the console's webhook route: records what arrives, answers `statuses` in turn, then 202. */
@@ -25,7 +27,7 @@ async function startReceiver(statuses: number[] = []) {
     let text = '';
     req.on('data', (chunk: Buffer) => (text += chunk.toString()));
     req.on('end', () => {
-      received.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(text) as unknown });
+      received.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(text) as unknown, raw: text });
       res.writeHead(statuses.shift() ?? 202).end('{}');
     });
   });
@@ -185,17 +187,33 @@ describe('partner sandbox: reconciliation', () => {
     expect((await api(sandbox).reconciliation('chase', reference)).status).toBe(404);
   });
 
-  it('delivers a webhook partner answer to the console with the shared secret', async () => {
-    const { sandbox, receiver } = await sandboxWith({ webhookSecret: 'a-test-secret-of-some-length' });
+  it("delivers a webhook partner answer to the console signed with that partner's own secret", async () => {
+    const secrets = new Map([
+      ['chase', 'chase-test-secret-of-at-least-32-characters'],
+      ['afterpay', 'afterpay-test-secret-of-at-least-32-chars'],
+    ]);
+    const { sandbox, receiver } = await sandboxWith({ webhookSecrets: secrets });
     const { body } = await api(sandbox).eligibility('chase', { ...chaseCard, last4: '0003' });
     await eventually('the Chase webhook', async () => receiver.received.length > 0);
     expect(receiver.received).toEqual([
       {
         path: '/api/partner-webhooks/chase',
-        headers: expect.objectContaining({ 'x-dashops-webhook-secret': 'a-test-secret-of-some-length', 'content-type': 'application/json' }) as unknown,
+        headers: expect.objectContaining({ 'x-dashops-signature': expect.stringMatching(/^sha256=[0-9a-f]{64}$/) as string, 'content-type': 'application/json' }) as unknown,
         body: { partnerId: 'chase', reference: body.reference, matched: true },
+        raw: expect.any(String) as string,
       },
     ]);
+    const [delivered] = receiver.received;
+    const signed = (secret: string | undefined) => () =>
+      verifyWebhookSignature({
+        secret,
+        timestamp: delivered!.headers['x-dashops-timestamp'] as string,
+        signature: delivered!.headers['x-dashops-signature'] as string,
+        body: delivered!.raw,
+      });
+    expect(signed(secrets.get('chase'))).not.toThrow();
+    // Another partner's secret does not verify it.
+    expect(signed(secrets.get('afterpay'))).toThrow(InvalidWebhookSignatureError);
     expect((await api(sandbox).reconciliation('chase', body.reference as string)).body).toEqual({ state: 'matched' });
   });
 
@@ -271,6 +289,7 @@ describe('partner sandbox: a partner added to the registry', () => {
       checkEligibility: async (httpClient, request) => toDecision(await requestEligibility('northwind', httpClient, request)),
       benefit: (linkedAt) => ({ startsAt: linkedAt, endsAt: null }),
       reconciliation: { via: 'webhook', deadlineMs: 86_400_000 },
+      unlink: (httpClient, request) => requestUnlink('northwind', httpClient, request),
     };
     const registry = createPartnerRegistry([chase, { live: northwind, versions: [northwind] }]);
     const { sandbox, receiver } = await sandboxWith({ registry, reconcileAfterMs: 0 });

@@ -21,8 +21,11 @@
  * GET /partners/:partnerId/reconciliations/:reference → {state: pending|matched|rejected, reason?}
  *   A multi-match resolves `reconcileAfterMs` after it was first issued. For partners whose reconciliation
  *   includes webhooks, the sandbox then POSTs {partnerId, reference, matched, reason?} to
- *   `${consoleUrl}/api/partner-webhooks/<partnerId>` with the `x-dashops-webhook-secret` header, retrying with
+ *   `${consoleUrl}/api/partner-webhooks/<partnerId>` signed with that partner's secret (x-dashops-signature), retrying with
  *   backoff (honouring Retry-After) on network errors and any status but 400/401/403/413/422.
+ *
+ * POST /partners/:partnerId/unlinks  {customerId, reference} → {state: unlinked}, or {state: already_unlinked}
+ *   when that reference was unlinked before (since the last reset): the partner ends the enrollment.
  *
  * Control API (never subject to faults):
  *   POST /_control/faults {partnerId?, latencyMs?, failNext?, timeoutNext?}  partner-scoped or global; each
@@ -38,14 +41,15 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import {
   eligibilityRequestBody,
+  unlinkRequestBody,
   type EligibilityAnswer,
   type EligibilityRequestBody,
   type ReconciliationState,
   type ReconciliationWebhookBody,
-  WEBHOOK_SECRET_HEADER,
 } from '../../server/card-link/partners/partner-api.ts';
 import type { PartnerIntegration } from '../../server/card-link/partners/partner.ts';
 import { partnerRegistry, type PartnerRegistry } from '../../server/card-link/partners/registry.ts';
+import { signWebhook } from '../../server/card-link/webhook-signature.ts';
 
 export interface SandboxLog {
   info(fields: object, message: string): void;
@@ -58,8 +62,8 @@ export interface PartnerSandboxOptions {
   host?: string;
   /** The console that receives partner webhooks. */
   consoleUrl: string;
-  /** Sent with every webhook; the console's PARTNER_WEBHOOK_SECRET. */
-  webhookSecret?: string;
+  /** Each partner signs its webhooks with its secret (the console's PARTNER_WEBHOOK_SECRETS); without one it sends them unsigned. */
+  webhookSecrets?: ReadonlyMap<string, string>;
   /** How long a multi-match stays pending. Default 2000 ms. */
   reconcileAfterMs?: number;
   /** Partners to serve; default the built-in registry. */
@@ -144,11 +148,13 @@ export async function startPartnerSandbox(options: PartnerSandboxOptions): Promi
   const consoleUrl = options.consoleUrl.replace(/\/+$/, '');
   const retry = { attempts: 8, baseDelayMs: 500, maxDelayMs: 10_000, timeoutMs: 30_000, ...options.webhookRetry };
   const log = options.log ?? silent;
-  const webhookSecret = options.webhookSecret ?? 'dashops-dev-partner-webhook-secret';
+  const webhookSecrets = options.webhookSecrets ?? new Map<string, string>();
 
   const reconciliations = new Map<string, Reconciliation>();
   const faults = new Map<string, Faults>();
   const deliveries: WebhookDelivery[] = [];
+  /** `<partnerId>:<reference>` of every enrollment unlinked since the last reset. */
+  const unlinked = new Set<string>();
   const requests: RequestRecord[] = [];
   const hung = new Set<ServerResponse>();
   // Aborted on reset and stop: cancels webhook retries that belong to the state being forgotten.
@@ -229,14 +235,17 @@ export async function startPartnerSandbox(options: PartnerSandboxOptions): Promi
       delivery.attempts += 1;
       let retryAfterMs = 0;
       try {
+        const json = JSON.stringify(body);
+        const secret = webhookSecrets.get(body.partnerId);
+        // Signed per attempt: a retry after minutes must still fall inside the console's replay window.
         const res = await fetch(url, {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
             'idempotency-key': `${body.reference}:${body.matched}`,
-            [WEBHOOK_SECRET_HEADER]: webhookSecret,
+            ...(secret ? signWebhook(secret, json) : {}),
           },
-          body: JSON.stringify(body),
+          body: json,
           signal: AbortSignal.any([signal, AbortSignal.timeout(retry.timeoutMs)]),
         });
         await res.body?.cancel();
@@ -292,6 +301,14 @@ export async function startPartnerSandbox(options: PartnerSandboxOptions): Promi
       handler = async () => decide(partner, parse(eligibilityRequestBody, await readJson(req)));
     } else if (req.method === 'GET' && rest.length === 2 && rest[0] === 'reconciliations') {
       handler = async () => reconciliationState(lookup(rest[1]!, partnerId));
+    } else if (req.method === 'POST' && rest.length === 1 && rest[0] === 'unlinks') {
+      handler = async () => {
+        const { reference } = parse(unlinkRequestBody, await readJson(req));
+        const key = `${partnerId}:${reference}`;
+        if (unlinked.has(key)) return { state: 'already_unlinked' };
+        unlinked.add(key);
+        return { state: 'unlinked' };
+      };
     }
     if (!handler) throw new HttpError(404, { error: `no route ${req.method} /partners/${partnerId}/${rest.join('/')}` });
     const fault = await injectFaults(partnerId, res);
@@ -336,6 +353,7 @@ export async function startPartnerSandbox(options: PartnerSandboxOptions): Promi
     lifecycle = new AbortController();
     for (const entry of reconciliations.values()) clearTimeout(entry.timer);
     reconciliations.clear();
+    unlinked.clear();
     faults.clear();
     deliveries.length = 0;
     requests.length = 0;

@@ -33,9 +33,6 @@ export const reconciliationState = z.discriminatedUnion('state', [
 ]);
 export type ReconciliationState = z.infer<typeof reconciliationState>;
 
-/** Header carrying the shared secret on partner webhooks. */
-export const WEBHOOK_SECRET_HEADER = 'x-dashops-webhook-secret';
-
 /** Body the partner POSTs to `/api/partner-webhooks/<partnerId>` once a multi-match is resolved. */
 export const reconciliationWebhookBody = z.object({
   partnerId: z.string().min(1),
