@@ -242,6 +242,25 @@ describe('the CDC relay', () => {
     expect(stamps[3]?.change.after).toMatchObject({ on_hand: 3 });
   });
 
+  it('relays a commit that arrives right behind a keepalive at once, not at the next resolved tick', async () => {
+    // The walsender sends a keepalive for a transaction it skips (no published table), so one that commits together
+    // with ours often lands in the same socket read. A commit queued while the drain of that keepalive was ending
+    // used to wait for the next tick (seconds); with ticks a minute apart here, such a wait shows as a timeout.
+    await startRelay({ resolvedIntervalMs: 60_000 });
+    const collector = await collect();
+    const startedAt = BigInt(Date.now() - 1000) * 1_000_000n;
+    const ours = () => collector.changes('inventory_levels', JSON.stringify([storeId, skuA])).filter(({ updated }) => parseHlc(updated).wall > startedAt);
+    await pool.query('INSERT INTO inventory_levels (store_id, sku, on_hand) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING', [storeId, skuA]);
+
+    for (let round = 1; round <= 40; round++) {
+      await Promise.all([
+        pool.query('UPDATE stores SET name = name WHERE store_id = $1', [storeId]),
+        pool.query('UPDATE inventory_levels SET on_hand = $3 WHERE store_id = $1 AND sku = $2', [storeId, skuA, round]),
+      ]);
+      await vi.waitFor(() => expect(ours().some(({ after }) => (after as { on_hand?: number } | null)?.on_hand === round)).toBe(true), { timeout: 3000, interval: 20 });
+    }
+  });
+
   it('redelivers a transaction Kafka acknowledged but the relay died before confirming', async () => {
     const { relay: crashing, slotName, publicationName } = await startRelay({ faults: { crashBeforeAcknowledge: () => true } });
     const collector = await collect();

@@ -4,7 +4,7 @@ import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-log
 import type { Logger } from 'pino';
 import { kafkaAdmin } from '../../server/kafka/client.ts';
 import { compareHlc, formatHlc, hlcFromDate, type Hlc, type ResolvedEnvelope } from '../../server/stream/envelope.ts';
-import { changefeedTables, dlqTopicFor, topicFor, type ChangefeedTable } from '../../server/stream/tables.ts';
+import { changefeedTables, DEFAULT_TOPIC_PARTITIONS, dlqTopicFor, topicFor, type ChangefeedTable } from '../../server/stream/tables.ts';
 import { changeMessages, type OutgoingMessage, type PublishedTable } from './change-messages.ts';
 import { Fifo } from './fifo.ts';
 import { acknowledgeArgument, formatLsn, maxLsn, parseLsn, type Lsn } from './lsn.ts';
@@ -105,7 +105,7 @@ export async function startCdcRelay(options: CdcRelayOptions): Promise<CdcRelay>
 
   const topics = options.tables.map(topicFor);
   const admin = options.admin ?? (await kafkaAdmin());
-  const partitions = await ensureTopics(admin, [...topics, ...topics.map(dlqTopicFor)], options.partitions ?? 3);
+  const partitions = await ensureTopics(admin, [...topics, ...topics.map(dlqTopicFor)], options.partitions ?? DEFAULT_TOPIC_PARTITIONS);
 
   const relay = new Relay(options, new Map(topics.map((topic) => [topic, partitions.get(topic) ?? []])));
   relay.start();
@@ -269,6 +269,12 @@ class Session {
   private queuedBytes = 0;
   private open: OpenTransaction | null = null;
   private draining: Promise<void> | null = null;
+  /**
+   * True while a drain loop runs, cleared in the same synchronous step that sees the queue empty. `draining` alone
+   * stayed set until a microtask after the loop ended, and a commit enqueued in between (one socket read carries a
+   * keepalive and a transaction) waited for the next resolved tick: the seconds-long latency tail.
+   */
+  private drainRunning = false;
   private failure: Error | null = null;
   private closing = false;
   private paused = false;
@@ -437,7 +443,10 @@ class Session {
     this.queue.push(item);
     if (item.kind === 'messages') this.queuedBytes += item.bytes;
     if (this.queuedBytes > this.relay.maxQueuedBytes) this.setPaused(true);
-    this.draining ??= this.drain().finally(() => (this.draining = null));
+    if (!this.drainRunning) {
+      this.drainRunning = true;
+      this.draining = this.drain();
+    }
   }
 
   private async drain(): Promise<void> {
@@ -458,6 +467,8 @@ class Session {
       }
     } catch (err) {
       this.fail(err);
+    } finally {
+      this.drainRunning = false;
     }
   }
 
