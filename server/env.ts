@@ -56,6 +56,9 @@ const schema = z.object({
   CONSOLE_URL: z.url().default('http://localhost:3000'),
   /** How long `POST /api/card-links` waits for the card-link decision before answering 504 (the link continues). */
   CARD_LINK_DECISION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** Cool-downs before a re-submitted card with a recorded decision is evaluated again (server/card-link/re-evaluation.ts). */
+  CARD_LINK_RECHECK_NOT_ELIGIBLE_AFTER_MS: z.coerce.number().int().min(0).default(24 * 3_600_000),
+  CARD_LINK_RECHECK_RECONCILIATION_FAILED_AFTER_MS: z.coerce.number().int().min(0).default(3_600_000),
   /** `chase=<secret>,rbc=<secret>`: each partner signs its webhooks with its own secret; a partner without one is refused. */
   PARTNER_WEBHOOK_SECRETS: partnerWebhookSecrets,
   /** Bearer token the customer app's backend sends to `POST /api/card-links`; unset refuses every call (503). */

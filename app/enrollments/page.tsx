@@ -2,13 +2,14 @@ import { Suspense } from 'react';
 import { SkeletonRows } from '@/components/ui/states.tsx';
 import { requireArea } from '@/server/auth/session.ts';
 import { EnrollmentSearch } from './_components/enrollment-search.tsx';
+import { PartnerVersionsPanel } from './_components/partner-versions.tsx';
 import { ShadowPanel } from './_components/shadow-panel.tsx';
 
 export const dynamic = 'force-dynamic';
 
 export default async function EnrollmentsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const { customerId } = await searchParams;
-  await requireArea('enrollments', typeof customerId === 'string' && customerId ? `/enrollments?customerId=${encodeURIComponent(customerId)}` : '/enrollments');
+  const user = await requireArea('enrollments', typeof customerId === 'string' && customerId ? `/enrollments?customerId=${encodeURIComponent(customerId)}` : '/enrollments');
   return (
     <div className="space-y-10">
       <div className="space-y-4">
@@ -21,6 +22,7 @@ export default async function EnrollmentsPage({ searchParams }: { searchParams: 
         </Suspense>
       </div>
       <ShadowPanel />
+      {user.role === 'admin' && <PartnerVersionsPanel />}
     </div>
   );
 }

@@ -72,3 +72,11 @@ describe('listAuditActions', () => {
     expect(actions).toEqual([`${prefix}.adjust`, `${prefix}.replay`]);
   });
 });
+
+describe('listAuditActions: the trust-boundary actions', () => {
+  it('offers sign-in, webhook and card-link API actions before any was recorded', async () => {
+    const actions = await listAuditActions(db());
+    expect(actions).toEqual(expect.arrayContaining(['auth.sign_in', 'auth.sign_in_failed', 'auth.sign_in_throttled', 'partner_webhook.received', 'card_link_api.call']));
+    expect(actions).toEqual([...actions].sort());
+  });
+});

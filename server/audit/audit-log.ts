@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Prisma, PrismaClient } from '../db/generated/client.ts';
+import { SECURITY_AUDIT_ACTIONS } from './security-events.ts';
 
 /**
  * Reading the audit log (who did what, when and why). Every mutation elsewhere writes its own row; this module
@@ -114,8 +115,8 @@ export async function listAuditLog(db: PrismaClient, query: AuditQuery): Promise
   };
 }
 
-/** Every action name in the log, for the filter's dropdown. */
+/** Every action name in the log, plus the sign-in, webhook and card-link API ones even before the first, for the filter's dropdown. */
 export async function listAuditActions(db: PrismaClient): Promise<string[]> {
   const rows = await db.$queryRaw<{ action: string }[]>`SELECT DISTINCT action FROM audit_log ORDER BY action LIMIT 1000`;
-  return rows.map((row) => row.action);
+  return [...new Set([...rows.map((row) => row.action), ...Object.values(SECURITY_AUDIT_ACTIONS)])].sort();
 }

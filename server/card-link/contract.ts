@@ -78,9 +78,19 @@ export interface ReconciliationAnswer {
 }
 export const reconciliationAnswerSignal = defineSignal<[ReconciliationAnswer]>('reconciliationAnswer');
 
-/** Idempotency without locks: one workflow per (customer, card). */
-export function cardLinkWorkflowId(customerId: string, fingerprint: string): string {
-  return `card-link:${customerId}:${fingerprint}`;
+/**
+ * Idempotency without locks: one workflow per (customer, card, evaluation generation). Generation 0 keeps the
+ * original id; a re-evaluation's is suffixed `.r<n>` (a fingerprint has no dot, a customer id has no bound on colons).
+ */
+export function cardLinkWorkflowId(customerId: string, fingerprint: string, generation = 0): string {
+  return `card-link:${customerId}:${fingerprint}${generation > 0 ? `.r${generation}` : ''}`;
+}
+
+/** The inverse of cardLinkWorkflowId, or null for any other id. */
+export function parseCardLinkWorkflowId(workflowId: string): { customerId: string; fingerprint: string; generation: number } | null {
+  const match = /^card-link:([A-Za-z0-9][A-Za-z0-9_.:-]{0,63}):([A-Za-z0-9_-]{8,128})(?:\.r([1-9]\d{0,8}))?$/.exec(workflowId);
+  if (!match?.[1] || !match[2]) return null;
+  return { customerId: match[1], fingerprint: match[2], generation: match[3] ? Number(match[3]) : 0 };
 }
 
 export function reconciliationWorkflowId(linkWorkflowId: string): string {

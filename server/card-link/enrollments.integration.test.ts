@@ -248,6 +248,8 @@ describe('startDemoCardLinks', () => {
 describe('shadow comparisons', () => {
   it('reports mismatch rates per partner and the latest mismatches', async () => {
     const partnerId = `shadow-${randomUUID().slice(0, 8)}`;
+    // One clock reading for the rows and the window: a slow machine must not move rows out of it.
+    const base = Date.now();
     const row = (matched: boolean, i: number) => ({
       partnerId,
       liveVersion: '1',
@@ -257,17 +259,18 @@ describe('shadow comparisons', () => {
       liveDecision: { kind: 'eligible' },
       candidateDecision: matched ? { kind: 'eligible' } : { kind: 'not_eligible', reason: 'business_card' },
       matched,
-      createdAt: new Date(Date.now() - (10 - i) * 1000),
+      mismatchKinds: matched ? [] : ['eligibility'],
+      createdAt: new Date(base - (10 - i) * 1000),
     });
     await db().shadowComparison.createMany({ data: [row(true, 1), row(false, 2), row(true, 3), row(false, 4)] });
 
     const rates = await mismatchRates(db());
     expect(rates.find((r) => r.partnerId === partnerId)).toEqual({ partnerId, comparisons: 4, mismatches: 2, rate: 0.5 });
-    const recent = await mismatchRates(db(), { since: new Date(Date.now() - 7500) });
+    const recent = await mismatchRates(db(), { since: new Date(base - 7500) });
     expect(recent.find((r) => r.partnerId === partnerId)).toEqual({ partnerId, comparisons: 2, mismatches: 1, rate: 0.5 });
 
     const mismatches = await recentMismatches(db(), partnerId, 1);
-    expect(mismatches).toMatchObject([{ partnerId, customerId: 'c-4', candidateDecision: { kind: 'not_eligible' } }]);
+    expect(mismatches).toMatchObject([{ partnerId, customerId: 'c-4', candidateDecision: { kind: 'not_eligible' }, mismatchKinds: ['eligibility'], liveLink: null }]);
     expect(typeof mismatches[0]?.id).toBe('string');
     expect(await recentMismatches(db(), partnerId, 20, { candidateVersion: '3' })).toEqual([]);
 
@@ -279,7 +282,7 @@ describe('shadow comparisons', () => {
       name: partnerId,
       liveVersion: null,
       candidateVersion: null,
-      versions: [{ partnerId, liveVersion: '1', candidateVersion: '2', comparisons: 4, mismatches: 2, rate: 0.5, current: false }],
+      versions: [{ partnerId, liveVersion: '1', candidateVersion: '2', comparisons: 4, mismatches: 2, rate: 0.5, current: false, kinds: { eligibility: 2 } }],
     });
   });
 });

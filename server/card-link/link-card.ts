@@ -20,6 +20,7 @@ import {
   type CardLinkInput,
   type LinkOutcome,
 } from './contract.ts';
+import { DEFAULT_RE_EVALUATION_POLICY, reEvaluation, type ReEvaluationPolicy } from './re-evaluation.ts';
 
 export const CARD_LINK_WORKFLOW_TYPE = 'cardLinkWorkflow';
 
@@ -169,11 +170,21 @@ export interface LinkCardDeps {
   decisionTimeoutMs: number;
   /** Tests run their own worker on their own queue; everything else uses CARD_LINK_TASK_QUEUE. */
   taskQueue?: string;
+  /** Cool-downs before a decided card is evaluated again (DEFAULT_RE_EVALUATION_POLICY unless given). */
+  reEvaluation?: ReEvaluationPolicy;
+  now?: () => Date;
 }
 
 export interface LinkCardOptions {
   /** Who asked: the customer app, or a support agent's id. */
   requestedBy?: string;
+  /** Support's re-check: a decided card that is not linked is evaluated again now, whatever its cool-down. */
+  force?: boolean;
+}
+
+/** 409: a re-check was asked for a card whose latest evaluation linked it. */
+export class NothingToRecheckError extends Error {
+  override name = 'NothingToRecheckError';
 }
 
 export type LinkCardResult = LinkOutcome & { workflowId: string };
@@ -191,15 +202,42 @@ export const CARD_LINK_ID_REUSE_POLICY: WorkflowIdReusePolicy = 'ALLOW_DUPLICATE
  * is started (or the running one for this customer and card is reused) and the update waits for the decision.
  */
 export async function linkCard(deps: LinkCardDeps, request: CardLinkRequest, options: LinkCardOptions = {}): Promise<LinkCardResult> {
-  const paymentMethodId = await upsertPaymentMethod(deps.db, request);
+  const stored = await upsertPaymentMethod(deps.db, request);
   const { customerId, card } = request;
-  const workflowId = cardLinkWorkflowId(customerId, card.fingerprint);
   const input: CardLinkInput = {
     customerId,
-    card: { ...card, paymentMethodId },
+    card: { ...card, paymentMethodId: stored.paymentMethodId },
     requestedBy: options.requestedBy ?? 'customer-app',
   };
+  const now = deps.now ?? (() => new Date());
+  let generation = stored.generation;
+  let force = options.force ?? false;
+  // Why a generation in the workflow id rather than a looser reuse policy (ALLOW_DUPLICATE): that would let
+  // each of N concurrent re-submissions start a run of its own once the previous one completes, so the id
+  // would no longer pin one evaluation. A generation bumped by compare-and-set names exactly one new run, which
+  // every concurrent request then joins (USE_EXISTING), and a completed one keeps answering for its generation.
+  for (let attempt = 0; ; attempt++) {
+    const workflowId = cardLinkWorkflowId(customerId, card.fingerprint, generation);
+    const decided = await decide(deps, workflowId, input);
+    if (decided !== 'completed') return { ...decided, workflowId };
+    const recorded = await recordedDecision(deps.temporal, workflowId);
+    const verdict = force
+      ? recorded.outcome.status === 'linked' || recorded.outcome.status === 'pending_reconciliation'
+        ? ({ due: false } as const)
+        : ({ due: true } as const)
+      : reEvaluation(recorded.outcome, recorded.decidedAt, now(), deps.reEvaluation ?? DEFAULT_RE_EVALUATION_POLICY, await slotFree(deps.db, customerId));
+    if (!verdict.due || attempt >= 2) {
+      if (force) throw new NothingToRecheckError(`the card's latest evaluation ${workflowId} ended ${recorded.outcome.status}: there is nothing to re-check`);
+      return { ...recorded.outcome, workflowId };
+    }
+    generation = await nextGeneration(deps.db, stored.paymentMethodId, generation);
+    force = false;
+  }
+}
 
+/** Update-With-Start for one generation: its decision, or 'completed' when that generation already decided. */
+async function decide(deps: LinkCardDeps, workflowId: string, input: CardLinkInput): Promise<LinkOutcome | 'completed'> {
+  const { customerId } = input;
   const client = deps.temporal;
   const startOperation = new WithStartWorkflowOperation(CARD_LINK_WORKFLOW_TYPE, {
     workflowId,
@@ -216,20 +254,12 @@ export async function linkCard(deps: LinkCardDeps, request: CardLinkRequest, opt
   );
 
   try {
-    const outcome = await client.withDeadline(Date.now() + deps.decisionTimeoutMs, () =>
+    return await client.withDeadline(Date.now() + deps.decisionTimeoutMs, () =>
       client.workflow.executeUpdateWithStart(decisionUpdate, { startWorkflowOperation: startOperation }),
     );
-    return { ...outcome, workflowId };
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      // This (customer, card) already completed: its result is the decision it recorded.
-      try {
-        const outcome = (await client.workflow.getHandle(workflowId).result()) as LinkOutcome;
-        return { ...outcome, workflowId };
-      } catch (resultErr) {
-        throw asCardLinkFailure(workflowId, resultErr);
-      }
-    }
+    // This generation of (customer, card) already completed: the caller reads the decision it recorded.
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'completed';
     if (err instanceof WorkflowUpdateFailedError) throw asCardLinkFailure(workflowId, err);
     if (isTemporalUnavailable(err)) throw new TemporalUnavailableError(describeUnavailable(err), { cause: err });
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
@@ -238,6 +268,40 @@ export async function linkCard(deps: LinkCardDeps, request: CardLinkRequest, opt
     }
     throw err;
   }
+}
+
+/** A completed run's decision and when it was made (its close time). */
+async function recordedDecision(client: Client, workflowId: string): Promise<{ outcome: LinkOutcome; decidedAt: Date }> {
+  const handle = client.workflow.getHandle(workflowId);
+  try {
+    const outcome = (await handle.result()) as LinkOutcome;
+    const { closeTime } = await handle.describe();
+    return { outcome, decidedAt: closeTime ?? new Date() };
+  } catch (resultErr) {
+    throw asCardLinkFailure(workflowId, resultErr);
+  }
+}
+
+/** The customer holds no provisional or active subscription (the unique active_customer_id slot is empty). */
+async function slotFree(db: LinkCardDeps['db'], customerId: string): Promise<boolean> {
+  const rows = await db.$queryRaw<{ taken: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM dashpass_subscriptions WHERE active_customer_id = ${customerId}) AS taken`;
+  return rows[0]?.taken === false;
+}
+
+/**
+ * Compare-and-set from `seen` to `seen + 1`: of many requests that saw the same generation, each gets the same
+ * next one, whichever bumped it. A generation already moved further is returned as it is.
+ */
+async function nextGeneration(db: LinkCardDeps['db'], paymentMethodId: string, seen: number): Promise<number> {
+  const rows = await db.$queryRaw<{ link_generation: number }[]>`
+    UPDATE payment_methods
+       SET link_generation = CASE WHEN link_generation = ${seen}::int THEN link_generation + 1 ELSE link_generation END
+     WHERE payment_method_id = ${paymentMethodId}
+    RETURNING link_generation`;
+  const generation = rows[0]?.link_generation;
+  if (generation === undefined) throw new Error(`payment method ${paymentMethodId} vanished while re-evaluating it`);
+  return Math.max(generation, seen + 1);
 }
 
 function asCardLinkFailure(workflowId: string, err: unknown): unknown {
@@ -260,11 +324,11 @@ function asCardLinkFailure(workflowId: string, err: unknown): unknown {
  * the stored one (an expiry can change; the fingerprint, hence the card number, cannot). No row back means no
  * such customer.
  */
-async function upsertPaymentMethod(db: LinkCardDeps['db'], { customerId, card }: CardLinkRequest): Promise<string> {
+async function upsertPaymentMethod(db: LinkCardDeps['db'], { customerId, card }: CardLinkRequest): Promise<{ paymentMethodId: string; generation: number }> {
   const candidateId = card.paymentMethodId ?? `pm_${randomUUID()}`;
-  let rows: { payment_method_id: string }[];
+  let rows: { payment_method_id: string; link_generation: number }[];
   try {
-    rows = await db.$queryRaw<{ payment_method_id: string }[]>`
+    rows = await db.$queryRaw<{ payment_method_id: string; link_generation: number }[]>`
       INSERT INTO payment_methods (payment_method_id, customer_id, fingerprint, bin, last4, country, network, exp_month, exp_year)
       SELECT ${candidateId}, c.customer_id, ${card.fingerprint}, ${card.bin}, ${card.last4}, ${card.country}, ${card.network},
              ${card.expMonth}::int, ${card.expYear}::int
@@ -273,14 +337,14 @@ async function upsertPaymentMethod(db: LinkCardDeps['db'], { customerId, card }:
       ON CONFLICT (customer_id, fingerprint) DO UPDATE
          SET bin = EXCLUDED.bin, last4 = EXCLUDED.last4, country = EXCLUDED.country, network = EXCLUDED.network,
              exp_month = EXCLUDED.exp_month, exp_year = EXCLUDED.exp_year
-      RETURNING payment_method_id`;
+      RETURNING payment_method_id, link_generation`;
   } catch (err) {
     if (isUniqueViolation(err)) throw new PaymentMethodConflictError(candidateId);
     throw err;
   }
   const row = rows[0];
   if (!row) throw new UnknownCustomerError(customerId);
-  return row.payment_method_id;
+  return { paymentMethodId: row.payment_method_id, generation: row.link_generation };
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../db/generated/client.ts';
+import { MISMATCH_KINDS, type MismatchKind, type ShadowLink } from './shadow-link.ts';
 
 type Db = Pick<PrismaClient, 'shadowComparison'>;
 
@@ -38,6 +39,11 @@ export interface ShadowMismatch {
   workflowId: string;
   liveDecision: unknown;
   candidateDecision: unknown;
+  /** What differed; empty on comparisons recorded before links were compared (decision only). */
+  mismatchKinds: MismatchKind[];
+  /** The live link and the candidate's dry one; null on comparisons from before links were compared. */
+  liveLink: ShadowLink | null;
+  candidateLink: ShadowLink | null;
   createdAt: string;
 }
 
@@ -67,6 +73,9 @@ export async function recentMismatches(
     workflowId: row.workflowId,
     liveDecision: row.liveDecision,
     candidateDecision: row.candidateDecision,
+    mismatchKinds: row.mismatchKinds.filter((kind): kind is MismatchKind => (MISMATCH_KINDS as readonly string[]).includes(kind)),
+    liveLink: row.liveLink as ShadowLink | null,
+    candidateLink: row.candidateLink as ShadowLink | null,
     createdAt: row.createdAt.toISOString(),
   }));
 }
@@ -79,6 +88,8 @@ export interface ShadowVersionRate extends PartnerMismatchRate {
   lastComparedAt: string | null;
   /** This pair is the partner's configuration now (live version and the candidate in shadow mode). */
   current: boolean;
+  /** Mismatches by kind (a comparison may count under several). */
+  kinds: Partial<Record<MismatchKind, number>>;
 }
 
 export interface PartnerShadowStatus {
@@ -100,6 +111,14 @@ export interface ShadowCountGroup {
   lastAt: Date | null;
 }
 
+export interface ShadowKindGroup {
+  partnerId: string;
+  liveVersion: string;
+  candidateVersion: string;
+  kind: string;
+  count: number;
+}
+
 export interface PartnerConfig {
   partnerId: string;
   name: string;
@@ -108,7 +127,11 @@ export interface PartnerConfig {
 }
 
 /** Pure: partners and comparison counts → one status per partner (partners that only appear in comparisons too). */
-export function summarizeShadow(partners: readonly PartnerConfig[], groups: readonly ShadowCountGroup[]): PartnerShadowStatus[] {
+export function summarizeShadow(
+  partners: readonly PartnerConfig[],
+  groups: readonly ShadowCountGroup[],
+  kindGroups: readonly ShadowKindGroup[] = [],
+): PartnerShadowStatus[] {
   const statuses = new Map<string, PartnerShadowStatus>();
   for (const partner of partners) {
     statuses.set(partner.partnerId, { ...partner, versions: [] });
@@ -125,12 +148,19 @@ export function summarizeShadow(partners: readonly PartnerConfig[], groups: read
       rate: 0,
       lastComparedAt: null,
       current: false,
+      kinds: {},
     };
     pair.comparisons += group.count;
     if (!group.matched) pair.mismatches += group.count;
     const last = group.lastAt?.toISOString() ?? null;
     if (last && (!pair.lastComparedAt || last > pair.lastComparedAt)) pair.lastComparedAt = last;
     pairs.set(key, pair);
+  }
+  for (const group of kindGroups) {
+    const pair = pairs.get(JSON.stringify([group.partnerId, group.liveVersion, group.candidateVersion]));
+    if (!pair || !(MISMATCH_KINDS as readonly string[]).includes(group.kind)) continue;
+    const kind = group.kind as MismatchKind;
+    pair.kinds[kind] = (pair.kinds[kind] ?? 0) + group.count;
   }
   for (const pair of pairs.values()) {
     pair.rate = pair.comparisons === 0 ? 0 : pair.mismatches / pair.comparisons;
@@ -150,6 +180,7 @@ export function summarizeShadow(partners: readonly PartnerConfig[], groups: read
         rate: 0,
         lastComparedAt: null,
         current: true,
+        kinds: {},
       });
     }
     status.versions.sort(
@@ -160,8 +191,11 @@ export function summarizeShadow(partners: readonly PartnerConfig[], groups: read
 }
 
 /** Every partner's shadow mode: what runs now, and mismatch rates per version pair compared (since `since`). */
-export async function shadowOverview(db: Pick<PrismaClient, 'shadowComparison' | 'partner'>, { since }: { since?: Date } = {}): Promise<PartnerShadowStatus[]> {
-  const [partners, groups] = await Promise.all([
+export async function shadowOverview(
+  db: Pick<PrismaClient, 'shadowComparison' | 'partner' | '$queryRaw'>,
+  { since }: { since?: Date } = {},
+): Promise<PartnerShadowStatus[]> {
+  const [partners, groups, kindGroups] = await Promise.all([
     db.partner.findMany({ select: { partnerId: true, name: true, liveVersion: true, candidateVersion: true } }),
     db.shadowComparison.groupBy({
       by: ['partnerId', 'liveVersion', 'candidateVersion', 'matched'],
@@ -169,6 +203,11 @@ export async function shadowOverview(db: Pick<PrismaClient, 'shadowComparison' |
       _count: { _all: true },
       _max: { createdAt: true },
     }),
+    db.$queryRaw<{ partner_id: string; live_version: string; candidate_version: string; kind: string; count: number }[]>`
+      SELECT partner_id, live_version, candidate_version, kind, count(*)::int AS count
+        FROM shadow_comparisons, unnest(mismatch_kinds) AS kind
+       WHERE NOT matched AND created_at >= ${since ?? new Date(0)}
+       GROUP BY partner_id, live_version, candidate_version, kind`,
   ]);
   return summarizeShadow(
     partners,
@@ -179,6 +218,13 @@ export async function shadowOverview(db: Pick<PrismaClient, 'shadowComparison' |
       matched: group.matched,
       count: group._count._all,
       lastAt: group._max.createdAt,
+    })),
+    kindGroups.map((group) => ({
+      partnerId: group.partner_id,
+      liveVersion: group.live_version,
+      candidateVersion: group.candidate_version,
+      kind: group.kind,
+      count: group.count,
     })),
   );
 }

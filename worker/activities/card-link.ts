@@ -6,6 +6,7 @@ import { createPartnerHttp, type PartnerHttpOptions } from '../../server/card-li
 import type { PartnerHttp, PartnerIntegration, ReconciliationPoll } from '../../server/card-link/partners/partner.ts';
 import { partnerRegistry, type PartnerRegistry } from '../../server/card-link/partners/registry.ts';
 import type { PrismaClient } from '../../server/db/generated/client.ts';
+import { createShadowLinkActivities } from './shadow-link.ts';
 
 /**
  * Activities of the card-link and reconciliation workflows. The fast ones (validate, select, eligibility,
@@ -310,6 +311,7 @@ export function createCardLinkActivities({ db, partnerHttp, registry = partnerRe
 
   return {
     ...steps,
+    ...createShadowLinkActivities({ db, partnerHttp, integration }),
 
     /**
      * validateCard, selectPartner and checkEligibility as one local activity: the synchronous path pays one

@@ -29,6 +29,9 @@ import {
 import { searchAttributes } from '../../server/temporal/contract.ts';
 import type { CardEligibility, CardEligibilityFailure, CardLinkActivities, PartnerSelection, SelectPartnerResult } from '../activities/card-link.ts';
 import { reconciliationWorkflow, type ReconciliationResult } from './reconciliation.ts';
+import type { ShadowLinkInput } from '../activities/shadow-link.ts';
+
+type ShadowLink = ShadowLinkInput['liveLink'];
 
 /**
  * `Error.name`s of card-link activity errors that no retry can fix (worker/activities/card-link.ts and the
@@ -75,6 +78,12 @@ type FastStep = 'checkCardEligibility' | 'validateCard' | 'selectPartner' | 'che
  * from before it have the three steps' markers and replay the step-by-step path.
  */
 export const ONE_ELIGIBILITY_ACTIVITY_PATCH = 'card-link-one-eligibility-activity';
+
+/**
+ * Shadow mode compares the link the candidate would write (partner, dates, benefit) with the live one, once the
+ * live link is written (compareShadowLink), instead of the eligibility answers alone (compareShadowEligibility).
+ */
+export const SHADOW_COMPARES_LINKS_PATCH = 'card-link-shadow-compares-links';
 
 /**
  * Runs a step as a local activity; if it still fails retryably after its quick retries, as a durable activity.
@@ -189,6 +198,8 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
   ]);
 
   let shadowRun: Promise<void> | undefined;
+  /** Under SHADOW_COMPARES_LINKS_PATCH: the candidate to compare once the live link is known. */
+  let shadowPending: { partner: PartnerSelection; candidateVersion: string; eligibility: EligibilityDecision } | undefined;
   try {
     const outcome = await link();
     await shadowRun;
@@ -215,7 +226,10 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
   async function link(): Promise<LinkOutcome> {
     const onePatch = patched(ONE_ELIGIBILITY_ACTIVITY_PATCH);
     const checked = onePatch ? await checkCard() : await checkCardStepByStep();
-    if ('finished' in checked) return finish(checked.finished);
+    if ('finished' in checked) {
+      shadowLink(null, new Date().toISOString());
+      return finish(checked.finished);
+    }
     const { partner, eligibility, linkedAt } = checked;
     begin('create_link');
     const created = await runStep('createLink', onePatch, {
@@ -228,10 +242,12 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
       linkedAt,
     });
     if (created.kind === 'already_subscribed') {
+      shadowLink(null, linkedAt);
       complete('create_link', `customer already subscribed${created.subscriptionId ? ` (${created.subscriptionId})` : ''}: nothing written`);
       const outcome: LinkOutcome = { status: 'not_eligible', partnerId: partner.partnerId, reason: 'customer_already_subscribed' };
       return finish(outcome);
     }
+    shadowLink({ linkStatus: created.linkStatus, benefitStartsAt: created.benefitStartsAt, benefitEndsAt: created.benefitEndsAt }, linkedAt);
     complete('create_link', `${created.created ? 'created' : 'existing'} link ${created.linkId} (${created.linkStatus}), subscription ${created.subscriptionId} (${created.subscriptionStatus})`);
 
     if (created.linkStatus === 'active') {
@@ -361,10 +377,55 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
   /** Records the partner's answer and starts the shadow comparison; a decline finishes the link. */
   function recordEligibility(partner: PartnerSelection, eligibility: EligibilityDecision): Checked {
     complete('check_eligibility', eligibility.kind, partnerResponseOf(eligibility, partner.liveVersion));
-    if (partner.candidateVersion) shadowRun = startShadow(partner, partner.candidateVersion, eligibility);
+    if (partner.candidateVersion) {
+      if (patched(SHADOW_COMPARES_LINKS_PATCH)) shadowPending = { partner, candidateVersion: partner.candidateVersion, eligibility };
+      else shadowRun = startShadow(partner, partner.candidateVersion, eligibility);
+    }
     if (eligibility.kind === 'not_eligible') return { finished: { status: 'not_eligible', partnerId: partner.partnerId, reason: eligibility.reason } };
     // The link's benefit dates count from the decision.
     return { partner, eligibility, linkedAt: new Date().toISOString() };
+  }
+
+  /**
+   * Shadow mode under SHADOW_COMPARES_LINKS_PATCH: once the live link is written (or known not to be), the
+   * candidate computes in dry mode the link it would have written, compared field by field; started without
+   * waiting, awaited only before the workflow closes, and a failure is logged, never surfaced.
+   */
+  function shadowLink(written: Pick<ShadowLink, 'linkStatus' | 'benefitStartsAt' | 'benefitEndsAt'> | null, linkedAt: string): void {
+    const pending = shadowPending;
+    shadowPending = undefined;
+    if (!pending) return;
+    const { partner, candidateVersion, eligibility } = pending;
+    const liveLink: ShadowLink = {
+      partnerId: partner.partnerId,
+      decision: eligibility.kind,
+      ...(eligibility.kind === 'not_eligible' ? { reason: eligibility.reason } : {}),
+      linkStatus: written?.linkStatus ?? null,
+      benefitStartsAt: written?.benefitStartsAt ?? null,
+      benefitEndsAt: written?.benefitEndsAt ?? null,
+    };
+    shadowRun = shadow
+      .compareShadowLink({
+        workflowId,
+        runStartedAt: startTime.toISOString(),
+        partnerId: partner.partnerId,
+        liveVersion: partner.liveVersion,
+        candidateVersion,
+        customerId,
+        card,
+        liveDecision: eligibility,
+        liveLink,
+        linkedAt,
+      })
+      .then(
+        (result) => {
+          if (result.mismatches.length > 0) log.info('shadow link differs from live', { partnerId: partner.partnerId, candidateVersion, mismatches: result.mismatches });
+        },
+        (err: unknown) => {
+          if (isCancellation(err)) return;
+          log.warn('shadow comparison failed', { partnerId: partner.partnerId, candidateVersion, error: err instanceof Error ? err.message : String(err) });
+        },
+      );
   }
 
   /**

@@ -8,6 +8,7 @@ import {
   TemporalUnavailableError,
   UnknownCustomerError,
 } from '@/server/card-link/link-card.ts';
+import { reEvaluationPolicyFrom } from '@/server/card-link/re-evaluation.ts';
 import { serviceTokenRefusal } from '@/server/card-link/service-token.ts';
 import { db } from '@/server/db/client.ts';
 import { env } from '@/server/env.ts';
@@ -40,7 +41,8 @@ export async function POST(request: Request) {
   try {
     const input = cardLinkRequestSchema.parse(body);
     customerId = input.customerId;
-    const result = await linkCard({ db: db(), temporal: temporal(), decisionTimeoutMs: env().CARD_LINK_DECISION_TIMEOUT_MS }, input);
+    const deps = { db: db(), temporal: temporal(), decisionTimeoutMs: env().CARD_LINK_DECISION_TIMEOUT_MS, reEvaluation: reEvaluationPolicyFrom(env()) };
+    const result = await linkCard(deps, input);
     return Response.json(result, { status: 200, headers: noStore });
   } catch (err) {
     if (err instanceof ZodError) {

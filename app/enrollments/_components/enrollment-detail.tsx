@@ -6,6 +6,7 @@ import { ApiError, apiFetch } from '@/components/api-client.ts';
 import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
 import { Time } from './format-time.tsx';
 import { FieldList } from './partner-response.tsx';
+import { RecheckEligibility } from './recheck-eligibility.tsx';
 import { ResolveMultiMatch } from './resolve-multi-match.tsx';
 import { StatusBadge } from './status-badge.tsx';
 import { Timeline } from './timeline.tsx';
@@ -155,6 +156,9 @@ export function EnrollmentDetail({ workflowId, temporalUrl }: { workflowId: stri
       )}
 
       {canResolve && <ResolveMultiMatch workflowId={enrollment.workflowId} partner={partner} card={card} />}
+      {!running && (enrollment.status === 'FAILED' || progress?.outcome?.status === 'not_eligible' || progress?.outcome?.status === 'reconciliation_failed') && (
+        <RecheckEligibility workflowId={enrollment.workflowId} partner={partner} card={card} />
+      )}
 
       <section aria-labelledby="timeline-heading" className="rounded-lg border border-slate-200 bg-white p-4">
         <h2 id="timeline-heading" className="mb-4 font-semibold">

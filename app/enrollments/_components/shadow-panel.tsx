@@ -14,8 +14,10 @@ import {
   type MismatchesResponse,
   type PartnerShadowStatus,
   type ShadowResponse,
+  type ShadowMismatch,
   type ShadowWindow,
 } from './view-model.ts';
+import type { MismatchKind } from '@/server/card-link/shadow-link.ts';
 
 type Pair = PartnerShadowStatus['versions'][number];
 const pairKey = (pair: Pair) => `${pair.partnerId}:${pair.liveVersion}:${pair.candidateVersion}`;
@@ -40,7 +42,8 @@ export function ShadowPanel() {
             Shadow-mode mismatch rates
           </h2>
           <p className="text-sm text-slate-600">
-            A partner&apos;s candidate integration version decides beside the live one without writing anything; each disagreement is a mismatch.
+            A partner&apos;s candidate integration version computes, without writing anything, the link it would create (partner, dates, benefit); each
+            difference from the live link is a mismatch, by kind.
           </p>
         </div>
         <div>
@@ -79,6 +82,7 @@ export function ShadowPanel() {
                 <th scope="col" className="px-3 py-2 text-right">Comparisons</th>
                 <th scope="col" className="px-3 py-2 text-right">Mismatches</th>
                 <th scope="col" className="px-3 py-2 text-right">Rate</th>
+                <th scope="col" className="px-3 py-2">What differed</th>
                 <th scope="col" className="hidden px-3 py-2 lg:table-cell">Last compared</th>
                 <th scope="col" className="px-3 py-2">
                   <span className="sr-only">Recent mismatches</span>
@@ -93,7 +97,7 @@ export function ShadowPanel() {
                       {partner.name}
                     </th>
                     <td className="px-3 py-2 font-mono">{partner.liveVersion ? `v${partner.liveVersion}` : '—'}</td>
-                    <td colSpan={6} className="px-3 py-2 text-slate-500">
+                    <td colSpan={7} className="px-3 py-2 text-slate-500">
                       No candidate version in shadow mode
                     </td>
                   </tr>
@@ -121,6 +125,9 @@ export function ShadowPanel() {
                               <span className="tabular-nums text-slate-700">{formatRate(pair.rate, pair.comparisons)}</span>
                             )}
                           </td>
+                          <td className="px-3 py-2">
+                            <MismatchKinds kinds={pair.kinds} />
+                          </td>
                           <td className="hidden px-3 py-2 whitespace-nowrap lg:table-cell">{pair.lastComparedAt ? <Time iso={pair.lastComparedAt} /> : 'Not yet'}</td>
                           <td className="px-3 py-2 text-right">
                             {pair.mismatches > 0 && (
@@ -142,7 +149,7 @@ export function ShadowPanel() {
                         </tr>
                         {expanded && (
                           <tr id={`${id}-${key}`}>
-                            <td colSpan={8} className="bg-slate-50 px-3 py-3">
+                            <td colSpan={9} className="bg-slate-50 px-3 py-3">
                               <RecentMismatches pair={pair} partnerName={partner.name} />
                             </td>
                           </tr>
@@ -158,6 +165,39 @@ export function ShadowPanel() {
       )}
     </section>
   );
+}
+
+const KIND_LABELS: Record<MismatchKind, string> = {
+  eligibility: 'eligibility',
+  partner: 'partner',
+  link_status: 'link status',
+  start_date: 'start date',
+  end_date: 'end date',
+  benefit: 'benefit term',
+  error: 'candidate error',
+};
+
+/** Mismatches by kind, most frequent first: "end date 3 · benefit term 3". */
+function MismatchKinds({ kinds }: { kinds: Partial<Record<MismatchKind, number>> }) {
+  const entries = (Object.entries(kinds) as [MismatchKind, number][]).filter(([, count]) => count > 0).sort((a, b) => b[1] - a[1]);
+  if (entries.length === 0) return <span className="text-slate-500">—</span>;
+  return (
+    <ul className="flex flex-wrap gap-1" aria-label="Mismatches by kind">
+      {entries.map(([kind, count]) => (
+        <li key={kind} className="whitespace-nowrap rounded bg-amber-100 px-1.5 py-0.5 text-xs text-amber-950">
+          {KIND_LABELS[kind]} <span className="tabular-nums">{count}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** A version's link in one line: "active, 2026-12-02 → 2027-12-02", or its decision when it writes none. */
+function linkText(link: ShadowMismatch['liveLink']): string {
+  if (!link) return '';
+  if (link.linkStatus === null) return `no link${link.partnerId ? '' : ' (no partner)'}`;
+  const day = (iso: string | null) => (iso ? iso.slice(0, 10) : 'open-ended');
+  return `${link.partnerId ?? '?'} ${link.linkStatus.replace(/_/g, ' ')}, ${day(link.benefitStartsAt)} → ${day(link.benefitEndsAt)}`;
 }
 
 function decisionText(decision: unknown): string {
@@ -188,6 +228,7 @@ function RecentMismatches({ pair, partnerName }: { pair: Pair; partnerName: stri
           <th scope="col" className="py-1 pr-3">Customer</th>
           <th scope="col" className="py-1 pr-3">Live decided</th>
           <th scope="col" className="py-1 pr-3">Candidate decided</th>
+          <th scope="col" className="py-1 pr-3">What differed</th>
           <th scope="col" className="py-1 pr-3">
             <span className="sr-only">Card link</span>
           </th>
@@ -200,8 +241,15 @@ function RecentMismatches({ pair, partnerName }: { pair: Pair; partnerName: stri
               <Time iso={mismatch.createdAt} />
             </td>
             <td className="py-1 pr-3 font-mono">{mismatch.customerId}</td>
-            <td className="py-1 pr-3">{decisionText(mismatch.liveDecision)}</td>
-            <td className="py-1 pr-3">{decisionText(mismatch.candidateDecision)}</td>
+            <td className="py-1 pr-3">
+              {decisionText(mismatch.liveDecision)}
+              {mismatch.liveLink && <span className="block text-xs text-slate-600">{linkText(mismatch.liveLink)}</span>}
+            </td>
+            <td className="py-1 pr-3">
+              {decisionText(mismatch.candidateDecision)}
+              {mismatch.candidateLink && <span className="block text-xs text-slate-600">{linkText(mismatch.candidateLink)}</span>}
+            </td>
+            <td className="py-1 pr-3">{mismatch.mismatchKinds.map((kind) => KIND_LABELS[kind]).join(', ') || '—'}</td>
             <td className="py-1 pr-3 text-right">
               {mismatch.workflowId.startsWith('card-link:') && (
                 <Link href={enrollmentHref(mismatch.workflowId)} className="whitespace-nowrap font-medium text-blue-700 hover:underline">
