@@ -12,6 +12,8 @@ import { reEvaluationPolicyFrom } from '@/server/card-link/re-evaluation.ts';
 import { serviceTokenRefusal } from '@/server/card-link/service-token.ts';
 import { db } from '@/server/db/client.ts';
 import { env } from '@/server/env.ts';
+import { HttpError } from '@/server/http/http-error.ts';
+import { readJsonBody } from '@/server/http/json-body.ts';
 import { logger } from '@/server/logger.ts';
 import { temporal } from '@/server/temporal/client.ts';
 
@@ -31,9 +33,10 @@ export async function POST(request: Request) {
 
   let body: unknown;
   try {
-    body = await request.json();
-  } catch {
-    return Response.json({ error: 'The request body must be JSON.' }, { status: 400, headers: noStore });
+    body = await readJsonBody(request);
+  } catch (err) {
+    if (err instanceof HttpError) return Response.json({ error: err.message, ...err.details }, { status: err.status, headers: noStore });
+    throw err;
   }
 
   // Deliberately no body in any log line: a client may have sent a PAN by mistake.

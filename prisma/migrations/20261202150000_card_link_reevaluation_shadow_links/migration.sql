@@ -3,7 +3,7 @@
 ALTER TABLE "payment_methods" ADD COLUMN "link_generation" INTEGER NOT NULL DEFAULT 0;
 
 -- Shadow mode compares links, not only decisions: what each version would write, and the kinds of mismatch.
-ALTER TABLE "shadow_comparisons" ADD COLUMN "mismatch_kinds" TEXT[] NOT NULL DEFAULT ARRAY[]::TEXT[],
+ALTER TABLE "shadow_comparisons" ADD COLUMN "mismatch_kinds" TEXT[] DEFAULT ARRAY[]::TEXT[],
 ADD COLUMN "live_link" JSONB,
 ADD COLUMN "candidate_link" JSONB;
 
