@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo, type Wo
 import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
 import type { PrismaClient } from '../db/generated/client.ts';
+import { freeText } from '../http/text-rules.ts';
 import { searchAttributes } from '../temporal/contract.ts';
 import { progressQuery, reconciliationAnswerSignal, reconciliationWorkflowId, type CardLinkProgress } from './contract.ts';
 import { CARD_LINK_WORKFLOW_TYPE, customerIdSchema } from './link-card.ts';
@@ -128,8 +129,8 @@ export function isReconciliationPending(enrollment: Pick<Enrollment, 'status' | 
 }
 
 export const manualResolutionSchema = z.object({
-  matched: z.boolean(),
-  reason: z.string().trim().min(3, 'a reason of at least 3 characters is required').max(500),
+  matched: z.boolean({ error: 'matched must be true or false' }),
+  reason: freeText('reason', 500).pipe(z.string().min(3, 'a reason of at least 3 characters is required')),
 });
 export type ManualResolution = z.input<typeof manualResolutionSchema>;
 

@@ -3,21 +3,13 @@ import { ZodError } from 'zod';
 import { canAccess, type Area } from '../auth/access.ts';
 import { currentUser, type SignedInUser } from '../auth/session.ts';
 import { logger } from '../logger.ts';
+import { HttpError } from './http-error.ts';
+import { readJsonBody } from './json-body.ts';
+
+export { HttpError };
 
 const log = logger.child({ component: 'api' });
 const NO_STORE = { 'cache-control': 'no-store' } as const;
-
-/** Thrown by handlers for an expected failure: answered with this status and message, never logged as an error. */
-export class HttpError extends Error {
-  override name = 'HttpError';
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- error classes take any constructor arguments
 type ErrorClass = abstract new (...args: any[]) => Error;
@@ -26,7 +18,7 @@ export interface RouteContext<Params> {
   request: Request;
   user: SignedInUser;
   params: Params;
-  /** The request body as JSON; a body that is not JSON is answered 400. */
+  /** The request body as JSON: over 1 MB is answered 413, not UTF-8 or not JSON 400, a NUL in any string 422. */
   json(): Promise<unknown>;
   /** The query string, for GET filters. */
   searchParams: URLSearchParams;
@@ -60,6 +52,16 @@ function crossSiteRefusal(request: Request): string | null {
   return null;
 }
 
+/** Postgres text cannot hold NUL: a path segment or query parameter with one is refused here, for every route. */
+function nulRefusal(params: unknown, searchParams: URLSearchParams): { path: string[]; message: string } | null {
+  const segments = params && typeof params === 'object' ? Object.entries(params as Record<string, unknown>) : [];
+  for (const [name, value] of [...segments, ...searchParams.entries()]) {
+    const text = Array.isArray(value) ? value.join('/') : String(value);
+    if (name.includes('\u0000') || text.includes('\u0000')) return { path: [name], message: `${name}: must not contain control characters (such as NUL)` };
+  }
+  return null;
+}
+
 function errorJson(status: number, error: string, extra?: Record<string, unknown>): Response {
   return Response.json({ error, ...extra }, { status, headers: NO_STORE });
 }
@@ -87,18 +89,15 @@ export function apiRoute<Params = Record<string, never>>(
         if (refusal) return errorJson(403, refusal);
       }
       const params = (await segment.params) ?? ({} as Params);
+      const searchParams = new URL(request.url).searchParams;
+      const nul = nulRefusal(params, searchParams);
+      if (nul) return errorJson(422, nul.message, { issues: [nul] });
       const result = await handler({
         request,
         user,
         params,
-        searchParams: new URL(request.url).searchParams,
-        json: async () => {
-          try {
-            return (await request.json()) as unknown;
-          } catch {
-            throw new HttpError(400, 'The request body must be valid JSON.');
-          }
-        },
+        searchParams,
+        json: () => readJsonBody(request),
       });
       return result instanceof Response ? result : Response.json(result ?? null, { headers: NO_STORE });
     } catch (err) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
 import type { PrismaClient } from '../db/generated/client.ts';
+import { hasControlCharacters, hasControlCharactersBesidesLines } from '../http/text-rules.ts';
 import { UnknownStockItemError } from './errors.ts';
 import { countScope, touchScopeBatch, type TouchScope, type TouchTable } from './touch.ts';
 
@@ -19,21 +20,18 @@ export const REDRIVE_CLI_MAX_ROWS = 100_000;
 export const REDRIVE_BATCH_ROWS = 1_000;
 
 // Postgres text cannot hold NUL, and no store, SKU or reason needs other control characters.
-const CONTROL = /[\u0000-\u001f\u007f]/;
-const CONTROL_BUT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-
 const storeId = z
   .string({ error: 'store is required' })
   .trim()
   .min(1, 'Choose a store: a re-drive covers one store at a time.')
   .max(64, 'store is limited to 64 characters')
-  .refine((value) => !CONTROL.test(value), 'store must not contain control characters (such as NUL)');
+  .refine((value) => !hasControlCharacters(value), 'store must not contain control characters (such as NUL)');
 
 const skuPrefix = z
   .string({ error: 'SKU prefix must be text' })
   .trim()
   .max(64, 'SKU prefix is limited to 64 characters')
-  .refine((value) => !CONTROL.test(value), 'SKU prefix must not contain control characters (such as NUL)')
+  .refine((value) => !hasControlCharacters(value), 'SKU prefix must not contain control characters (such as NUL)')
   .optional()
   .transform((value) => (value ? value : undefined));
 
@@ -51,7 +49,7 @@ export const redriveRequestSchema = redriveSelectionSchema.extend({
     .trim()
     .min(1, 'A reason is required to re-drive rows; it goes into the audit log.')
     .max(500, 'reason is limited to 500 characters')
-    .refine((value) => !CONTROL_BUT_LINES.test(value), 'reason must not contain control characters (such as NUL)'),
+    .refine((value) => !hasControlCharactersBesidesLines(value), 'reason must not contain control characters (such as NUL)'),
 });
 export type RedriveRequest = z.input<typeof redriveRequestSchema>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Prisma, type PrismaClient } from '../db/generated/client.ts';
+import { identifierText } from '../http/text-rules.ts';
 
 /**
  * Inventory search for the console: store × SKU rows with their catalog item and customer-facing availability,
@@ -170,8 +171,8 @@ export async function listStores(db: PrismaClient): Promise<{ storeId: string; n
 
 /** A store × SKU, as the lots and ledger views take it from the query string. */
 export const stockKeySchema = z.object({
-  store: z.string({ error: 'store is required' }).trim().min(1, 'store is required').max(64),
-  sku: z.string({ error: 'SKU is required' }).trim().min(1, 'SKU is required').max(64),
+  store: identifierText('store', 64),
+  sku: identifierText('SKU', 64),
 });
 
 export function parseStockKey(params: URLSearchParams): { storeId: string; sku: string } {

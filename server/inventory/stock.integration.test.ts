@@ -67,6 +67,11 @@ describe('adjustStock', () => {
     expect(await issues(adjustStock(db(), { storeId, sku, delta: 1, reason: 'stolen' as 'sale' }, actor))).toEqual([
       'reason: reason must be one of: receive, damage, expire, vendor_mismatch, cycle_count, sale',
     ]);
+    // A NUL reached Postgres and answered 500 (text cannot hold it); now the schema refuses it by name.
+    expect(await issues(adjustStock(db(), { storeId, sku: `${sku}\u0000`, delta: 1, reason: 'receive', note: 'a\u0007b' }, actor))).toEqual([
+      'sku: SKU must not contain control characters (such as NUL)',
+      'note: note must not contain control characters (such as NUL)',
+    ]);
     await expect(adjustStock(db(), { storeId: 'NOPE', sku, delta: 1, reason: 'receive' }, actor)).rejects.toThrow(
       new UnknownStockItemError('Unknown store "NOPE".'),
     );

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
 import { AdjustmentReason, type Prisma, type PrismaClient } from '../db/generated/client.ts';
+import { freeText, identifierText } from '../http/text-rules.ts';
 import { InsufficientStockError, UnknownStockItemError } from './errors.ts';
 
 /**
@@ -16,8 +17,9 @@ export const ADJUSTMENT_REASONS = Object.values(AdjustmentReason);
 const ADDS_ONLY = new Set<AdjustmentReason>(['receive']);
 const REMOVES_ONLY = new Set<AdjustmentReason>(['damage', 'expire', 'sale']);
 
-const storeId = z.string().trim().min(1, 'store is required').max(64);
-const sku = z.string().trim().min(1, 'SKU is required').max(64);
+const storeId = identifierText('store', 64);
+const sku = identifierText('SKU', 64);
+const note = freeText('note', 500).optional();
 
 export const stockAdjustmentSchema = z
   .object({
@@ -30,7 +32,7 @@ export const stockAdjustmentSchema = z
       .max(100_000, 'quantity is implausibly large')
       .refine((value) => value !== 0, 'quantity must not be zero'),
     reason: z.enum(AdjustmentReason, { error: `reason must be one of: ${ADJUSTMENT_REASONS.join(', ')}` }),
-    note: z.string().trim().max(500, 'note is limited to 500 characters').optional(),
+    note,
   })
   .superRefine((input, ctx) => {
     if (ADDS_ONLY.has(input.reason) && input.delta < 0) {
@@ -45,17 +47,17 @@ export type StockAdjustment = z.input<typeof stockAdjustmentSchema>;
 export const receiveLotSchema = z.object({
   storeId,
   sku,
-  lotId: z.string().trim().min(1).max(80).optional(),
+  lotId: identifierText('lot id', 80).optional(),
   quantity: z.number().int('quantity must be a whole number').positive('quantity must be positive').max(100_000),
   expiresOn: z.iso.date('expiry must be a date (YYYY-MM-DD)'),
-  note: z.string().trim().max(500).optional(),
+  note,
 });
 export type ReceiveLot = z.input<typeof receiveLotSchema>;
 
 export const writeOffLotSchema = z.object({
-  lotId: z.string().trim().min(1),
-  reason: z.enum(['expire', 'damage']),
-  note: z.string().trim().max(500).optional(),
+  lotId: identifierText('lot id', 120),
+  reason: z.enum(['expire', 'damage'], { error: 'reason must be expire or damage' }),
+  note,
 });
 export type WriteOffLot = z.input<typeof writeOffLotSchema>;
 

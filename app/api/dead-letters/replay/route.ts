@@ -15,7 +15,20 @@ const bulkSchema = z
       .min(1, 'Select at least one dead letter to replay.')
       .max(BULK_REPLAY_MAX, `At most ${BULK_REPLAY_MAX} entries can be replayed at once; select fewer, or replay by filter (which takes the oldest ${BULK_REPLAY_MAX}).`)
       .optional(),
-    filter: deadLetterFilterSchema.optional(),
+    // Strict keys: a misspelt filter field would otherwise be dropped, and the empty filter replays every pending entry.
+    filter: z
+      .strictObject(
+        { topic: z.unknown(), subProcessor: z.unknown(), errorText: z.unknown(), from: z.unknown(), to: z.unknown() },
+        {
+          error: (issue) =>
+            issue.code === 'unrecognized_keys'
+              ? `unknown filter field ${issue.keys.join(', ')}: the filter takes topic, subProcessor, errorText, from and to`
+              : 'filter must be an object',
+        },
+      )
+      .partial()
+      .pipe(deadLetterFilterSchema)
+      .optional(),
   })
   .refine((body) => (body.ids === undefined) !== (body.filter === undefined), {
     message: 'Send either { "ids": [...] } or { "filter": { topic?, subProcessor?, errorText?, from?, to? } }.',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { deadLetterIdSchema } from '@/app/dead-letters/_lib/query.ts';
 import { apiRoute } from '@/server/http/api-route.ts';
+import { freeText } from '@/server/http/text-rules.ts';
 import { discardDeadLetter } from '@/server/stream/dead-letters.ts';
 import { actorOf, deadLetterDeps, deadLetterErrors } from '../../_lib/deps.ts';
 
@@ -9,9 +10,8 @@ export const dynamic = 'force-dynamic';
 const discardSchema = z.object({
   reason: z
     .string({ error: 'reason is required' })
-    .trim()
-    .min(1, 'A reason is required to discard a dead letter; it goes into the audit log.')
-    .max(500, 'reason must be at most 500 characters'),
+    .pipe(freeText('reason', 500))
+    .pipe(z.string().min(1, 'A reason is required to discard a dead letter; it goes into the audit log.')),
 });
 
 /** Marks a pending entry discarded with the reason (audited by discardDeadLetter). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { db } from '@/server/db/client.ts';
 import { apiRoute } from '@/server/http/api-route.ts';
+import { identifierText } from '@/server/http/text-rules.ts';
 import { UnknownStockItemError } from '@/server/inventory/errors.ts';
 import { writeOffLot, writeOffLotSchema } from '@/server/inventory/stock.ts';
 
@@ -11,6 +12,6 @@ const bodySchema = writeOffLotSchema.omit({ lotId: true });
 /** POST /api/inventory/lots/:lotId/write-off {reason: expire|damage, note?} — writes the whole lot off (audited by writeOffLot). */
 export const POST = apiRoute<{ lotId: string }>({ area: 'inventory', errors: [[UnknownStockItemError, 404]] }, async ({ params, user, ...ctx }) => {
   const { reason, note } = bodySchema.parse(await ctx.json());
-  const lotId = z.string().trim().min(1).max(120).parse(params.lotId);
+  const lotId = z.object({ lotId: identifierText('lotId', 120) }).parse({ lotId: params.lotId }).lotId;
   return writeOffLot(db(), { lotId, reason, note }, { id: user.id, role: user.role });
 });
