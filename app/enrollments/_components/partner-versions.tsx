@@ -56,7 +56,9 @@ export function PartnerVersionsPanel() {
 
 function PartnerRow({ partner }: { partner: PartnerVersions }) {
   const others = partner.available.filter((version) => version !== partner.liveVersion);
-  const [version, setVersion] = useState(others.find((v) => v !== partner.candidateVersion) ?? others[0] ?? '');
+  const [picked, setPicked] = useState(others.find((v) => v !== partner.candidateVersion) ?? others[0] ?? '');
+  // After a promotion the picked version may be live now: fall back to one that can still be shadowed.
+  const version = others.includes(picked) ? picked : (others[0] ?? '');
   const [pending, setPending] = useState<Change | null>(null);
   const id = useId();
   const queryClient = useQueryClient();
@@ -94,7 +96,7 @@ function PartnerRow({ partner }: { partner: PartnerVersions }) {
               <label htmlFor={`${id}-version`} className="sr-only">
                 Version of {partner.name} to shadow
               </label>
-              <select id={`${id}-version`} value={version} onChange={(event) => setVersion(event.target.value)} className="rounded border border-slate-300 bg-white px-2 py-1 text-sm">
+              <select id={`${id}-version`} value={version} onChange={(event) => setPicked(event.target.value)} className="rounded border border-slate-300 bg-white px-2 py-1 text-sm">
                 {others.map((v) => (
                   <option key={v} value={v}>
                     v{v}
