@@ -1,17 +1,13 @@
 'use server';
 
 import { AuthError } from 'next-auth';
-import { signIn, signOut } from '@/server/auth/auth.ts';
+import { SignInThrottledError, signIn, signOut } from '@/server/auth/auth.ts';
+import { safeReturnPath } from '@/server/auth/return-path.ts';
+import { signInRefusalMessage } from '@/server/auth/sign-in-throttle.ts';
 
 export interface LoginState {
   error: string | null;
   username: string;
-}
-
-/** Only same-site paths: an open redirect after sign-in would be a phishing aid. */
-function safeReturnPath(value: FormDataEntryValue | null): string {
-  const path = typeof value === 'string' ? value : '/';
-  return path.startsWith('/') && !path.startsWith('//') && !path.startsWith('/login') ? path : '/';
 }
 
 export async function logIn(_previous: LoginState, form: FormData): Promise<LoginState> {
@@ -26,6 +22,7 @@ export async function logIn(_previous: LoginState, form: FormData): Promise<Logi
     await signIn('credentials', { username, password, redirectTo: safeReturnPath(form.get('callbackUrl')) });
   } catch (err) {
     // signIn redirects by throwing on success; only Auth.js's own errors mean the sign-in failed.
+    if (err instanceof SignInThrottledError) return { error: signInRefusalMessage(err.refusal), username };
     if (err instanceof AuthError) {
       return {
         error: err.type === 'CredentialsSignin' ? 'Wrong username or password.' : 'Sign-in failed; try again.',

@@ -1,5 +1,6 @@
 import { redirect } from 'next/navigation';
 import { signInMethods } from '@/server/auth/auth.ts';
+import { safeReturnPath } from '@/server/auth/return-path.ts';
 import { currentUser } from '@/server/auth/session.ts';
 import { LoginForm } from './_components/login-form.tsx';
 
@@ -12,10 +13,16 @@ const ERRORS: Record<string, string> = {
 
 export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const params = await searchParams;
-  const callbackUrl = typeof params.callbackUrl === 'string' ? params.callbackUrl : '/';
-  if (await currentUser()) redirect(callbackUrl.startsWith('/') && !callbackUrl.startsWith('//') ? callbackUrl : '/');
+  // Only same-site paths: an open redirect after sign-in would be a phishing aid.
+  const callbackUrl = safeReturnPath(params.callbackUrl);
+  if (await currentUser()) redirect(callbackUrl);
   const methods = signInMethods();
-  const error = typeof params.error === 'string' ? (ERRORS[params.error] ?? 'Sign-in failed; try again.') : null;
+  const error =
+    params.code === 'rate_limited'
+      ? 'Too many failed sign-ins; wait 15 minutes and try again.'
+      : typeof params.error === 'string'
+        ? (ERRORS[params.error] ?? 'Sign-in failed; try again.')
+        : null;
   return (
     <div className="mx-auto mt-12 max-w-sm space-y-6">
       <div>

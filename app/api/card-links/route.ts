@@ -9,6 +9,7 @@ import {
   UnknownCustomerError,
 } from '@/server/card-link/link-card.ts';
 import { reEvaluationPolicyFrom } from '@/server/card-link/re-evaluation.ts';
+import { auditedCardLinkCall } from '@/server/audit/card-link-calls.ts';
 import { serviceTokenRefusal } from '@/server/card-link/service-token.ts';
 import { db } from '@/server/db/client.ts';
 import { env } from '@/server/env.ts';
@@ -27,7 +28,7 @@ const noStore = { 'cache-control': 'no-store' };
  * `pending_reconciliation` at once for a multi-match. Re-sending the same card attaches to the same workflow.
  * A service API (the customer app's backend), authenticated by bearer token rather than a console session.
  */
-export async function POST(request: Request) {
+async function handlePost(request: Request) {
   const refusal = serviceTokenRefusal(request.headers.get('authorization'), env().CARD_LINK_API_TOKEN);
   if (refusal) return Response.json({ error: refusal.error }, { status: refusal.status, headers: noStore });
 
@@ -89,3 +90,6 @@ export async function POST(request: Request) {
     return Response.json({ error: 'Linking the card failed unexpectedly; see the console server log.' }, { status: 500, headers: noStore });
   }
 }
+
+/** Every call is audited with its outcome (card_link_api.call). */
+export const POST = auditedCardLinkCall(handlePost);
