@@ -7,6 +7,7 @@ import { auditText, recordSecurityEvent, SECURITY_AUDIT_ACTIONS } from '../audit
 import { env } from '../env.ts';
 import { logger } from '../logger.ts';
 import { ROLES, type Role } from './actor.ts';
+import { verifiedOidcEmail } from './oidc-email.ts';
 import { refreshSessionClaims } from './session-claims.ts';
 import { clientAddress, signInRefusal, signInTarget, type SignInRefusal } from './sign-in-throttle.ts';
 import { authenticateLocalUser, userForVerifiedEmail } from './users.ts';
@@ -121,8 +122,7 @@ function config(): NextAuthConfig {
     callbacks: {
       async signIn({ user, account, profile }) {
         if (account?.provider !== 'oidc') return true;
-        // The identity provider vouches for the email only when it says so with a real boolean true.
-        const email = typeof profile?.email === 'string' && profile.email_verified === true ? profile.email : null;
+        const email = verifiedOidcEmail(profile);
         const known = email ? await userForVerifiedEmail(db(), email) : null;
         const attempt = { username: typeof profile?.email === 'string' ? profile.email.toLowerCase() : '', client: 'oidc', method: 'oidc' as const };
         if (!known) {
