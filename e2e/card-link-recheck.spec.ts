@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect, logIn, test } from './fixtures.ts';
+import { withDb } from './support/db.ts';
+import { insertCustomer, linkCard } from './support/enrollments.ts';
+
+/** A Chase card the partner sandbox declines by its last4. */
+const DECLINED_CARD = { bin: '414721', last4: '0002', network: 'visa', country: 'US' } as const;
+const json = (origin: string) => ({ origin, 'content-type': 'application/json' });
+
+function cardLinkApiToken(): string {
+  if (process.env.CARD_LINK_API_TOKEN) return process.env.CARD_LINK_API_TOKEN;
+  return fs.readFileSync(path.join(import.meta.dirname, '..', '.data', 'card-link-api-token'), 'utf8').trim();
+}
+
+test('50 concurrent identical card-link requests over HTTP make one link and one decision', async ({ request }) => {
+  const customerId = await insertCustomer('Concurrent Submits');
+  const data = {
+    customerId,
+    card: { fingerprint: `fp_e2e_${randomUUID().replace(/-/g, '')}`, bin: '414721', last4: '4242', network: 'visa', country: 'US', expMonth: 12, expYear: new Date().getUTCFullYear() + 3 },
+  };
+  const answers = await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      const response = await request.post('/api/card-links', { headers: { authorization: `Bearer ${cardLinkApiToken()}` }, data });
+      return { status: response.status(), body: (await response.json()) as Record<string, unknown> };
+    }),
+  );
+  expect(answers.map((answer) => answer.status)).toEqual(Array.from({ length: 50 }, () => 200));
+  expect(new Set(answers.map((answer) => JSON.stringify(answer.body))).size).toBe(1);
+  expect(answers[0]?.body).toMatchObject({ status: 'linked', partnerId: 'chase' });
+  const counts = await withDb(async (client) => {
+    const links = await client.query('SELECT 1 FROM membership_links WHERE customer_id = $1', [customerId]);
+    const subscriptions = await client.query('SELECT 1 FROM dashpass_subscriptions WHERE customer_id = $1', [customerId]);
+    return { links: links.rowCount, subscriptions: subscriptions.rowCount };
+  });
+  expect(counts).toEqual({ links: 1, subscriptions: 1 });
+});
+
+test('support re-checks a declined card with a reason: a new evaluation runs at once, audited; other roles are refused', async ({ page, request, baseURL }) => {
+  test.setTimeout(120_000);
+  const customerId = await insertCustomer('Recheck Journey');
+  const declined = await linkCard(request, customerId, DECLINED_CARD);
+  expect(declined).toMatchObject({ status: 'not_eligible' });
+
+  await logIn(page, 'support', `/enrollments/${encodeURIComponent(declined.workflowId)}`);
+  const section = page.getByRole('region', { name: 'Re-check eligibility' });
+  await expect(section).toBeVisible();
+  await section.getByRole('button', { name: 'Re-check eligibility…' }).click();
+  const dialog = page.getByRole('dialog', { name: "Re-check this card's eligibility" });
+  // No reason, no re-check.
+  await dialog.getByRole('button', { name: 'Re-check eligibility', exact: true }).click();
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel('Reason (goes into the audit log)').fill('e2e: Chase reopened the account');
+  await dialog.getByRole('button', { name: 'Re-check eligibility', exact: true }).click();
+  await expect(section.getByRole('status')).toContainText('New evaluation: not eligible');
+
+  const audit = await withDb(async (client) =>
+    (
+      await client.query<{ reason: string; details: { workflowId: string; status: string } }>(
+        "SELECT reason, details FROM audit_log WHERE action = 'card_link.recheck_eligibility' AND target = $1",
+        [`workflow:${declined.workflowId}`],
+      )
+    ).rows,
+  );
+  expect(audit).toMatchObject([{ reason: 'e2e: Chase reopened the account', details: { workflowId: `${declined.workflowId}.r1`, status: 'not_eligible' } }]);
+
+  await section.getByRole('link', { name: 'Open the new evaluation →' }).click();
+  await expect(page).toHaveURL(new RegExp(`${encodeURIComponent(`${declined.workflowId}.r1`).replace(/\./g, '\\.')}$`));
+  // The older evaluation is no longer the card's latest: the API refuses to re-check it again.
+  const origin = new URL(baseURL ?? page.url()).origin;
+  const again = await page.request.post(`/api/enrollments/${encodeURIComponent(declined.workflowId)}/recheck`, { headers: json(origin), data: { reason: 'twice' } });
+  expect(again.status()).toBe(409);
+});
+
+test('an engineer cannot re-check eligibility', async ({ page, request, baseURL }) => {
+  const customerId = await insertCustomer('Recheck Refused');
+  const declined = await linkCard(request, customerId, DECLINED_CARD);
+  await logIn(page, 'engineer', '/');
+  const origin = new URL(baseURL ?? page.url()).origin;
+  const refused = await page.request.post(`/api/enrollments/${encodeURIComponent(declined.workflowId)}/recheck`, { headers: json(origin), data: { reason: 'not mine to do' } });
+  expect(refused.status()).toBe(403);
+});
