@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Admin } from 'kafkajs';
@@ -50,10 +51,14 @@ const settings = z
     /** Keep the stack up this long after the phases, to look around (Ctrl-C tears it down). */
     BENCH_HOLD_S: z.coerce.number().min(0).default(0),
     /** Which phases run (comma list of latency, burst, relay). */
-    BENCH_PHASES: z.string().default('latency,burst,relay'),
+    BENCH_PHASES: z
+      .string()
+      .default('latency,burst,relay')
+      .transform((value) => value.split(',').map((phase) => phase.trim()))
+      .pipe(z.array(z.enum(['latency', 'burst', 'relay']))),
   })
   .parse(process.env);
-const phases = new Set(settings.BENCH_PHASES.split(',').map((phase) => phase.trim()));
+const phases = new Set(settings.BENCH_PHASES);
 
 const dataDir = path.join(dataRoot, 'bench-stream');
 const STORES = 10;
@@ -92,6 +97,8 @@ interface BurstResult {
   signalled: number;
   dead_lettered: number;
   inconsistent_availability: number;
+  /** CPU seconds from the first write until drained, per process tree; `other` is the rest of the host. */
+  cpu_s: Record<string, number>;
 }
 
 async function main(): Promise<void> {
@@ -171,6 +178,17 @@ async function main(): Promise<void> {
       workers.push({ name, proc, exit });
       console.log(`bench:stream: started ${name} (WORKER_ROLES=${roles}); log in ${path.relative(process.cwd(), path.join(dataDir, 'logs', `${name}.log`))}`);
     };
+    const cpuRoots = () => {
+      const roots = new Map<number, string>([[process.pid, 'bench (writers)']]);
+      for (const worker of workers) if (worker.proc.pid) roots.set(worker.proc.pid, worker.name);
+      for (const pid of supervisor.pids) {
+        if (roots.has(pid) || !fs.existsSync(`/proc/${pid}/cmdline`)) continue;
+        const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        roots.set(pid, /postgres/.test(command) ? 'postgres' : /temporal/.test(command) ? 'temporal' : /kafka|java/.test(command) ? 'kafka' : path.basename(command.split('\0')[0] ?? 'child'));
+      }
+      return roots;
+    };
+    const cpu: CpuMeter = { sample: sampleCpu, since: (before) => cpuSpent(before, sampleCpu(), cpuRoots()) };
     const groupIds = tables.map((table) => `${GROUP_PREFIX}.${table}`);
     const waitForWorkers = (count: number) =>
       waitFor(
@@ -190,23 +208,24 @@ async function main(): Promise<void> {
         { timeoutMs: 240_000, intervalMs: 500 },
       );
 
-    const result: Record<string, unknown> = {};
+    // The host is shared: its load before and after says how far to trust the figures.
+    const result: Record<string, unknown> = { load_avg_at_start: os.loadavg().map((load) => round(load, 2)) };
     if (phases.has('latency') || phases.has('burst')) {
       spawnWorker('relay,processors,stream-worker,default-worker,cardlink-worker');
       await waitForWorkers(1);
     }
 
     if (phases.has('latency')) {
-      const latency = await latencyPhase(pool, writerDb, levelSubProcessors);
+      const latency = await latencyPhase(pool, writerDb, levelSubProcessors, cpu);
       result.latency_ms = latency.visible;
       result.latency_detail = latency.detail;
     }
     if (phases.has('burst')) {
-      result.burst = await burstPhase({ pool, writerDb, admin, prefix: 'BB', workers: 1, levelSubProcessors });
+      result.burst = await burstPhase({ pool, writerDb, admin, prefix: 'BB', workers: 1, levelSubProcessors, cpu });
       if (settings.BENCH_WORKERS === 2) {
         spawnWorker('processors,stream-worker,default-worker,cardlink-worker');
         await waitForWorkers(2);
-        result.burst_workers_2 = await burstPhase({ pool, writerDb, admin, prefix: 'BW', workers: 2, levelSubProcessors });
+        result.burst_workers_2 = await burstPhase({ pool, writerDb, admin, prefix: 'BW', workers: 2, levelSubProcessors, cpu });
       }
     }
 
@@ -228,7 +247,7 @@ async function main(): Promise<void> {
     }
 
     result.partitions = (await admin.fetchTopicMetadata({ topics: [TABLE] })).topics[0]?.partitions.length;
-    result.load_avg = os.loadavg().map((load) => round(load, 2));
+    result.load_avg_at_end = os.loadavg().map((load) => round(load, 2));
     await teardown();
     console.log(JSON.stringify(result));
     process.exit(0);
@@ -264,6 +283,68 @@ async function seed(pool: pg.Pool, prefixes: string[]): Promise<void> {
   );
 }
 
+// ─── Where the CPU went ───────────────────────────────────────────────────────────────────────────────
+
+interface CpuMeter {
+  sample(): CpuSample;
+  since(before: CpuSample): Record<string, number>;
+}
+
+interface CpuSample {
+  ticks: Map<number, { ppid: number; ticks: number }>;
+  /** /proc/stat: busy and stolen (by the hypervisor) ticks of the whole host. */
+  hostBusy: number;
+  hostSteal: number;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ, what /proc reports in on Linux
+
+/** Every process's CPU ticks and the host's, from /proc (Linux; elsewhere empty). */
+function sampleCpu(): CpuSample {
+  const ticks = new Map<number, { ppid: number; ticks: number }>();
+  let hostBusy = 0;
+  let hostSteal = 0;
+  try {
+    const [, user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+    hostBusy = user + nice + system + irq + softirq + steal;
+    hostSteal = steal;
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+        // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ticks.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+      } catch {
+        // The process ended between listing and reading.
+      }
+    }
+  } catch {
+    // No /proc: report nothing rather than fail the run.
+  }
+  return { ticks, hostBusy, hostSteal };
+}
+
+/**
+ * CPU seconds between two samples, per named process tree (a worker with its threads, Postgres with its backends),
+ * the rest of the host as `other` (other people's work on a shared machine), and the hypervisor's `steal`.
+ */
+function cpuSpent(before: CpuSample, after: CpuSample, roots: Map<number, string>): Record<string, number> {
+  const spent: Record<string, number> = {};
+  let ours = 0;
+  for (const [pid, { ticks }] of after.ticks) {
+    let name: string | undefined;
+    for (let at: number | undefined = pid, hops = 0; at && !name && hops < 64; at = after.ticks.get(at)?.ppid, hops++) name = roots.get(at);
+    if (!name) continue;
+    const delta = ticks - (before.ticks.get(pid)?.ticks ?? 0);
+    spent[name] = (spent[name] ?? 0) + delta;
+    ours += delta;
+  }
+  spent.other = Math.max(0, after.hostBusy - before.hostBusy - ours);
+  spent.steal = after.hostSteal - before.hostSteal;
+  return Object.fromEntries(Object.entries(spent).map(([name, ticks]) => [name, round(ticks / TICKS_PER_SECOND, 1)]));
+}
+
 // ─── 1. Latency at a steady open-loop rate ─────────────────────────────────────────────────────────────
 
 interface Timed {
@@ -274,7 +355,7 @@ interface Timed {
   expectAvailable: boolean;
 }
 
-async function latencyPhase(pool: pg.Pool, writerDb: PrismaClient, levelSubProcessors: string[]) {
+async function latencyPhase(pool: pg.Pool, writerDb: PrismaClient, levelSubProcessors: string[], cpu: CpuMeter) {
   const { adjustStock } = await import('../server/inventory/stock.ts');
   const { formatHlc } = await import('../server/stream/envelope.ts');
   const total = settings.BENCH_LATENCY_WARMUP + settings.BENCH_LATENCY_CHANGES;
@@ -332,6 +413,7 @@ async function latencyPhase(pool: pg.Pool, writerDb: PrismaClient, levelSubProce
   const polling = poll();
 
   const writes: Promise<void>[] = [];
+  const cpuBefore = cpu.sample();
   const startAt = performance.now() + 20;
   for (let i = 0; i < total; i++) {
     const dueAt = startAt + i * intervalMs;
@@ -370,6 +452,7 @@ async function latencyPhase(pool: pg.Pool, writerDb: PrismaClient, levelSubProce
   await Promise.all(writes);
   writing = false;
   await polling;
+  const cpuSeconds = cpu.since(cpuBefore);
   if (failures.length > 0) console.warn(`bench:stream: latency: ${failures.length} of ${total} writes failed, e.g.`, failures[0]);
 
   // Where the time went, per timed change: commit → outcome recorded (the processor signalled the workflow),
@@ -406,6 +489,7 @@ async function latencyPhase(pool: pg.Pool, writerDb: PrismaClient, levelSubProce
     outcome_recorded_ms: percentiles(since_(signalled)),
     effect_applied_ms: percentiles(since_(applied)),
     temporal_ms: temporal,
+    cpu_s: cpuSeconds,
     slowest: slowest.map((sample) => ({
       id: sample.id,
       visible_ms: round(sample.visibleMs),
@@ -418,6 +502,7 @@ async function latencyPhase(pool: pg.Pool, writerDb: PrismaClient, levelSubProce
   console.log('bench:stream: latency commit → availability flipped (ms):', result.visible, `(${visible.length} timed, ${unmeasured} never seen)`);
   console.log('  commit → outcome recorded (ms):', detail.outcome_recorded_ms, ' commit → effect applied (ms):', detail.effect_applied_ms);
   console.log('  inside Temporal (ms):', detail.temporal_ms);
+  console.log('  CPU seconds spent meanwhile:', detail.cpu_s);
   return result;
 }
 
@@ -476,9 +561,10 @@ interface BurstOptions {
   prefix: string;
   workers: number;
   levelSubProcessors: string[];
+  cpu: CpuMeter;
 }
 
-async function burstPhase({ pool, writerDb, admin, prefix, workers, levelSubProcessors }: BurstOptions): Promise<BurstResult> {
+async function burstPhase({ pool, writerDb, admin, prefix, workers, levelSubProcessors, cpu }: BurstOptions): Promise<BurstResult> {
   const { adjustStock } = await import('../server/inventory/stock.ts');
   const count = settings.BENCH_BURST;
   const writersCount = settings.BENCH_WRITERS;
@@ -511,6 +597,7 @@ async function burstPhase({ pool, writerDb, admin, prefix, workers, levelSubProc
 
   let issued = 0;
   let committed = 0;
+  const cpuBefore = cpu.sample();
   const writeStarted = performance.now();
   const writers = Array.from({ length: writersCount }, async (_, w) => {
     // Each writer owns its keys, so it always knows their stock and never asks for more than is there.
@@ -576,6 +663,7 @@ async function burstPhase({ pool, writerDb, admin, prefix, workers, levelSubProc
     await sleep(500);
   }
   clearInterval(ticker);
+  const cpuSeconds = cpu.since(cpuBefore);
   await watchOffsets;
   await report();
   console.log(`  drain check done (${new Date().toISOString()})`);
@@ -598,6 +686,7 @@ async function burstPhase({ pool, writerDb, admin, prefix, workers, levelSubProc
     signalled: audit.signalled,
     dead_lettered: audit.deadLettered,
     inconsistent_availability: audit.inconsistent,
+    cpu_s: cpuSeconds,
   };
   if (audit.commits !== committed) throw new Error(`${label}: ${committed} writes committed but the database holds ${audit.commits} adjustments`);
   console.log(`bench:stream: ${label}:`, result);
