@@ -1,5 +1,6 @@
 import { expect, logIn, test } from './fixtures.ts';
 import { withDb } from './support/db.ts';
+import { insertCustomer, linkCard, SHADOW_MISMATCH_CARD, waitForShadowComparison } from './support/enrollments.ts';
 
 const json = (origin: string) => ({ origin, 'content-type': 'application/json' });
 
@@ -7,16 +8,36 @@ async function chaseVersions(): Promise<{ live_version: string; candidate_versio
   return withDb(async (client) => (await client.query<{ live_version: string; candidate_version: string | null }>("SELECT live_version, candidate_version FROM partners WHERE partner_id = 'chase'")).rows[0]!);
 }
 
-test('an admin stops Chase v2 in shadow, starts it again and promotes it, each audited; support sees no panel and gets 403', async ({ page, browser, baseURL }) => {
-  test.setTimeout(120_000);
+test('an admin sees what the shadow version would have linked differently, stops Chase v2 in shadow, starts it again and promotes it, each audited; support sees no panel and gets 403', async ({
+  page,
+  browser,
+  baseURL,
+  request,
+}) => {
+  test.setTimeout(150_000);
   const before = await chaseVersions();
   try {
+    await withDb((client) => client.query("UPDATE partners SET live_version = '1', candidate_version = '2' WHERE partner_id = 'chase'"));
+    // Chase v1 links this business card; v2, in shadow, would have declined it and written no link.
+    const customerId = await insertCustomer('Shadow Kinds');
+    const linked = await linkCard(request, customerId, SHADOW_MISMATCH_CARD);
+    expect(linked).toMatchObject({ status: 'linked', partnerId: 'chase' });
+    expect(await waitForShadowComparison(linked.workflowId)).toEqual({ matched: false });
+
     await logIn(page, 'admin', '/enrollments');
+    const shadow = page.getByRole('region', { name: 'Shadow-mode mismatch rates' });
+    const pair = shadow.getByRole('row').filter({ hasText: 'Chase' }).filter({ hasText: 'in shadow now' });
+    await expect(pair.getByRole('list', { name: 'Mismatches by kind' })).toContainText('eligibility');
+    await pair.getByRole('button', { name: /Recent mismatches/ }).click();
+    const mismatch = shadow.getByRole('table', { name: /Recent mismatches of Chase v1 against v2/ }).getByRole('row').filter({ hasText: customerId });
+    await expect(mismatch).toContainText('chase active');
+    await expect(mismatch).toContainText('not eligible: business_card_not_in_offer');
+    await expect(mismatch).toContainText('no link');
+    await expect(mismatch.getByRole('cell').nth(4)).toHaveText('eligibility');
+
     const panel = page.getByRole('region', { name: 'Partner versions' });
     const chase = panel.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'Chase' }) });
     const inShadow = chase.getByRole('cell').nth(1);
-    await withDb((client) => client.query("UPDATE partners SET live_version = '1', candidate_version = '2' WHERE partner_id = 'chase'"));
-    await page.reload();
     await expect(inShadow).toHaveText('v2');
 
     const confirm = async (title: string, button: string, reason: string) => {
