@@ -1,7 +1,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { hashPassword } from '../server/auth/passwords.ts';
 import { expect, logIn, loginFor, test } from './fixtures.ts';
+import { withDb } from './support/db.ts';
 
 /** `npm test` passes the stack's webhook secrets; against `npm start`, the ones it keeps in .data/. */
 function webhookSecret(partnerId: string): string {
@@ -128,4 +130,46 @@ test('sign-in is rate-limited per username, with a clear message, and every atte
   await expect(page.getByRole('row').filter({ hasText: 'auth.sign_in_throttled' })).toHaveCount(1);
   await page.goto(`/audit?action=auth.sign_in&actor=${loginFor('admin').username}`);
   await expect(page.getByRole('row').filter({ hasText: 'auth.sign_in' }).first()).toBeVisible();
+});
+
+test('a role change, then disabling the user, reach a signed-in session within a minute', async ({ page }) => {
+  // Sessions re-read their users row at most every 60 s (server/auth/session-claims.ts).
+  test.setTimeout(200_000);
+  const username = `e2e-session-${randomUUID().slice(0, 8)}`;
+  const password = randomUUID();
+  const passwordHash = await hashPassword(password);
+  await withDb((client) =>
+    client.query('INSERT INTO users (user_id, username, display_name, role, password_hash) VALUES ($1, $1, $2, $3, $4)', [username, 'Session Tester', 'support', passwordHash]),
+  );
+  try {
+    await page.goto('/login');
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByTestId('current-role')).toHaveText('support');
+
+    await withDb((client) => client.query("UPDATE users SET role = 'engineer' WHERE username = $1", [username]));
+    await expect
+      .poll(
+        async () => {
+          await page.goto('/');
+          return page.getByTestId('current-role').textContent();
+        },
+        { timeout: 80_000, intervals: [5_000] },
+      )
+      .toBe('engineer');
+
+    await withDb((client) => client.query('UPDATE users SET disabled = true WHERE username = $1', [username]));
+    await expect
+      .poll(
+        async () => {
+          await page.goto('/inventory');
+          return new URL(page.url()).pathname;
+        },
+        { timeout: 80_000, intervals: [5_000] },
+      )
+      .toBe('/login');
+  } finally {
+    await withDb((client) => client.query('DELETE FROM users WHERE username = $1', [username]));
+  }
 });
