@@ -50,6 +50,8 @@ const schema = z.object({
   CDC_RESOLVED_INTERVAL_MS: z.coerce.number().int().positive().default(5000),
   /** Consumer groups are `<prefix>.<table>`. */
   PROCESSOR_GROUP_PREFIX: z.string().min(1).default('dashops-processor'),
+  /** Partitions of the table topics the relay and processor create (existing topics keep theirs): the most worker replicas that can share a table. */
+  KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6),
   /** Where partner APIs live, under `/partners/<id>`: the partner sandbox locally. */
   PARTNER_SANDBOX_URL: z.url().default('http://127.0.0.1:4010'),
   /** The console's own base URL, for partners' webhooks. */

@@ -43,6 +43,8 @@ export async function startInventoryStream(options: InventoryStreamOptions): Pro
     log: options.log,
     groupPrefix: options.groupPrefix,
     tables,
+    partitions: env().KAFKA_TOPIC_PARTITIONS,
+    maxFutureSkewMs: env().STREAM_MAX_CLOCK_SKEW_MS,
   });
   let relay: CdcRelay | undefined;
   try {
@@ -71,6 +73,7 @@ export function startInventoryRelay(options: Pick<InventoryStreamOptions, 'conne
     slotName: options.relay.slotName,
     publicationName: options.relay.publicationName,
     resolvedIntervalMs: options.relay.resolvedIntervalMs,
+    partitions: env().KAFKA_TOPIC_PARTITIONS,
     log: options.log,
   });
 }
