@@ -20,7 +20,7 @@ import {
   type CardLinkInput,
   type LinkOutcome,
 } from './contract.ts';
-import { DEFAULT_RE_EVALUATION_POLICY, reEvaluation, type ReEvaluationPolicy } from './re-evaluation.ts';
+import { DEFAULT_RE_EVALUATION_POLICY, reEvaluation, type CurrentFacts, type ReEvaluationPolicy } from './re-evaluation.ts';
 
 export const CARD_LINK_WORKFLOW_TYPE = 'cardLinkWorkflow';
 
@@ -225,7 +225,7 @@ export async function linkCard(deps: LinkCardDeps, request: CardLinkRequest, opt
       ? recorded.outcome.status === 'linked' || recorded.outcome.status === 'pending_reconciliation'
         ? ({ due: false } as const)
         : ({ due: true } as const)
-      : reEvaluation(recorded.outcome, recorded.decidedAt, now(), deps.reEvaluation ?? DEFAULT_RE_EVALUATION_POLICY, await slotFree(deps.db, customerId));
+      : reEvaluation(recorded.outcome, recorded.decidedAt, now(), deps.reEvaluation ?? DEFAULT_RE_EVALUATION_POLICY, await currentFacts(deps.db, customerId, recorded.outcome));
     if (!verdict.due || attempt >= 2) {
       if (force) throw new NothingToRecheckError(`the card's latest evaluation ${workflowId} ended ${recorded.outcome.status}: there is nothing to re-check`);
       return { ...recorded.outcome, workflowId };
@@ -282,11 +282,13 @@ async function recordedDecision(client: Client, workflowId: string): Promise<{ o
   }
 }
 
-/** The customer holds no provisional or active subscription (the unique active_customer_id slot is empty). */
-async function slotFree(db: LinkCardDeps['db'], customerId: string): Promise<boolean> {
-  const rows = await db.$queryRaw<{ taken: boolean }[]>`
-    SELECT EXISTS (SELECT 1 FROM dashpass_subscriptions WHERE active_customer_id = ${customerId}) AS taken`;
-  return rows[0]?.taken === false;
+/** Whether the customer's live-subscription slot (unique active_customer_id) is free, and the decision's link has ended. */
+async function currentFacts(db: LinkCardDeps['db'], customerId: string, outcome: LinkOutcome): Promise<CurrentFacts> {
+  const linkId = 'linkId' in outcome ? outcome.linkId : null;
+  const rows = await db.$queryRaw<{ taken: boolean; ended: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM dashpass_subscriptions WHERE active_customer_id = ${customerId}) AS taken,
+           EXISTS (SELECT 1 FROM membership_links WHERE link_id = ${linkId} AND status = 'ended') AS ended`;
+  return { slotFree: rows[0]?.taken === false, linkEnded: rows[0]?.ended === true };
 }
 
 /**

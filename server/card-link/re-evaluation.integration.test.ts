@@ -55,7 +55,7 @@ describe('re-evaluating a decided card', () => {
     expect(await linkCard(later(25 * HOUR), request)).toMatchObject({ workflowId: cardLinkWorkflowId(customerId, request.card.fingerprint, 2) });
   });
 
-  it('never re-evaluates a linked card', async () => {
+  it('never re-evaluates a linked card while its link lasts; once the link has ended, a re-submission links it again', async () => {
     const customerId = await stack.customer();
     const request = chaseCard(customerId);
     const first = await linkCard(later(0), request);
@@ -63,6 +63,16 @@ describe('re-evaluating a decided card', () => {
     await stack.client.workflow.getHandle(first.workflowId).result();
     expect(await linkCard(later(1000 * 24 * HOUR), request)).toEqual(first);
     expect(await db().membershipLink.count({ where: { customerId } })).toBe(1);
+
+    // Ended as an unlink ends it: the link and its subscription, which frees the customer's slot.
+    await db().$transaction([
+      db().dashPassSubscription.updateMany({ where: { customerId }, data: { status: 'ended', activeCustomerId: null, endedAt: new Date(), endedReason: 'unlinked' } }),
+      db().membershipLink.updateMany({ where: { customerId }, data: { status: 'ended', endedReason: 'unlinked' } }),
+    ]);
+    const relinked = await linkCard(later(0), request);
+    expect(relinked).toMatchObject({ status: 'linked', workflowId: cardLinkWorkflowId(customerId, request.card.fingerprint, 1) });
+    expect(await db().membershipLink.findMany({ where: { customerId } })).toMatchObject([{ status: 'active', workflowId: relinked.workflowId }]);
+    expect(await db().dashPassSubscription.count({ where: { customerId, activeCustomerId: customerId } })).toBe(1);
   });
 
   it('re-evaluates a card declined for a taken slot right after the multi-match holding it is compensated', async () => {

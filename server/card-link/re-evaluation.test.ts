@@ -4,6 +4,8 @@ import { reEvaluation, reEvaluationPolicyFrom, SLOT_TAKEN_REASON } from './re-ev
 
 const policy = { notEligibleAfterMs: 24 * 3_600_000, reconciliationFailedAfterMs: 3_600_000 };
 const decidedAt = new Date('2026-12-02T10:00:00Z');
+const free = { slotFree: true, linkEnded: false };
+const taken = { slotFree: false, linkEnded: false };
 const after = (ms: number) => new Date(decidedAt.getTime() + ms);
 
 describe('reEvaluation', () => {
@@ -11,21 +13,22 @@ describe('reEvaluation', () => {
   const failed: LinkOutcome = { status: 'reconciliation_failed', linkId: 'link_1', partnerId: 'chase', reason: 'partner_rejected' };
 
   it('waits out each outcome its own cool-down, then is due', () => {
-    expect(reEvaluation(declined, decidedAt, after(23 * 3_600_000), policy, true)).toEqual({ due: false, why: 'cooling_down', notBefore: after(24 * 3_600_000) });
-    expect(reEvaluation(declined, decidedAt, after(24 * 3_600_000), policy, true)).toEqual({ due: true });
-    expect(reEvaluation(failed, decidedAt, after(59 * 60_000), policy, true)).toMatchObject({ due: false, why: 'cooling_down' });
-    expect(reEvaluation(failed, decidedAt, after(3_600_000), policy, true)).toEqual({ due: true });
+    expect(reEvaluation(declined, decidedAt, after(23 * 3_600_000), policy, free)).toEqual({ due: false, why: 'cooling_down', notBefore: after(24 * 3_600_000) });
+    expect(reEvaluation(declined, decidedAt, after(24 * 3_600_000), policy, free)).toEqual({ due: true });
+    expect(reEvaluation(failed, decidedAt, after(59 * 60_000), policy, free)).toMatchObject({ due: false, why: 'cooling_down' });
+    expect(reEvaluation(failed, decidedAt, after(3_600_000), policy, free)).toEqual({ due: true });
   });
 
-  it('never re-evaluates a linked card', () => {
+  it('never re-evaluates a linked card while its link lasts, and at once after it ended (unlinked)', () => {
     const linked: LinkOutcome = { status: 'linked', linkId: 'l', subscriptionId: 's', partnerId: 'chase', benefitEndsAt: null };
-    expect(reEvaluation(linked, decidedAt, after(365 * 24 * 3_600_000), policy, true)).toMatchObject({ due: false, why: 'linked' });
+    expect(reEvaluation(linked, decidedAt, after(365 * 24 * 3_600_000), policy, free)).toMatchObject({ due: false, why: 'linked' });
+    expect(reEvaluation(linked, decidedAt, after(1), policy, { slotFree: true, linkEnded: true })).toEqual({ due: true });
   });
 
   it('re-evaluates a decline for a taken slot as soon as the slot is free, and not before', () => {
     const slotTaken: LinkOutcome = { status: 'not_eligible', partnerId: 'chase', reason: SLOT_TAKEN_REASON };
-    expect(reEvaluation(slotTaken, decidedAt, after(1), policy, false)).toMatchObject({ due: false, why: 'slot_still_taken' });
-    expect(reEvaluation(slotTaken, decidedAt, after(1), policy, true)).toEqual({ due: true });
+    expect(reEvaluation(slotTaken, decidedAt, after(1), policy, taken)).toMatchObject({ due: false, why: 'slot_still_taken' });
+    expect(reEvaluation(slotTaken, decidedAt, after(1), policy, free)).toEqual({ due: true });
   });
 
   it('reads the policy from the validated env, refusing a negative cool-down', () => {

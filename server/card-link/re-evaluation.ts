@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { LinkOutcome } from './contract.ts';
 
 /**
- * When a card whose link already has a recorded decision is evaluated again on re-submission. `linked` and a
- * running link never are (the submission joins them); a decline waits out a cool-down per outcome; a decline
+ * When a card whose link already has a recorded decision is evaluated again on re-submission. A running link
+ * never is (the submission joins it), nor a linked one while its link lasts: once it has ended (unlinked), at
+ * once. A decline waits out a cool-down per outcome; a decline
  * only because the customer's live-subscription slot was taken (by a pending multi-match, say) is re-evaluated
  * as soon as the slot is free, e.g. right after that multi-match was compensated.
  */
@@ -30,12 +31,18 @@ export type ReEvaluation =
   | { due: true }
   | { due: false; why: 'linked' | 'cooling_down' | 'slot_still_taken'; notBefore: Date | null };
 
-/** Pure: is a decided card due for a new evaluation at `now`? `slotFree`: the customer has no live subscription now. */
-export function reEvaluation(outcome: LinkOutcome, decidedAt: Date, now: Date, policy: ReEvaluationPolicy, slotFree: boolean): ReEvaluation {
+/** What the database says now: the customer has no live subscription; the decision's link has ended since. */
+export interface CurrentFacts {
+  slotFree: boolean;
+  linkEnded: boolean;
+}
+
+/** Pure: is a decided card due for a new evaluation at `now`? */
+export function reEvaluation(outcome: LinkOutcome, decidedAt: Date, now: Date, policy: ReEvaluationPolicy, { slotFree, linkEnded }: CurrentFacts): ReEvaluation {
   switch (outcome.status) {
     case 'linked':
     case 'pending_reconciliation':
-      return { due: false, why: 'linked', notBefore: null };
+      return linkEnded ? { due: true } : { due: false, why: 'linked', notBefore: null };
     case 'not_eligible': {
       if (outcome.reason === SLOT_TAKEN_REASON) return slotFree ? { due: true } : { due: false, why: 'slot_still_taken', notBefore: null };
       return coolDown(decidedAt, policy.notEligibleAfterMs, now);
