@@ -190,8 +190,9 @@ async function main(): Promise<void> {
     };
     const cpu: CpuMeter = { sample: sampleCpu, since: (before) => cpuSpent(before, sampleCpu(), cpuRoots()) };
     const groupIds = tables.map((table) => `${GROUP_PREFIX}.${table}`);
-    const waitForWorkers = (count: number) =>
-      waitFor(
+    const waitForWorkers = async (count: number) => {
+      const started = performance.now();
+      await waitFor(
         `${count} worker process(es) in the consumer groups and polling the stream task queue`,
         async () => {
           const { groups } = await admin.describeGroups(groupIds);
@@ -207,6 +208,8 @@ async function main(): Promise<void> {
         },
         { timeoutMs: 240_000, intervalMs: 500 },
       );
+      console.log(`bench:stream: ${count} worker process(es) consuming and polling after ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    };
 
     // The host is shared: its load before and after says how far to trust the figures.
     const result: Record<string, unknown> = { load_avg_at_start: os.loadavg().map((load) => round(load, 2)) };
@@ -644,6 +647,18 @@ async function burstPhase({ pool, writerDb, admin, prefix, workers, levelSubProc
   const drainDeadline = Date.now() + settings.BENCH_DRAIN_TIMEOUT_S * 1000;
   let drained = false;
   while (Date.now() < drainDeadline) {
+    // Counts first (cheap, on created_at / applied_at); the exact per-change check only once they add up.
+    const { rows: counts } = await pool.query<{ outcomes: number; signalled: number; applied: number }>(
+      `SELECT count(*)::int AS outcomes, (count(*) FILTER (WHERE outcome = 'signalled'))::int AS signalled,
+              (SELECT count(*)::int FROM stream_applied WHERE applied_at >= $1 AND message_id LIKE $3) AS applied
+       FROM change_outcomes WHERE created_at >= $1 AND table_name = '${TABLE}' AND row_key LIKE $2`,
+      [since, keyPattern, `${TABLE}:${keyPattern}`],
+    );
+    const progress = counts[0];
+    if (!progress || progress.outcomes < count * levelSubProcessors.length || progress.applied < progress.signalled) {
+      await sleep(500);
+      continue;
+    }
     const { rows } = await pool.query<{ outcomes: number; unapplied: number; inconsistent: number }>(
       `SELECT
          (SELECT count(DISTINCT (sub_processor, row_key, updated))::int FROM change_outcomes
