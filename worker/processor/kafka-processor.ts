@@ -15,8 +15,9 @@ const DEFAULT_CHUNK_SIZE = 500;
 /**
  * A crashed replica's partitions move to the others after the session timeout: 15 s instead of kafkajs' 30 s halves
  * that stall, and still leaves room for a slow chunk (the handler heartbeats between chunks and between retries).
+ * kafkajs heartbeats only between fetches, so an idle long poll is kept to 500 ms (its default 5 s delays rebalances).
  */
-const DEFAULT_CONSUMER_CONFIG = { sessionTimeout: 15_000, heartbeatInterval: 3_000 } as const;
+const DEFAULT_CONSUMER_CONFIG = { sessionTimeout: 15_000, heartbeatInterval: 3_000, maxWaitTimeInMs: 500 } as const;
 /** Every partition a process owns is worked at once (kafkajs caps it at the partitions assigned). */
 const DEFAULT_PARTITIONS_CONCURRENTLY = 16;
 
