@@ -1,25 +1,35 @@
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { Logger } from 'pino';
+import { CARD_LINK_TASK_QUEUE } from '../server/card-link/contract.ts';
 import { TASK_QUEUES } from '../server/temporal/contract.ts';
 
 export const EXPIRY_SWEEP_SCHEDULE_ID = 'inventory-expiry-sweep';
+/** The benefit-lifecycle safety net: starts and lapses any subscription whose own timers did not (see benefitLifecycleSweepWorkflow). */
+export const BENEFIT_LIFECYCLE_SWEEP_SCHEDULE_ID = 'card-link-benefit-lifecycle-sweep';
+
+const SCHEDULES: ScheduleOptions[] = [
+  {
+    scheduleId: EXPIRY_SWEEP_SCHEDULE_ID,
+    spec: { intervals: [{ every: '1 hour' }] },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    action: { type: 'startWorkflow', workflowType: 'expirySweepWorkflow', taskQueue: TASK_QUEUES.default, args: [] },
+  },
+  {
+    scheduleId: BENEFIT_LIFECYCLE_SWEEP_SCHEDULE_ID,
+    spec: { intervals: [{ every: '15 minutes' }] },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    action: { type: 'startWorkflow', workflowType: 'benefitLifecycleSweepWorkflow', taskQueue: CARD_LINK_TASK_QUEUE, args: [] },
+  },
+];
 
 /** Creates the worker's Temporal schedules once; an existing schedule (another replica, a restart) is left as is. */
 export async function ensureSchedules(client: Client, log: Logger): Promise<void> {
-  try {
-    await client.schedule.create({
-      scheduleId: EXPIRY_SWEEP_SCHEDULE_ID,
-      spec: { intervals: [{ every: '1 hour' }] },
-      policies: { overlap: ScheduleOverlapPolicy.SKIP },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'expirySweepWorkflow',
-        taskQueue: TASK_QUEUES.default,
-        args: [],
-      },
-    });
-    log.info({ scheduleId: EXPIRY_SWEEP_SCHEDULE_ID }, 'created schedule');
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  for (const schedule of SCHEDULES) {
+    try {
+      await client.schedule.create(schedule);
+      log.info({ scheduleId: schedule.scheduleId }, 'created schedule');
+    } catch (err) {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    }
   }
 }

@@ -5,7 +5,9 @@ import type { CardFacts, EligibilityDecision } from '../../server/card-link/cont
 import { createPartnerHttp, type PartnerHttpOptions } from '../../server/card-link/partners/http.ts';
 import type { PartnerHttp, PartnerIntegration, ReconciliationPoll } from '../../server/card-link/partners/partner.ts';
 import { partnerRegistry, type PartnerRegistry } from '../../server/card-link/partners/registry.ts';
-import type { PrismaClient } from '../../server/db/generated/client.ts';
+import { Prisma, type PrismaClient } from '../../server/db/generated/client.ts';
+import { advanceDueSubscriptions, createBenefitLifecycleActivities } from './benefit-lifecycle.ts';
+import { createCardUnlinkActivities } from './card-unlink.ts';
 import { createShadowLinkActivities } from './shadow-link.ts';
 
 /**
@@ -140,12 +142,12 @@ export type CreateLinkResult =
       linkId: string;
       linkStatus: 'active' | 'pending_reconciliation';
       subscriptionId: string;
-      subscriptionStatus: 'active' | 'provisional';
+      subscriptionStatus: 'active' | 'provisional' | 'scheduled';
       partnerReference: string | null;
       benefitStartsAt: string;
       benefitEndsAt: string | null;
     }
-  /** The customer already has a provisional or active subscription through another link: nothing was written. */
+  /** The customer already has a live (provisional, scheduled or active) subscription through another link: nothing was written. */
   | { kind: 'already_subscribed'; subscriptionId: string | null };
 
 export interface ShadowInput {
@@ -219,7 +221,7 @@ interface LinkedRow {
   benefit_ends_at: Date | null;
   written: boolean;
   subscription_id: string | null;
-  subscription_status: 'provisional' | 'active' | 'ended' | null;
+  subscription_status: 'provisional' | 'scheduled' | 'active' | 'lapsed' | 'ended' | null;
 }
 
 export function createCardLinkActivities({ db, partnerHttp, registry = partnerRegistry, now = () => new Date() }: CardLinkDeps) {
@@ -311,6 +313,9 @@ export function createCardLinkActivities({ db, partnerHttp, registry = partnerRe
 
   return {
     ...steps,
+    // A link's life after its decision (benefit dates, unlink) runs on the same workers as the link.
+    ...createBenefitLifecycleActivities({ db }),
+    ...createCardUnlinkActivities({ db, partnerHttp, registry, now }),
     ...createShadowLinkActivities({ db, partnerHttp, integration }),
 
     /**
@@ -353,6 +358,9 @@ export function createCardLinkActivities({ db, partnerHttp, registry = partnerRe
         // subscription. ON CONFLICT (active_customer_id) DO NOTHING leaves subscription_id null when the customer
         // already has a live one elsewhere; the transaction is then rolled back, link included.
         return await db.$transaction(async (tx) => {
+          // The one-live-subscription rule honours the dates: a benefit already over by the decision is lapsed
+          // first (as its timer would have), so it does not hold the customer's slot.
+          await advanceDueSubscriptions(tx, new Date(input.linkedAt), Prisma.sql`customer_id = ${customerId}`);
           const [row] = await tx.$queryRaw<LinkedRow[]>`
             WITH upserted AS (
               INSERT INTO membership_links
@@ -374,12 +382,14 @@ export function createCardLinkActivities({ db, partnerHttp, registry = partnerRe
                  AND NOT EXISTS (SELECT 1 FROM upserted)
             ), live AS (
               SELECT s.subscription_id, s.status FROM dashpass_subscriptions s JOIN link ON s.link_id = link.link_id
-               WHERE s.status IN ('provisional', 'active')
+               WHERE s.status IN ('provisional', 'scheduled', 'active')
                LIMIT 1
             ), created AS (
               INSERT INTO dashpass_subscriptions (subscription_id, customer_id, link_id, status, active_customer_id, starts_at, ends_at)
               SELECT ${`sub_${randomUUID()}`}, ${customerId}, link.link_id,
-                     (CASE WHEN link.status = 'active' THEN 'active' ELSE 'provisional' END)::"SubscriptionStatus", ${customerId},
+                     (CASE WHEN link.status <> 'active' THEN 'provisional'
+                           WHEN COALESCE(link.benefit_starts_at, ${benefit.startsAt}) > ${new Date(input.linkedAt)}::timestamptz THEN 'scheduled'
+                           ELSE 'active' END)::"SubscriptionStatus", ${customerId},
                      COALESCE(link.benefit_starts_at, ${benefit.startsAt}), link.benefit_ends_at
                 FROM link
                WHERE NOT EXISTS (SELECT 1 FROM live)
@@ -401,7 +411,7 @@ export function createCardLinkActivities({ db, partnerHttp, registry = partnerRe
             linkId: row.link_id,
             linkStatus: row.status,
             subscriptionId: row.subscription_id,
-            subscriptionStatus: row.subscription_status === 'active' ? ('active' as const) : ('provisional' as const),
+            subscriptionStatus: row.subscription_status === 'active' || row.subscription_status === 'scheduled' ? row.subscription_status : ('provisional' as const),
             partnerReference: row.partner_reference,
             benefitStartsAt: startsAt.toISOString(),
             benefitEndsAt: row.benefit_ends_at ? row.benefit_ends_at.toISOString() : null,
@@ -451,18 +461,23 @@ export function createCardLinkActivities({ db, partnerHttp, registry = partnerRe
       return partner.pollReconciliation(partnerHttp(partnerId), matchReference);
     },
 
-    /** The multi-match matched: the pending link becomes active and its provisional subscription active. Idempotent. */
+    /**
+     * The multi-match matched: the pending link becomes active and its provisional subscription active, or
+     * scheduled when its benefit has not started yet. Idempotent.
+     */
     async confirmReconciledLink({ linkId, resolvedBy }: ConfirmLinkInput): Promise<ConfirmLinkResult> {
       return db.$transaction(async (tx) => {
         const link = await tx.membershipLink.findUnique({ where: { linkId }, select: { status: true, benefitEndsAt: true } });
         if (!link) throw new LinkNotFoundError(`membership link ${linkId} does not exist`);
         if (link.status === 'pending_reconciliation') {
           await tx.membershipLink.update({ where: { linkId }, data: { status: 'active', updatedAt: now() } });
+          const at = now();
+          await tx.dashPassSubscription.updateMany({ where: { linkId, status: 'provisional', startsAt: { gt: at } }, data: { status: 'scheduled' } });
           await tx.dashPassSubscription.updateMany({ where: { linkId, status: 'provisional' }, data: { status: 'active' } });
           log.info('multi-match confirmed', { linkId, resolvedBy });
         }
         const subscription = await tx.dashPassSubscription.findFirst({
-          where: { linkId, status: { in: ['active', 'provisional'] } },
+          where: { linkId, status: { in: ['active', 'scheduled', 'provisional'] } },
           select: { subscriptionId: true },
         });
         return {

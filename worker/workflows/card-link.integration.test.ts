@@ -223,7 +223,9 @@ describe('card-link workflow on the Temporal dev server', () => {
       const linkedAt = new Date(progress.completed.find(({ step }) => step === 'check_eligibility')!.at);
       const terms = registry.resolve(partnerId, '1').benefit(linkedAt);
       expect(link).toMatchObject({ status: 'active', partnerId, benefitStartsAt: terms.startsAt, benefitEndsAt: terms.endsAt, workflowId: progress.workflowId });
-      expect(subscription).toMatchObject({ status: 'active', linkId: link!.linkId, activeCustomerId: input.customerId, startsAt: terms.startsAt, endsAt: terms.endsAt });
+      // RBC's benefit starts on the first of next month: scheduled until then.
+      const subscriptionStatus = terms.startsAt > linkedAt ? 'scheduled' : 'active';
+      expect(subscription).toMatchObject({ status: subscriptionStatus, linkId: link!.linkId, activeCustomerId: input.customerId, startsAt: terms.startsAt, endsAt: terms.endsAt });
       expect(outcome).toEqual({ status: 'linked', linkId: link!.linkId, subscriptionId: subscription!.subscriptionId, partnerId, benefitEndsAt: terms.endsAt!.toISOString() });
 
       expect(steps(progress)).toEqual(['validate_card', 'select_partner', 'check_eligibility', 'create_link', 'complete']);

@@ -8,6 +8,7 @@ import { Time } from './format-time.tsx';
 import { FieldList } from './partner-response.tsx';
 import { RecheckEligibility } from './recheck-eligibility.tsx';
 import { ResolveMultiMatch } from './resolve-multi-match.tsx';
+import { LinkPanel } from './unlink-card.tsx';
 import { StatusBadge } from './status-badge.tsx';
 import { Timeline } from './timeline.tsx';
 import { elapsed, enrollmentStatus, maskedCard, partnerName, type EnrollmentDetailResponse } from './view-model.ts';
@@ -156,6 +157,7 @@ export function EnrollmentDetail({ workflowId, temporalUrl }: { workflowId: stri
       )}
 
       {canResolve && <ResolveMultiMatch workflowId={enrollment.workflowId} partner={partner} card={card} />}
+      {query.data.link && <LinkPanel workflowId={enrollment.workflowId} link={query.data.link} card={card} partner={partner} />}
       {!running && (enrollment.status === 'FAILED' || progress?.outcome?.status === 'not_eligible' || progress?.outcome?.status === 'reconciliation_failed') && (
         <RecheckEligibility workflowId={enrollment.workflowId} partner={partner} card={card} />
       )}
@@ -165,7 +167,7 @@ export function EnrollmentDetail({ workflowId, temporalUrl }: { workflowId: stri
           Timeline
         </h2>
         {progress ? (
-          <Timeline progress={progress} running={running} startTime={enrollment.startTime} partner={partner} resolutions={resolutions} />
+          <Timeline progress={progress} running={running} startTime={enrollment.startTime} partner={partner} resolutions={resolutions} unlinks={query.data.unlinks ?? []} />
         ) : (
           <div role="alert" className="rounded border border-amber-300 bg-amber-50 p-3 text-sm text-amber-950">
             <p className="font-medium">

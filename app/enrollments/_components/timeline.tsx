@@ -1,7 +1,7 @@
 import type { CardLinkProgress } from '@/server/card-link/contract.ts';
 import { Time } from './format-time.tsx';
 import { FieldList } from './partner-response.tsx';
-import { elapsed, STEP_STATE_VIEWS, timeline, TONE_CLASSES, type ManualResolutionRecord, type StepState } from './view-model.ts';
+import { elapsed, STEP_STATE_VIEWS, timeline, TONE_CLASSES, type ManualResolutionRecord, type StepState, type UnlinkRecord } from './view-model.ts';
 
 const MARKER: Record<StepState, string> = {
   done: 'border-emerald-500 bg-emerald-500 text-white',
@@ -18,12 +18,15 @@ export function Timeline({
   startTime,
   partner,
   resolutions,
+  unlinks = [],
 }: {
   progress: CardLinkProgress;
   running: boolean;
   startTime: string;
   partner: string;
   resolutions: ManualResolutionRecord[];
+  /** Unlinks of this card link (service API and console), after the steps. */
+  unlinks?: UnlinkRecord[];
 }) {
   const entries = timeline(progress, running);
   return (
@@ -78,6 +81,25 @@ export function Timeline({
           </li>
         );
       })}
+      {unlinks.map((unlink) => (
+        <li key={`unlink-${unlink.id}`} aria-label={`Unlinked: ${unlink.status === 'already_unlinked' ? 'already unlinked' : 'done'}`} className="relative flex gap-3 pb-5">
+          <span aria-hidden="true" className="z-10 flex h-7 w-7 shrink-0 items-center justify-center rounded-full border-2 border-slate-700 bg-slate-700 text-sm font-bold text-white">
+            ⨯
+          </span>
+          <div className="min-w-0 flex-1">
+            <div className="flex flex-wrap items-baseline gap-x-3 gap-y-1">
+              <h3 className="font-medium">{unlink.status === 'already_unlinked' ? 'Unlink asked again (already unlinked)' : 'Unlinked'}</h3>
+              <span className="text-xs text-slate-500">
+                <Time iso={unlink.at} /> <span className="tabular-nums">({elapsed(startTime, unlink.at)})</span>
+              </span>
+            </div>
+            <p className="mt-0.5 break-words text-sm text-slate-800">
+              By {unlink.actor} ({unlink.via === 'api' ? 'card-link API' : unlink.actorRole}). Reason: “{unlink.reason ?? '—'}”. The link and the subscription
+              ended; {partner} is told.
+            </p>
+          </div>
+        </li>
+      ))}
     </ol>
   );
 }

@@ -1,6 +1,17 @@
 import type { CardLinkProgress, CardLinkStep, CompletedStep } from '@/server/card-link/contract.ts';
 import type { Enrollment, ManualResolutionRecord } from '@/server/card-link/enrollments.ts';
 import type { PartnerShadowStatus, ShadowMismatch } from '@/server/card-link/shadow.ts';
+import type { UnlinkRecord } from '@/server/card-link/unlink-card.ts';
+
+export type { UnlinkRecord };
+
+/** The membership link an enrollment created, with its latest subscription (dates as ISO strings). */
+export interface LinkSummary {
+  linkId: string;
+  status: string;
+  endedReason: string | null;
+  subscription: { status: string; startsAt: string; endsAt: string | null; endedAt: string | null; endedReason: string | null } | null;
+}
 
 /** What the enrollment API routes answer (app/api/enrollments/**). */
 export interface EnrollmentSearchResponse {
@@ -13,6 +24,9 @@ export interface EnrollmentDetailResponse {
   resolutions: ManualResolutionRecord[];
   partners: Record<string, string>;
   canResolve: boolean;
+  /** Absent from servers older than the unlink action. */
+  link?: LinkSummary | null;
+  unlinks?: UnlinkRecord[];
 }
 export interface ResolveResponse {
   workflowId: string;

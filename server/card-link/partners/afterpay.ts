@@ -1,7 +1,7 @@
 import { addMonthsUtc, DAY_MS } from './benefit-dates.ts';
 import { issuedWithin, type IssuingRange } from './issuing.ts';
 import type { PartnerIntegration } from './partner.ts';
-import { requestEligibility, requestReconciliation, toDecision } from './partner-api.ts';
+import { requestEligibility, requestReconciliation, requestUnlink, toDecision } from './partner-api.ts';
 import type { PartnerModule } from './registry.ts';
 
 /**
@@ -20,6 +20,7 @@ export const afterpayV1: PartnerIntegration = {
   benefit: (linkedAt) => ({ startsAt: linkedAt, endsAt: addMonthsUtc(linkedAt, 3) }),
   reconciliation: { via: 'both', pollEveryMs: 30_000, deadlineMs: 2 * DAY_MS },
   pollReconciliation: (http, matchReference) => requestReconciliation('afterpay', http, matchReference),
+  unlink: (http, request) => requestUnlink('afterpay', http, request),
 };
 
 export const afterpay: PartnerModule = { live: afterpayV1, versions: [afterpayV1] };

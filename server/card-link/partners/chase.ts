@@ -1,7 +1,7 @@
 import { addMonthsUtc, DAY_MS } from './benefit-dates.ts';
 import { binWithin, issuedWithin, type IssuingRange } from './issuing.ts';
 import type { PartnerIntegration } from './partner.ts';
-import { requestEligibility, toDecision } from './partner-api.ts';
+import { requestEligibility, requestUnlink, toDecision } from './partner-api.ts';
 import type { PartnerModule } from './registry.ts';
 
 /**
@@ -19,6 +19,7 @@ const shared = {
   matches: (card) => issuedWithin(card, ISSUING),
   benefit: (linkedAt) => ({ startsAt: linkedAt, endsAt: addMonthsUtc(linkedAt, 12) }),
   reconciliation: { via: 'webhook', deadlineMs: 7 * DAY_MS },
+  unlink: (http, request) => requestUnlink('chase', http, request),
 } satisfies Omit<PartnerIntegration, 'version' | 'checkEligibility'>;
 
 export const chaseV1: PartnerIntegration = {

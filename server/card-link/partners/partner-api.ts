@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CardFacts, EligibilityDecision } from '../contract.ts';
 import { PartnerProtocolError } from './errors.ts';
-import type { EligibilityRequest, PartnerHttp, ReconciliationPoll } from './partner.ts';
+import type { EligibilityRequest, PartnerHttp, ReconciliationPoll, UnlinkAcknowledgement, UnlinkRequest } from './partner.ts';
 
 /**
  * The partner API as the gateway (the partner sandbox locally) exposes it for every partner, under
@@ -32,6 +32,15 @@ export const reconciliationState = z.discriminatedUnion('state', [
   z.object({ state: z.literal('rejected'), reason: z.string().min(1).optional() }),
 ]);
 export type ReconciliationState = z.infer<typeof reconciliationState>;
+
+/** `POST /unlinks`: the partner ends the enrollment with this reference. */
+export const unlinkRequestBody = z.object({
+  customerId: z.string().min(1),
+  reference: z.string().min(1),
+});
+export type UnlinkRequestBody = z.infer<typeof unlinkRequestBody>;
+
+export const unlinkAnswer = z.object({ state: z.enum(['unlinked', 'already_unlinked']) });
 
 /** Body the partner POSTs to `/api/partner-webhooks/<partnerId>` once a multi-match is resolved. */
 export const reconciliationWebhookBody = z.object({
@@ -67,6 +76,11 @@ export async function requestReconciliation(partnerId: string, http: PartnerHttp
   const raw = await http.get<unknown>(`/reconciliations/${encodeURIComponent(matchReference)}`);
   const answer = parseAnswer(partnerId, 'reconciliation', reconciliationState, raw);
   return answer.state === 'rejected' ? { state: 'rejected', reason: answer.reason ?? 'rejected by partner' } : answer;
+}
+
+export async function requestUnlink(partnerId: string, http: PartnerHttp, { customerId, partnerReference }: UnlinkRequest): Promise<UnlinkAcknowledgement> {
+  const raw = await http.post<unknown>('/unlinks', { customerId, reference: partnerReference } satisfies UnlinkRequestBody);
+  return parseAnswer(partnerId, 'unlink', unlinkAnswer, raw);
 }
 
 function parseAnswer<T>(partnerId: string, what: string, schema: z.ZodType<T>, raw: unknown): T {

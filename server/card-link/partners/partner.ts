@@ -18,6 +18,15 @@ export interface BenefitTerms {
   endsAt: Date | null;
 }
 
+/** Which enrollment to end at the partner: its reference from the eligibility answer (or multi-match). */
+export interface UnlinkRequest {
+  customerId: string;
+  partnerReference: string;
+}
+
+/** The partner ended the enrollment now, or had already ended it (a retried or repeated unlink). */
+export type UnlinkAcknowledgement = { state: 'unlinked' } | { state: 'already_unlinked' };
+
 export type ReconciliationPoll = { state: 'pending' } | { state: 'matched' } | { state: 'rejected'; reason: string };
 
 /**
@@ -43,6 +52,8 @@ export interface PartnerIntegration {
     /** Compensation deadline: after this, the provisional benefit ends and the link is marked failed. */
     deadlineMs: number;
   };
+  /** Tells the partner the card was unlinked, so it stops the enrollment. Idempotent at the partner; retryable on 5xx/timeouts. */
+  unlink(http: PartnerHttp, request: UnlinkRequest): Promise<UnlinkAcknowledgement>;
   /** Asks the partner for the state of a multi-match (partners that reconcile by polling). */
   pollReconciliation?(http: PartnerHttp, matchReference: string): Promise<ReconciliationPoll>;
 }

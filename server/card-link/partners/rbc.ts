@@ -1,7 +1,7 @@
 import { addMonthsUtc, DAY_MS, firstOfNextMonthUtc, HOUR_MS } from './benefit-dates.ts';
 import { issuedWithin, type IssuingRange } from './issuing.ts';
 import type { PartnerIntegration } from './partner.ts';
-import { requestEligibility, requestReconciliation, toDecision } from './partner-api.ts';
+import { requestEligibility, requestReconciliation, requestUnlink, toDecision } from './partner-api.ts';
 import type { PartnerModule } from './registry.ts';
 
 /**
@@ -22,6 +22,7 @@ export const rbcV1: PartnerIntegration = {
   },
   reconciliation: { via: 'polling', pollEveryMs: 6 * HOUR_MS, deadlineMs: 3 * DAY_MS },
   pollReconciliation: (http, matchReference) => requestReconciliation('rbc', http, matchReference),
+  unlink: (http, request) => requestUnlink('rbc', http, request),
 };
 
 export const rbc: PartnerModule = { live: rbcV1, versions: [rbcV1] };

@@ -5,7 +5,7 @@ import { addMonthsUtc, DAY_MS, HOUR_MS } from './benefit-dates.ts';
 import { chase, chaseV1, chaseV2 } from './chase.ts';
 import { issuedWithin } from './issuing.ts';
 import type { PartnerHttp, PartnerIntegration } from './partner.ts';
-import { requestEligibility, requestReconciliation, toDecision } from './partner-api.ts';
+import { requestEligibility, requestReconciliation, requestUnlink, toDecision } from './partner-api.ts';
 import { rbc } from './rbc.ts';
 import { createPartnerRegistry, partnerRegistry, selectPartner, UnknownPartnerVersionError, type PartnerModule } from './registry.ts';
 
@@ -23,6 +23,7 @@ const northwindV1: PartnerIntegration = {
   benefit: (linkedAt) => ({ startsAt: linkedAt, endsAt: addMonthsUtc(linkedAt, 1) }),
   reconciliation: { via: 'polling', pollEveryMs: HOUR_MS, deadlineMs: DAY_MS },
   pollReconciliation: (http, reference) => requestReconciliation('northwind', http, reference),
+  unlink: (http, request) => requestUnlink('northwind', http, request),
 };
 const northwind: PartnerModule = { live: northwindV1, versions: [northwindV1] };
 

@@ -1,4 +1,5 @@
 import { EnrollmentNotFoundError, getEnrollment, InvalidEnrollmentQueryError, isReconciliationPending, manualResolutions } from '@/server/card-link/enrollments.ts';
+import { linkOfWorkflow, unlinkRecords } from '@/server/card-link/unlink-card.ts';
 import { db } from '@/server/db/client.ts';
 import { apiRoute } from '@/server/http/api-route.ts';
 import { temporal } from '@/server/temporal/client.ts';
@@ -19,11 +20,28 @@ export const GET = apiRoute<{ workflowId: string }>(
   },
   async ({ params }) => {
     const workflowId = workflowIdParam(params.workflowId);
-    const [enrollment, resolutions, partners] = await Promise.all([
+    const [enrollment, resolutions, partners, link, unlinks] = await Promise.all([
       withTemporal(() => getEnrollment(temporal(), workflowId)),
       manualResolutions(db(), workflowId),
       partnerNames(),
+      linkOfWorkflow(db(), workflowId),
+      unlinkRecords(db(), workflowId),
     ]);
-    return { enrollment, resolutions, partners, canResolve: isReconciliationPending(enrollment) };
+    const subscription = link?.subscriptions[0];
+    const linkSummary = link && {
+      linkId: link.linkId,
+      status: link.status,
+      endedReason: link.endedReason,
+      subscription: subscription
+        ? {
+            status: subscription.status,
+            startsAt: subscription.startsAt.toISOString(),
+            endsAt: subscription.endsAt?.toISOString() ?? null,
+            endedAt: subscription.endedAt?.toISOString() ?? null,
+            endedReason: subscription.endedReason,
+          }
+        : null,
+    };
+    return { enrollment, resolutions, partners, canResolve: isReconciliationPending(enrollment), link: linkSummary, unlinks };
   },
 );
