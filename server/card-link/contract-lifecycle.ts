@@ -1,28 +1,14 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 
 /**
- * What the console and the worker agree on for a link's life after its decision: the benefit lifecycle of its
- * subscription and unlinking. Workflow code imports it, so it stays free of Node built-ins and I/O.
+ * What the console and the worker agree on for unlinking a card. Workflow code imports it, so it stays free of Node built-ins and I/O.
  */
 
-export const BENEFIT_LIFECYCLE_WORKFLOW_TYPE = 'benefitLifecycleWorkflow';
 export const CARD_UNLINK_WORKFLOW_TYPE = 'cardUnlinkWorkflow';
-
-/** One lifecycle workflow per subscription: starting it twice (a retried link) finds the running one. */
-export function benefitLifecycleWorkflowId(subscriptionId: string): string {
-  return `benefit-lifecycle:${subscriptionId}`;
-}
 
 /** One unlink workflow per link, so concurrent unlinks of the same link join one run instead of racing. */
 export function cardUnlinkWorkflowId(linkId: string): string {
   return `card-unlink:${linkId}`;
-}
-
-export interface BenefitLifecycleInput {
-  subscriptionId: string;
-  startsAt: string;
-  /** null: the benefit lasts as long as the link. */
-  endsAt: string | null;
 }
 
 export interface CardUnlinkInput {

@@ -52,20 +52,6 @@ export async function advanceDueSubscriptions(tx: Tx, asOf: Date, filter: Prisma
     SELECT subscription_id AS "subscriptionId", status::text AS status FROM moved`;
 }
 
-export interface AdvanceSubscriptionInput {
-  subscriptionId: string;
-  /** Workflow time of the timer that fired: the lifecycle is a function of the dates and this. */
-  asOf: string;
-}
-
-export interface AdvanceSubscriptionResult {
-  subscriptionId: string;
-  /** The status after this call (null: no such subscription). */
-  status: string | null;
-  /** Whether this call moved it. */
-  changed: boolean;
-}
-
 export interface SweepInput {
   asOf: string;
   /** Only this customer's subscriptions (a support re-check, or a test sharing its database); all when absent. */
@@ -76,14 +62,7 @@ export interface SweepInput {
 
 export function createBenefitLifecycleActivities({ db }: { db: PrismaClient }) {
   return {
-    /** One subscription's timer fired: moves it forward if its dates say so. Idempotent. */
-    async advanceSubscription({ subscriptionId, asOf }: AdvanceSubscriptionInput): Promise<AdvanceSubscriptionResult> {
-      const moved = await db.$transaction((tx) => advanceDueSubscriptions(tx, new Date(asOf), Prisma.sql`subscription_id = ${subscriptionId}`));
-      const row = await db.dashPassSubscription.findUnique({ where: { subscriptionId }, select: { status: true } });
-      return { subscriptionId, status: row?.status ?? null, changed: moved.length > 0 };
-    },
-
-    /** The safety net behind the per-subscription timers: every due subscription, a batch at a time. */
+    /** Every due subscription (or one customer's), a batch at a time. */
     async sweepBenefitLifecycle({ asOf, customerId, limit = 1000 }: SweepInput): Promise<{ started: number; lapsed: number; full: boolean }> {
       const filter = customerId === undefined ? Prisma.sql`true` : Prisma.sql`customer_id = ${customerId}`;
       const moved = await db.$transaction((tx) => advanceDueSubscriptions(tx, new Date(asOf), filter, limit));

@@ -179,6 +179,8 @@ export interface PollInput {
 export interface ConfirmLinkInput {
   linkId: string;
   resolvedBy: string;
+  /** Workflow time of the confirmation (absent from runs before it was passed: the activity's clock then). */
+  at?: string;
 }
 
 export interface ConfirmLinkResult {
@@ -465,13 +467,13 @@ export function createCardLinkActivities({ db, partnerHttp, registry = partnerRe
      * The multi-match matched: the pending link becomes active and its provisional subscription active, or
      * scheduled when its benefit has not started yet. Idempotent.
      */
-    async confirmReconciledLink({ linkId, resolvedBy }: ConfirmLinkInput): Promise<ConfirmLinkResult> {
+    async confirmReconciledLink({ linkId, resolvedBy, at: confirmedAt }: ConfirmLinkInput): Promise<ConfirmLinkResult> {
       return db.$transaction(async (tx) => {
         const link = await tx.membershipLink.findUnique({ where: { linkId }, select: { status: true, benefitEndsAt: true } });
         if (!link) throw new LinkNotFoundError(`membership link ${linkId} does not exist`);
         if (link.status === 'pending_reconciliation') {
           await tx.membershipLink.update({ where: { linkId }, data: { status: 'active', updatedAt: now() } });
-          const at = now();
+          const at = confirmedAt ? new Date(confirmedAt) : now();
           await tx.dashPassSubscription.updateMany({ where: { linkId, status: 'provisional', startsAt: { gt: at } }, data: { status: 'scheduled' } });
           await tx.dashPassSubscription.updateMany({ where: { linkId, status: 'provisional' }, data: { status: 'active' } });
           log.info('multi-match confirmed', { linkId, resolvedBy });

@@ -268,7 +268,9 @@ describe('card-link workflow on the Temporal dev server', () => {
       });
       const after = await rowsOf(input.customerId);
       expect(after.links).toMatchObject([{ status: 'active' }]);
-      expect(after.subscriptions).toMatchObject([{ status: 'active' }]);
+      // RBC's benefit starts on the first of next month: confirmed before then, it is scheduled.
+      const confirmedAt = Date.parse(progress.completed.find(({ step }) => step === 'reconcile')!.at);
+      expect(after.subscriptions).toMatchObject([{ status: after.subscriptions[0]!.startsAt.getTime() > confirmedAt ? 'scheduled' : 'active' }]);
     });
   });
 

@@ -16,7 +16,6 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   decisionUpdate,
   progressQuery,
@@ -27,10 +26,8 @@ import {
   type EligibilityDecision,
   type LinkOutcome,
 } from '../../server/card-link/contract.ts';
-import { benefitLifecycleWorkflowId } from '../../server/card-link/contract-lifecycle.ts';
 import { searchAttributes } from '../../server/temporal/contract.ts';
 import type { CardEligibility, CardEligibilityFailure, CardLinkActivities, PartnerSelection, SelectPartnerResult } from '../activities/card-link.ts';
-import { benefitLifecycleWorkflow } from './benefit-lifecycle.ts';
 import { reconciliationWorkflow, type ReconciliationResult } from './reconciliation.ts';
 import type { ShadowLinkInput } from '../activities/shadow-link.ts';
 
@@ -81,9 +78,6 @@ type FastStep = 'checkCardEligibility' | 'validateCard' | 'selectPartner' | 'che
  * from before it have the three steps' markers and replay the step-by-step path.
  */
 export const ONE_ELIGIBILITY_ACTIVITY_PATCH = 'card-link-one-eligibility-activity';
-
-/** Starts the subscription's benefitLifecycleWorkflow (durable timers to its start and end dates) once linked. */
-export const BENEFIT_LIFECYCLE_PATCH = 'card-link-benefit-lifecycle';
 
 /**
  * Shadow mode compares the link the candidate would write (partner, dates, benefit) with the live one, once the
@@ -255,7 +249,6 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
     }
     shadowLink({ linkStatus: created.linkStatus, benefitStartsAt: created.benefitStartsAt, benefitEndsAt: created.benefitEndsAt }, linkedAt);
     complete('create_link', `${created.created ? 'created' : 'existing'} link ${created.linkId} (${created.linkStatus}), subscription ${created.subscriptionId} (${created.subscriptionStatus})`);
-    if (patched(BENEFIT_LIFECYCLE_PATCH)) await startBenefitLifecycle(created.subscriptionId, created.benefitStartsAt, created.benefitEndsAt);
 
     if (created.linkStatus === 'active') {
       const outcome: LinkOutcome = {
@@ -310,23 +303,6 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
       });
     }
     return finish({ status: 'reconciliation_failed', linkId: created.linkId, partnerId: partner.partnerId, reason: reconciled.reason });
-  }
-
-  /**
-   * The subscription's lifecycle outlives this workflow (ABANDON). One per subscription: a re-run of this link
-   * that found its subscription already there finds the lifecycle already running too.
-   */
-  async function startBenefitLifecycle(subscriptionId: string, startsAt: string, endsAt: string | null): Promise<void> {
-    try {
-      await startChild(benefitLifecycleWorkflow, {
-        workflowId: benefitLifecycleWorkflowId(subscriptionId),
-        args: [{ subscriptionId, startsAt, endsAt }],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        typedSearchAttributes: [{ key: searchAttributes.customerId, value: customerId }],
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
   }
 
   /** validate → select → eligibility in one local activity; each step is still recorded on its own. */

@@ -215,7 +215,8 @@ describe('reconciliation on the time-skipping test server', () => {
     const after = await rowsOf(input.customerId);
     expect(after.links).toMatchObject([{ status: 'active' }]);
     // RBC's benefit starts on the first of next month: confirmed before then, it is scheduled.
-    const started = after.subscriptions[0]!.startsAt.getTime() <= (await testEnv.currentTimeMs());
+    const confirmedAt = Date.parse(progress.completed.find((step) => step.step === 'reconcile')!.at);
+    const started = after.subscriptions[0]!.startsAt.getTime() <= confirmedAt;
     expect(after.subscriptions).toMatchObject([{ status: started ? 'active' : 'scheduled' }]);
   });
 

@@ -115,7 +115,8 @@ export async function reconciliationWorkflow(input: ReconciliationInput): Promis
   // Once the answer is known the link must end up confirmed or compensated, even if the parent goes away now.
   const result = await CancellationScope.nonCancellable(async (): Promise<ReconciliationResult> => {
     if (final.matched) {
-      const confirmed = await confirmReconciledLink({ linkId, resolvedBy: final.resolvedBy });
+      // Workflow time decides scheduled vs active (an activity input, so replays are unaffected).
+      const confirmed = await confirmReconciledLink({ linkId, resolvedBy: final.resolvedBy, at: new Date().toISOString() });
       return { matched: true, linkId, subscriptionId: confirmed.subscriptionId, benefitEndsAt: confirmed.benefitEndsAt, resolvedBy: final.resolvedBy, polls };
     }
     const reason = final.reason ?? 'rejected_by_partner';
