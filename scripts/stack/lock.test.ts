@@ -43,8 +43,14 @@ it('takes over the lock of a run that died, and ends the children it recorded', 
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  // A killed orphan whose new parent (here, a container's init) never reaps it stays a zombie: dead, though signalable.
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
+  } catch {
+    return true;
   }
 }
