@@ -159,14 +159,20 @@ test('a role change, then disabling the user, reach a signed-in session within a
       )
       .toBe('engineer');
 
-    // The session ends: the area answers with the sign-in form (the browser still holds the old cookie, so it is the
-    // page, not proxy.ts, that asks for a sign-in).
+    // The session ends: the browser still holds the old cookie, so it is the page, not proxy.ts, that asks for a sign-in.
     await withDb((client) => client.query('UPDATE users SET disabled = true WHERE username = $1', [username]));
     await expect
       .poll(
         async () => {
           await page.goto('/inventory');
-          return page.getByRole('heading', { name: 'Sign in to DashOps' }).isVisible();
+          // The sign-in form comes after the page has loaded (a client-side hand-over to /login): wait a moment for it.
+          return page
+            .getByRole('heading', { name: 'Sign in to DashOps' })
+            .waitFor({ timeout: 4_000 })
+            .then(
+              () => true,
+              () => false,
+            );
         },
         { timeout: 80_000, intervals: [5_000] },
       )
