@@ -1,11 +1,10 @@
 import type { Producer } from 'kafkajs';
 import type { PrismaClient } from '../../server/db/generated/client.ts';
 import { recordDeadLetter } from '../../server/stream/dead-letters.ts';
-import { messageSource } from '../../server/stream/effect-ledger.ts';
+import { messageSource, type StreamRun } from '../../server/stream/effect-ledger.ts';
 import { isChangefeedTable, topicFor } from '../../server/stream/tables.ts';
 import type { StreamDeadLetterInput } from '../../server/temporal/contract.ts';
 import { activityRun } from './inventory-stream.ts';
-import type { StreamRun } from '../../server/stream/effect-ledger.ts';
 
 export interface StreamDeadLetterDeps {
   db: PrismaClient;

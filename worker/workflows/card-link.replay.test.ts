@@ -1,11 +1,7 @@
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import proto from '@temporalio/proto';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cardLinkWorkflowId } from '../../server/card-link/contract.ts';
-
-const { History } = proto.temporal.api.history.v1;
+import { bundleWorkflows, loadHistory, replayHistory } from '../testing/replay-histories.ts';
 
 /**
  * Card-link runs recorded with the workflow as it was before ONE_ELIGIBILITY_ACTIVITY_PATCH (validate, select and
@@ -13,12 +9,10 @@ const { History } = proto.temporal.api.history.v1;
  * reconciliation, so such runs are still open when a new worker takes them over. The files are
  * `History.toObject(…, { longs: String, enums: String, bytes: String })` of real runs on the dev server.
  */
-const testdata = fileURLToPath(new URL('./testdata/', import.meta.url));
-
 describe('card-link workflow replay', () => {
   let workflowBundle: WorkflowBundleWithSourceMap;
   beforeAll(async () => {
-    workflowBundle = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./index.ts', import.meta.url)), logger: undefined });
+    workflowBundle = await bundleWorkflows();
   }, 60_000);
 
   it.each([
@@ -27,9 +21,9 @@ describe('card-link workflow replay', () => {
     ['multi-match', 4],
     ['expired-card', 2],
   ])('replays a %s run recorded before the one-activity patch', async (name, localActivities) => {
-    const history = History.fromObject(JSON.parse(fs.readFileSync(`${testdata}card-link-${name}.json`, 'utf8')) as Record<string, unknown>);
+    const history = loadHistory(`card-link-${name}`);
     const markers = (history.events ?? []).filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity');
     expect(markers).toHaveLength(localActivities);
-    await expect(Worker.runReplayHistory({ workflowBundle }, history, cardLinkWorkflowId(`replay-${name}`, `fp_${name}`))).resolves.toBeUndefined();
+    await expect(replayHistory(workflowBundle, history, cardLinkWorkflowId(`replay-${name}`, `fp_${name}`))).resolves.toBeUndefined();
   });
 });

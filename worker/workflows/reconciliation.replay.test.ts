@@ -1,11 +1,7 @@
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import proto from '@temporalio/proto';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type proto from '@temporalio/proto';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-
-const { History } = proto.temporal.api.history.v1;
-const { EventType } = proto.temporal.api.enums.v1;
+import { bundleWorkflows, decodePayload as decode, EventType, loadHistory, replayHistory, type History } from '../testing/replay-histories.ts';
 
 /**
  * Reconciliation runs recorded with the workflow as it was at 685a58b must replay on today's code: a run waits
@@ -13,18 +9,12 @@ const { EventType } = proto.temporal.api.enums.v1;
  * when a new worker takes them over. The files are `History.toObject(…, { longs: String, enums: String, bytes:
  * String })` of real card-link children on the time-skipping test server, with the real activities and database.
  */
-const testdata = fileURLToPath(new URL('./testdata/', import.meta.url));
 const HOUR_S = 3600;
 
-function load(name: string) {
-  return History.fromObject(JSON.parse(fs.readFileSync(`${testdata}reconciliation-${name}.json`, 'utf8')) as Record<string, unknown>);
-}
-
-type Payloads = proto.temporal.api.common.v1.IPayloads | null | undefined;
-const decode = (payloads: Payloads): unknown => JSON.parse(Buffer.from(payloads?.payloads?.[0]?.data ?? []).toString('utf8'));
+const load = (name: string) => loadHistory(`reconciliation-${name}`);
 
 /** What a history shows of the run: its answers, timers (in hours), activities, how it left off and its result. */
-function summarize(history: proto.temporal.api.history.v1.History) {
+function summarize(history: History) {
   const events = history.events;
   const of = (type: proto.temporal.api.enums.v1.EventType) => events.filter((event) => event.eventType === type);
   const last = events.at(-1);
@@ -41,11 +31,10 @@ function summarize(history: proto.temporal.api.history.v1.History) {
 describe('reconciliation workflow replay', () => {
   let workflowBundle: WorkflowBundleWithSourceMap;
   beforeAll(async () => {
-    workflowBundle = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./index.ts', import.meta.url)), logger: undefined });
+    workflowBundle = await bundleWorkflows();
   }, 60_000);
 
-  const replay = (history: proto.temporal.api.history.v1.History) =>
-    Worker.runReplayHistory({ workflowBundle }, history, history.events[0]?.workflowExecutionStartedEventAttributes?.workflowId ?? undefined);
+  const replay = (history: History) => replayHistory(workflowBundle, history);
 
   it('replays a Chase run matched by the webhook three days in', async () => {
     const history = load('webhook-matched');
