@@ -4,7 +4,8 @@ import { hlcToMillis } from './envelope.ts';
 import { isTemporalUnavailable, signalStream, streamMessageFor } from './stream-signal.ts';
 import type { Change, ProcessContext, StreamEnqueue, SubProcessor } from './sub-processor.ts';
 import type { ChangefeedTable, TableRows } from './tables.ts';
-import { DEFAULT_MAX_FUTURE_SKEW_MS, freshness, readWatermarks, settleOutcomes, watermarkKey, type PendingOutcome } from './watermarks.ts';
+import { DEFAULT_MAX_FUTURE_SKEW_MS } from './decode.ts';
+import { freshness, readWatermarks, settleOutcomes, watermarkKey, type PendingOutcome } from './watermarks.ts';
 
 /** A sub-processor of any table, as the framework drives it. */
 export type AnySubProcessor = SubProcessor<TableRows[ChangefeedTable]>;

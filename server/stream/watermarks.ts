@@ -1,4 +1,6 @@
 import { Prisma, type ChangeOutcomeKind, type PrismaClient } from '../db/generated/client.ts';
+// The decoder refuses an `updated` further ahead than this skew; a stored watermark further ahead is poisoned.
+import { DEFAULT_MAX_FUTURE_SKEW_MS } from './decode.ts';
 import { compareHlc, type Hlc } from './envelope.ts';
 import type { Change } from './sub-processor.ts';
 import type { ChangefeedTable } from './tables.ts';
@@ -61,8 +63,6 @@ export async function advance(db: Db, subProcessor: Named, change: WatermarkedCh
   return (await db.$executeRaw(advanceSql(subProcessor, change))) > 0;
 }
 
-/** How far ahead of this clock an `updated` may be. A stored watermark further ahead than this is poisoned. */
-export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 
 /** The wall (ns) beyond which a watermark is poisoned: written by a far-future `updated` that is no real commit. */
 function poisonedAboveWall(now: Date, maxFutureSkewMs: number): bigint {

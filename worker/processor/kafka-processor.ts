@@ -3,12 +3,12 @@ import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, P
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../../server/db/generated/client.ts';
 import { recordDeadLetter } from '../../server/stream/dead-letters.ts';
-import { decodeMessage } from '../../server/stream/decode.ts';
+import { decodeMessage, DEFAULT_MAX_FUTURE_SKEW_MS } from '../../server/stream/decode.ts';
 import type { AnyChange } from '../../server/stream/sub-processor.ts';
 import { ProcessorMetrics, type MetricsSnapshot } from '../../server/stream/metrics.ts';
 import { planSubProcessorBatch, subProcessorsFor, type RunOptions, type SubProcessorRegistry } from '../../server/stream/run-sub-processor.ts';
 import { changefeedTables, DEFAULT_TOPIC_PARTITIONS, dlqTopicFor, topicFor, type ChangefeedTable } from '../../server/stream/tables.ts';
-import { DEFAULT_MAX_FUTURE_SKEW_MS, settleOutcomes } from '../../server/stream/watermarks.ts';
+import { settleOutcomes } from '../../server/stream/watermarks.ts';
 
 /** Small enough that a chunk's statements stay quick and its offsets commit often; large enough to amortise them. */
 const DEFAULT_CHUNK_SIZE = 500;
