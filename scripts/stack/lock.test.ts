@@ -31,6 +31,9 @@ it('takes over the lock of a run that died, and ends the children it recorded', 
   // A leftover service: its own process group, as the Supervisor starts them.
   const orphan = spawnSync('sh', ['-c', 'setsid sleep 30 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
   const orphanPid = Number(orphan.stdout.trim());
+  // `echo $!` can run before the child's setsid(): wait until it leads its own group, as the Supervisor's children do,
+  // or the takeover's group kill finds no group yet.
+  await expect.poll(() => processGroupOf(orphanPid), { timeout: 5000 }).toBe(orphanPid);
   fs.writeFileSync(file, JSON.stringify({ pid: dead, startedAt: 'earlier', command: 'npm start', childPids: [orphanPid] }));
 
   const lock = StackLock.acquire(file, 'npm start');
@@ -39,6 +42,16 @@ it('takes over the lock of a run that died, and ends the children it recorded', 
   await expect.poll(() => isAlive(orphanPid), { timeout: 20_000 }).toBe(false);
   lock.release();
 }, 30_000);
+
+/** The process group id of `pid`, from /proc (the field after the state, parent pid). */
+function processGroupOf(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return undefined;
+  }
+}
 
 function isAlive(pid: number): boolean {
   try {
