@@ -30,6 +30,8 @@ interface Phase {
   passed: number;
   failed: number;
   seconds: number;
+  /** Failed tests' names and first error line, repeated in the summary: a long log is often cut before them. */
+  failures?: string[];
 }
 const phases: Phase[] = [];
 
@@ -41,35 +43,80 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
   });
 }
 
-async function phase(name: string, work: () => Promise<boolean>, counts?: () => { passed: number; failed: number }) {
+interface Counts {
+  passed: number;
+  failed: number;
+  failures?: string[];
+}
+
+async function phase(name: string, work: () => Promise<boolean>, counts?: () => Counts) {
   console.log(`\n━━ ${name}`);
   const started = Date.now();
   const ok = await work().catch((err: unknown) => {
     console.error(err instanceof StackSetupError ? err.message : err);
     return false;
   });
-  const { passed, failed } = counts?.() ?? { passed: 0, failed: ok ? 0 : 1 };
-  phases.push({ name, ok, passed, failed: ok ? failed : Math.max(failed, 1), seconds: (Date.now() - started) / 1000 });
+  const { passed, failed, failures } = counts?.() ?? { passed: 0, failed: ok ? 0 : 1 };
+  phases.push({ name, ok, passed, failed: ok ? failed : Math.max(failed, 1), seconds: (Date.now() - started) / 1000, failures });
+}
+
+const firstLine = (message: string | undefined) => (message ?? '').replace(/\x1b\[[0-9;]*m/g, '').trim().split('\n')[0]?.slice(0, 300) ?? '';
+
+interface VitestReport {
+  numPassedTests: number;
+  numFailedTests: number;
+  testResults?: {
+    name: string;
+    status: string;
+    message?: string;
+    assertionResults?: { fullName: string; status: string; failureMessages?: string[] }[];
+  }[];
 }
 
 function vitestCounts(file: string) {
-  return () => {
+  return (): Counts => {
     try {
-      const report = JSON.parse(fs.readFileSync(file, 'utf8')) as { numPassedTests: number; numFailedTests: number };
-      return { passed: report.numPassedTests, failed: report.numFailedTests };
+      const report = JSON.parse(fs.readFileSync(file, 'utf8')) as VitestReport;
+      const failures: string[] = [];
+      for (const result of report.testResults ?? []) {
+        const where = path.relative(repoRoot, result.name);
+        const failedTests = (result.assertionResults ?? []).filter((t) => t.status === 'failed');
+        for (const t of failedTests) failures.push(`${where} > ${t.fullName}: ${firstLine(t.failureMessages?.[0])}`);
+        if (failedTests.length === 0 && result.status === 'failed') failures.push(`${where}: ${firstLine(result.message)}`);
+      }
+      return { passed: report.numPassedTests, failed: report.numFailedTests, failures };
     } catch {
       return { passed: 0, failed: 1 };
     }
   };
 }
 
+interface PlaywrightSuite {
+  title: string;
+  file?: string;
+  suites?: PlaywrightSuite[];
+  specs?: { title: string; file: string; tests: { status: string; results: { error?: { message?: string } }[] }[] }[];
+}
+
+function playwrightFailures(suites: PlaywrightSuite[] = []): string[] {
+  return suites.flatMap((suite) => [
+    ...(suite.specs ?? []).flatMap((spec) =>
+      spec.tests
+        .filter((t) => t.status === 'unexpected')
+        .map((t) => `e2e/${spec.file} > ${spec.title}: ${firstLine(t.results.at(-1)?.error?.message)}`),
+    ),
+    ...playwrightFailures(suite.suites),
+  ]);
+}
+
 function playwrightCounts(file: string) {
-  return () => {
+  return (): Counts => {
     try {
-      const { stats } = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      const { stats, suites } = JSON.parse(fs.readFileSync(file, 'utf8')) as {
         stats: { expected: number; unexpected: number; flaky: number };
+        suites?: PlaywrightSuite[];
       };
-      return { passed: stats.expected + stats.flaky, failed: stats.unexpected };
+      return { passed: stats.expected + stats.flaky, failed: stats.unexpected, failures: playwrightFailures(suites) };
     } catch {
       return { passed: 0, failed: 1 };
     }
@@ -172,6 +219,7 @@ async function main(): Promise<number> {
   console.log('\n━━ Summary');
   for (const p of phases) {
     console.log(`  ${p.ok ? '✓' : '✗'} ${p.name.padEnd(52)} ${p.passed} passed, ${p.failed} failed  (${p.seconds.toFixed(1)} s)`);
+    for (const failure of p.failures ?? []) console.log(`      ✗ ${failure}`);
   }
   const passed = phases.reduce((sum, p) => sum + p.passed, 0);
   const failed = phases.reduce((sum, p) => sum + p.failed, 0);
