@@ -40,10 +40,12 @@ export function demoLoginsFile(dataDir: string): string {
   return path.join(dataDir, 'demo-logins.json');
 }
 
-/** Keeps the demo logins (readable by the owner only), since the database stores only their hashes. */
+/** Keeps the demo logins (readable by the owner only), since the database stores only their hashes; new ones join those kept. */
 export function saveDemoLogins(dataDir: string, logins: DemoLogin[]): string {
   const file = demoLoginsFile(dataDir);
-  fs.writeFileSync(file, `${JSON.stringify(logins, null, 2)}\n`, { mode: 0o600 });
+  const kept = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as DemoLogin[]) : [];
+  const merged = [...kept.filter((login) => !logins.some((fresh) => fresh.username === login.username)), ...logins];
+  fs.writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
   return file;
 }
 

@@ -1,6 +1,6 @@
 import type { Role } from './actor.ts';
 
-/** The console's areas: each page under it, and each API route behind it, admits only these roles. */
+/** The console's areas: each page under it, and each API route behind it, admits only these roles (`viewer` only to read). */
 export type Area = 'inventory' | 'enrollments' | 'dead-letters' | 'pipeline' | 'audit';
 
 export interface AreaInfo {
@@ -13,11 +13,11 @@ export interface AreaInfo {
 }
 
 export const AREAS: readonly AreaInfo[] = [
-  { area: 'inventory', href: '/inventory', label: 'Inventory', audience: 'Store associates', roles: ['associate', 'admin'] },
-  { area: 'enrollments', href: '/enrollments', label: 'Enrollments', audience: 'Support', roles: ['support', 'admin'] },
-  { area: 'dead-letters', href: '/dead-letters', label: 'Dead letters', audience: 'Engineers', roles: ['engineer', 'admin'] },
-  { area: 'pipeline', href: '/pipeline', label: 'Pipeline health', audience: 'Engineers', roles: ['engineer', 'admin'] },
-  { area: 'audit', href: '/audit', label: 'Audit log', audience: 'Admins', roles: ['admin'] },
+  { area: 'inventory', href: '/inventory', label: 'Inventory', audience: 'Store associates', roles: ['associate', 'admin', 'viewer'] },
+  { area: 'enrollments', href: '/enrollments', label: 'Enrollments', audience: 'Support', roles: ['support', 'admin', 'viewer'] },
+  { area: 'dead-letters', href: '/dead-letters', label: 'Dead letters', audience: 'Engineers', roles: ['engineer', 'admin', 'viewer'] },
+  { area: 'pipeline', href: '/pipeline', label: 'Pipeline health', audience: 'Engineers', roles: ['engineer', 'admin', 'viewer'] },
+  { area: 'audit', href: '/audit', label: 'Audit log', audience: 'Admins', roles: ['admin', 'viewer'] },
 ];
 
 export function rolesFor(area: Area): readonly Role[] {
@@ -32,4 +32,11 @@ export function canAccess(role: Role, area: Area): boolean {
 
 export function areasFor(role: Role): AreaInfo[] {
   return AREAS.filter((info) => info.roles.includes(role));
+}
+
+/** Roles that may read their areas and change nothing: every mutating route refuses them (403) and pages hide the actions. */
+export const READ_ONLY_ROLES: readonly Role[] = ['viewer'];
+
+export function canChange(role: Role, area: Area): boolean {
+  return canAccess(role, area) && !READ_ONLY_ROLES.includes(role);
 }

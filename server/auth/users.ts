@@ -37,6 +37,7 @@ export const DEMO_USERS: readonly { username: string; displayName: string; role:
   { username: 'support', displayName: 'Sam Support', role: 'support' },
   { username: 'engineer', displayName: 'Erin Engineer', role: 'engineer' },
   { username: 'admin', displayName: 'Ada Admin', role: 'admin' },
+  { username: 'viewer', displayName: 'Val Viewer', role: 'viewer' },
 ];
 
 export interface DemoLogin {
@@ -46,14 +47,17 @@ export interface DemoLogin {
 }
 
 /**
- * Creates one demo user per role when the users table is empty, with the given passwords, and returns their
- * logins; returns [] when users exist already (their passwords are only known to whoever saw them first).
+ * Creates the demo users (one per role) that do not exist yet, with the given passwords, and returns their logins;
+ * existing ones are left alone (their passwords are only known to whoever saw them first). So a stack seeded before
+ * a role existed gets that role's demo user on its next start.
  */
 export async function seedDemoUsers(db: PrismaClient, passwordFor: (role: Role) => string): Promise<DemoLogin[]> {
-  if ((await db.user.count()) > 0) return [];
-  const logins = DEMO_USERS.map(({ username, role }) => ({ username, role, password: passwordFor(role) }));
+  const existing = new Set((await db.user.findMany({ where: { username: { in: DEMO_USERS.map((user) => user.username) } }, select: { username: true } })).map((user) => user.username));
+  const missing = DEMO_USERS.filter((user) => !existing.has(user.username));
+  if (missing.length === 0) return [];
+  const logins = missing.map(({ username, role }) => ({ username, role, password: passwordFor(role) }));
   const rows = await Promise.all(
-    DEMO_USERS.map(async (user, i) => ({
+    missing.map(async (user, i) => ({
       userId: `user_${user.username}`,
       username: user.username,
       displayName: user.displayName,

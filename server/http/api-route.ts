@@ -1,6 +1,6 @@
 import 'server-only';
 import { ZodError } from 'zod';
-import { canAccess, type Area } from '../auth/access.ts';
+import { canAccess, canChange, type Area } from '../auth/access.ts';
 import { currentUser, type SignedInUser } from '../auth/session.ts';
 import { logger } from '../logger.ts';
 import { HttpError } from './http-error.ts';
@@ -85,6 +85,7 @@ export function apiRoute<Params = Record<string, never>>(
         return errorJson(403, `Your role (${user.role}) may not use ${options.area}.`);
       }
       if (request.method !== 'GET' && request.method !== 'HEAD') {
+        if (!canChange(user.role, options.area)) return errorJson(403, `Your role (${user.role}) may read ${options.area} but not change anything.`);
         const refusal = crossSiteRefusal(request);
         if (refusal) return errorJson(403, refusal);
       }
