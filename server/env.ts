@@ -90,6 +90,11 @@ const schema = z.object({
     ),
   /** `on` lets stream_fault_drills rows fail sub-processors in this worker (dev and tests only). */
   STREAM_FAULT_DRILLS: z.enum(['on', 'off']).default('off'),
+  /** Retention, in days (the retention schedule deletes older rows): change_outcomes and stream_applied, the trace's data. */
+  RETENTION_CHANGE_OUTCOMES_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
+  RETENTION_PIPELINE_SAMPLES_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Only replayed, superseded or discarded dead letters, counted from when they were resolved; pending ones are kept. */
+  RETENTION_DEAD_LETTERS_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 });
 
 export type ServerEnv = z.infer<typeof schema>;

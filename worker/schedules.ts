@@ -6,6 +6,8 @@ import { TASK_QUEUES } from '../server/temporal/contract.ts';
 export const EXPIRY_SWEEP_SCHEDULE_ID = 'inventory-expiry-sweep';
 /** The benefit-lifecycle safety net: starts and lapses any subscription whose own timers did not (see benefitLifecycleSweepWorkflow). */
 export const BENEFIT_LIFECYCLE_SWEEP_SCHEDULE_ID = 'card-link-benefit-lifecycle-sweep';
+/** Deletes change outcomes, stream_applied, pipeline samples and resolved dead letters past their retention (RETENTION_*_DAYS). */
+export const RETENTION_SCHEDULE_ID = 'stream-retention';
 
 const SCHEDULES: ScheduleOptions[] = [
   {
@@ -19,6 +21,12 @@ const SCHEDULES: ScheduleOptions[] = [
     spec: { intervals: [{ every: '15 minutes' }] },
     policies: { overlap: ScheduleOverlapPolicy.SKIP },
     action: { type: 'startWorkflow', workflowType: 'benefitLifecycleSweepWorkflow', taskQueue: CARD_LINK_TASK_QUEUE, args: [] },
+  },
+  {
+    scheduleId: RETENTION_SCHEDULE_ID,
+    spec: { intervals: [{ every: '1 hour' }] },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    action: { type: 'startWorkflow', workflowType: 'retentionWorkflow', taskQueue: TASK_QUEUES.default, args: [] },
   },
 ];
 

@@ -106,6 +106,30 @@ export interface StreamDeadLetterInput {
 }
 export const streamStatusQuery = defineQuery<StreamWorkflowStatus>('status');
 
+// ─── Retention ─────────────────────────────────────────────────────────────────────────────────────────
+
+/** What retentionWorkflow deletes: per table, rows older than `before` (see server/stream/retention.ts). */
+export interface RetentionPlanStep {
+  table: 'change_outcomes' | 'stream_applied' | 'pipeline_samples' | 'dead_letters';
+  before: string;
+  retainDays: number;
+}
+
+export interface RetentionInput {
+  /** Rows per delete; default 5000. */
+  batchSize?: number;
+  /** Continue-as-new at this history length; default 2000. */
+  maxHistoryEvents?: number;
+  /** Carried across continue-as-new: the run's plan, the table it had reached and what it deleted so far. */
+  carried?: { plan: RetentionPlanStep[]; step: number; horizonSet: boolean; deleted: Record<string, number> };
+}
+
+export interface RetentionResult {
+  plan: RetentionPlanStep[];
+  /** Rows deleted per table, over every run of the chain. */
+  deleted: Record<string, number>;
+}
+
 /** One long-running workflow per (sub-processor, shard key). */
 export function streamWorkflowId(subProcessor: string, shardKey: string): string {
   return `stream:${subProcessor}:${shardKey}`;

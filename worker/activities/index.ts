@@ -5,6 +5,7 @@ import { createDiagnosticsActivities, type DiagnosticsDeps } from './diagnostics
 import { createExpirySweepActivities } from './expiry-sweep.ts';
 import { kafkaProducer } from '../../server/kafka/client.ts';
 import { createInventoryStreamActivities, type InventoryStreamDeps } from './inventory-stream.ts';
+import { createRetentionActivities } from './retention.ts';
 import { createStreamDeadLetterActivities, type StreamDeadLetterDeps } from './stream-dead-letters.ts';
 
 export { createCardLinkActivities, partnerHttpFor, type CardLinkActivities, type CardLinkDeps } from './card-link.ts';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createInventoryStreamActivities({ db: deps.db ?? db(), now: deps.now, currentRun: deps.currentRun }),
     ...createStreamDeadLetterActivities({ db: deps.db ?? db(), producer: deps.producer ?? kafkaProducer, currentRun: deps.currentRun }),
     ...createExpirySweepActivities({ db: deps.db ?? db() }),
+    ...createRetentionActivities({ db: deps.db ?? db() }),
     ...createCardLinkActivities({
       db: deps.db ?? db(),
       partnerHttp: deps.partnerHttp ?? partnerHttpFor(() => env().PARTNER_SANDBOX_URL),

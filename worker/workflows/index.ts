@@ -1,6 +1,7 @@
 export * from './diagnostics.ts';
 export * from './stream-processing.ts';
 export * from './expiry-sweep.ts';
+export * from './retention.ts';
 export * from './card-link.ts';
 export * from './reconciliation.ts';
 export * from './benefit-lifecycle.ts';
