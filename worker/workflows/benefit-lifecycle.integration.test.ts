@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { temporal } from '@temporalio/proto';
 import { Client } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decisionUpdate, type CardFacts, type CardLinkInput, type LinkOutcome } from '../../server/card-link/contract.ts';
@@ -13,6 +13,7 @@ import { createCardLinkActivities, partnerHttpFor } from '../activities/card-lin
 import type { PartnerSandbox } from '../partner-sandbox/server.ts';
 import { startSandboxOnFreePort } from '../partner-sandbox/testing.ts';
 import { benefitLifecycleSweepWorkflow, cardLinkWorkflow, cardUnlinkWorkflow } from './index.ts';
+import { requiredEnv, startTimeSkippingEnv } from '../testing/temporal-test-env.ts';
 
 /**
  * On the time-skipping test server, with the real activities, Postgres and the partner sandbox over HTTP: the
@@ -21,12 +22,6 @@ import { benefitLifecycleSweepWorkflow, cardLinkWorkflow, cardUnlinkWorkflow } f
  */
 
 const workflowsPath = fileURLToPath(new URL('./index.ts', import.meta.url));
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run integration tests through \`npm test\`, which starts the services.`);
-  return value;
-}
 
 const PARTNER_CARDS = {
   rbc: { bin: '450061', country: 'CA', network: 'visa' },
@@ -69,9 +64,9 @@ describe('benefit lifecycle and unlink on the time-skipping test server', () => 
   const taskQueue = `test-benefit-lifecycle-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
-    required('DATABASE_URL');
-    [testEnv, bundle, sandbox] = await Promise.all([
-      TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: required('TEMPORAL_TEST_SERVER_PATH') } } }),
+    requiredEnv('DATABASE_URL');
+    testEnv = await startTimeSkippingEnv();
+    [bundle, sandbox] = await Promise.all([
       bundleWorkflowCode({ workflowsPath, logger: undefined }),
       startSandboxOnFreePort({ consoleUrl: 'http://127.0.0.1:9', reconcileAfterMs: 60 * 60 * 1000 }),
     ]);

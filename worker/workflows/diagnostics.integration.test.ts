@@ -1,21 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchAttributes } from '../../server/temporal/contract.ts';
 import { createActivities } from '../activities/index.ts';
 import { pingWorkflow, sleepWorkflow } from './index.ts';
+import { requiredEnv, startTimeSkippingEnv } from '../testing/temporal-test-env.ts';
 
 const workflowsPath = fileURLToPath(new URL('./index.ts', import.meta.url));
 const taskQueueFor = (title: string) => `test-${title.replace(/\W+/g, '-').toLowerCase()}-${randomUUID().slice(0, 8)}`;
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run integration tests through \`npm test\`, which starts the services.`);
-  return value;
-}
 
 let bundle: WorkflowBundleWithSourceMap;
 beforeAll(async () => {
@@ -28,7 +23,7 @@ describe('on the Temporal dev server', () => {
   let client: Client;
 
   beforeAll(async () => {
-    const address = required('TEMPORAL_ADDRESS');
+    const address = requiredEnv('TEMPORAL_ADDRESS');
     nativeConnection = await NativeConnection.connect({ address });
     connection = await Connection.connect({ address });
     client = new Client({ connection, namespace: 'default' });
@@ -78,9 +73,7 @@ describe('on the time-skipping test server', () => {
   let testEnv: TestWorkflowEnvironment;
 
   beforeAll(async () => {
-    testEnv = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: required('TEMPORAL_TEST_SERVER_PATH') } },
-    });
+    testEnv = await startTimeSkippingEnv();
   });
   afterAll(async () => {
     await testEnv?.teardown();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { temporal } from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -21,6 +21,7 @@ import { searchAttributes } from '../../server/temporal/contract.ts';
 import { eventually } from '../../server/testing/eventually.ts';
 import { createCardLinkActivities } from '../activities/card-link.ts';
 import { cardLinkWorkflow, RECONCILIATION_DEADLINE_REASON, reconciliationWorkflow } from './index.ts';
+import { requiredEnv, startTimeSkippingEnv } from '../testing/temporal-test-env.ts';
 
 /**
  * Multi-day reconciliations on the time-skipping test server, against the real database and activities. Only
@@ -31,12 +32,6 @@ const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const workflowsPath = fileURLToPath(new URL('./index.ts', import.meta.url));
 const taskQueueFor = (title: string) => `test-${title.replace(/\W+/g, '-').toLowerCase()}-${randomUUID().slice(0, 8)}`;
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run integration tests through \`npm test\`, which starts the services.`);
-  return value;
-}
 
 /** What the scripted partner answers one customer: an eligibility answer, then its polls in order (the last repeats). */
 interface Script {
@@ -119,11 +114,9 @@ describe('reconciliation on the time-skipping test server', () => {
   const partners = scriptedPartners();
 
   beforeAll(async () => {
-    required('DATABASE_URL');
-    [testEnv, bundle] = await Promise.all([
-      TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: required('TEMPORAL_TEST_SERVER_PATH') } } }),
-      bundleWorkflowCode({ workflowsPath, logger: undefined }),
-    ]);
+    requiredEnv('DATABASE_URL');
+    testEnv = await startTimeSkippingEnv();
+    bundle = await bundleWorkflowCode({ workflowsPath, logger: undefined });
     // The dev server registers these at start; the test server needs telling.
     await testEnv.connection.operatorService.addSearchAttributes({
       namespace: testEnv.namespace ?? 'default',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signalStream } from '../../server/stream/stream-signal.ts';
@@ -16,15 +16,10 @@ import {
 } from '../../server/temporal/contract.ts';
 import { InvalidStreamMessageError } from '../activities/inventory-stream.ts';
 import { streamProcessingWorkflow } from './index.ts';
+import { requiredEnv, startTimeSkippingEnv } from '../testing/temporal-test-env.ts';
 
 const workflowsPath = fileURLToPath(new URL('./index.ts', import.meta.url));
 const taskQueueFor = (title: string) => `test-${title.replace(/\W+/g, '-').toLowerCase()}-${randomUUID().slice(0, 8)}`;
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run integration tests through \`npm test\`, which starts the services.`);
-  return value;
-}
 
 const messages = (...ids: string[]): StreamMessage<{ n: string }>[] => ids.map((id) => ({ id, payload: { n: id } }));
 
@@ -92,9 +87,7 @@ describe('streamProcessingWorkflow on the time-skipping test server', () => {
   let testEnv: TestWorkflowEnvironment;
 
   beforeAll(async () => {
-    testEnv = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: required('TEMPORAL_TEST_SERVER_PATH') } },
-    });
+    testEnv = await startTimeSkippingEnv();
   });
   afterAll(async () => {
     await testEnv?.teardown();
@@ -302,7 +295,7 @@ describe('signalStream on the Temporal dev server', () => {
   let client: Client;
 
   beforeAll(async () => {
-    const address = required('TEMPORAL_ADDRESS');
+    const address = requiredEnv('TEMPORAL_ADDRESS');
     nativeConnection = await NativeConnection.connect({ address });
     connection = await Connection.connect({ address });
     client = new Client({ connection, namespace: 'default' });

@@ -1,0 +1,27 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+
+/** An env var the test stack sets (npm test, npm run test:stack); a clear error when a test runs without it. */
+export function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run integration tests through \`npm test\`, which starts the services.`);
+  return value;
+}
+
+const START_ATTEMPTS = 3;
+
+/**
+ * The time-skipping test server (TEMPORAL_TEST_SERVER_PATH, fetched by the test stack). Temporal Core gives the
+ * spawned server 5 s to accept connections, which a 2-core machine under a full test run can miss: a start that
+ * timed out is tried again, anything else fails at once. Start it before bundling workflows (webpack starves it).
+ */
+export async function startTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const path = requiredEnv('TEMPORAL_TEST_SERVER_PATH');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+    } catch (err) {
+      const timedOut = err instanceof Error && /did not start within/.test(err.message);
+      if (!timedOut || attempt >= START_ATTEMPTS) throw err;
+    }
+  }
+}
