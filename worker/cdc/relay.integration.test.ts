@@ -261,6 +261,39 @@ describe('the CDC relay', () => {
     }
   });
 
+  it('sends the transactions queued behind a slow Kafka send together, not one round trip each', async () => {
+    // A walsender that has caught up sends a keepalive after every transaction. A batch that ended at each keepalive
+    // made every transaction its own Kafka round trip, so a relay once behind at 1,000 commits/s stayed behind.
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const sends: string[][] = [];
+    const slow: Producer = {
+      ...producer,
+      sendBatch: async (batch) => {
+        const ours = (batch.topicMessages ?? []).flatMap(({ messages }) => messages.map((message) => String(message.key ?? ''))).filter((key) => key.includes(storeId));
+        if (ours.length > 0) {
+          sends.push(ours);
+          if (sends.length === 1) await gate;
+        }
+        return producer.sendBatch(batch);
+      },
+    };
+    await pool.query('INSERT INTO inventory_levels (store_id, sku, on_hand) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING', [storeId, skuA]);
+    const { relay } = await startRelay({ producer: slow, resolvedIntervalMs: 60_000 });
+    await pool.query('UPDATE inventory_levels SET on_hand = 0 WHERE store_id = $1 AND sku = $2', [storeId, skuA]);
+    await vi.waitFor(() => expect(sends).toHaveLength(1), wait);
+    for (let n = 1; n <= 10; n++) {
+      await pool.query('UPDATE inventory_levels SET on_hand = $3 WHERE store_id = $1 AND sku = $2', [storeId, skuA, n]);
+      // Long enough for the walsender to catch up and send its keepalive before the next commit.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const end = await currentWalLsn();
+    await vi.waitFor(() => expect(parseLsn(relay.status().lastReceivedLsn ?? '0/0')).toBeGreaterThanOrEqual(end), wait);
+    release();
+    await vi.waitFor(() => expect(sends.flat()).toHaveLength(11), wait);
+    expect(sends.map((keys) => keys.length)).toEqual([1, 10]);
+  });
+
   it('redelivers a transaction Kafka acknowledged but the relay died before confirming', async () => {
     const { relay: crashing, slotName, publicationName } = await startRelay({ faults: { crashBeforeAcknowledge: () => true } });
     const collector = await collect();

@@ -476,18 +476,26 @@ class Session {
    * Sends the queued messages (up to one batch) and confirms the last commit they complete. A commit at the
    * head, whose changes went out in earlier batches, is confirmed on its own: held for the next transaction's
    * send, it would wait on that send and be redelivered if it failed.
+   *
+   * Keepalives between the queued transactions ride along: a walsender that has caught up sends one after every
+   * transaction, and ending the batch there made every transaction its own Kafka round trip (measured by
+   * bench:cdc: 1.1 records per Kafka batch at 1,000 single-row commits/s). Each is confirmed after the send,
+   * which covers everything before it.
    */
   private async publishBatch(): Promise<void> {
     const messages: OutgoingMessage[] = [];
     let bytes = 0;
     let commit: Extract<QueueItem, { kind: 'commit' }> | undefined;
-    for (let head = this.queue.peek(); head?.kind === 'messages' || head?.kind === 'commit'; head = this.queue.peek()) {
+    let keepalive: Extract<QueueItem, { kind: 'keepalive' }> | undefined;
+    for (let head = this.queue.peek(); head && head.kind !== 'tick'; head = this.queue.peek()) {
       if (head.kind === 'messages') {
         if (messages.length > 0 && bytes + head.bytes > this.relay.maxBatchBytes) break;
         messages.push(...head.messages);
         bytes += head.bytes;
-      } else {
+      } else if (head.kind === 'commit') {
         commit = head;
+      } else {
+        keepalive = head;
       }
       this.queue.shift();
       if (head.kind === 'commit' && messages.length === 0) break;
@@ -504,15 +512,21 @@ class Session {
     }
     this.relay.acked = maxLsn(this.relay.acked ?? 0n, lsn);
     this.relay.lastCommit = maxHlc(commit.hlc, this.relay.lastCommit);
+    // A keepalive only ever follows a commit (none is queued inside a transaction), so it is never alone here.
+    if (keepalive) this.applyKeepalive(keepalive);
     this.sendStatus(false);
   }
 
-  private confirmKeepalive({ lsn, asOf }: { lsn: Lsn; asOf: number | null }): void {
-    if (this.relay.acked === null || lsn > this.relay.acked) {
-      this.relay.acked = lsn;
-      this.sendStatus(false);
-    }
+  private confirmKeepalive(keepalive: { lsn: Lsn; asOf: number | null }): void {
+    if (this.applyKeepalive(keepalive)) this.sendStatus(false);
+  }
+
+  /** Everything queued before the keepalive is in Kafka: confirms its position; returns whether that advanced. */
+  private applyKeepalive({ lsn, asOf }: { lsn: Lsn; asOf: number | null }): boolean {
+    const advanced = this.relay.acked === null || lsn > this.relay.acked;
+    if (advanced) this.relay.acked = lsn;
     if (asOf !== null) this.relay.caughtUpAt = Math.max(this.relay.caughtUpAt ?? 0, asOf);
+    return advanced;
   }
 
   /** `{"resolved": …}` to every partition of every table topic, then a ping to learn how far the server is. */
