@@ -67,7 +67,16 @@ test('support re-checks a declined card with a reason: a new evaluation runs at 
 
   await section.getByRole('link', { name: 'Open the new evaluation →' }).click();
   await expect(page).toHaveURL(new RegExp(`${encodeURIComponent(`${declined.workflowId}.r1`).replace(/\./g, '\\.')}$`));
-  // The older evaluation is no longer the card's latest: the API refuses to re-check it again.
+  // The new evaluation is the card's latest: it offers the re-check.
+  const latestSection = page.getByRole('region', { name: 'Re-check eligibility' });
+  await expect(latestSection.getByRole('button', { name: 'Re-check eligibility…' })).toBeVisible();
+
+  // The older evaluation is no longer the card's latest: no button, a way to the latest one instead.
+  await page.goto(`/enrollments/${encodeURIComponent(declined.workflowId)}`);
+  const olderSection = page.getByRole('region', { name: 'Re-check eligibility' });
+  await expect(olderSection.getByRole('link', { name: 'Open the latest evaluation →' })).toHaveAttribute('href', `/enrollments/${encodeURIComponent(`${declined.workflowId}.r1`)}`);
+  await expect(olderSection.getByRole('button')).toHaveCount(0);
+  // And the API refuses to re-check it again.
   const origin = new URL(baseURL ?? page.url()).origin;
   const again = await page.request.post(`/api/enrollments/${encodeURIComponent(declined.workflowId)}/recheck`, { headers: json(origin), data: { reason: 'twice' } });
   expect(again.status()).toBe(409);

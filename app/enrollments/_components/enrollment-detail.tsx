@@ -159,7 +159,7 @@ export function EnrollmentDetail({ workflowId, temporalUrl }: { workflowId: stri
       {canResolve && <ResolveMultiMatch workflowId={enrollment.workflowId} partner={partner} card={card} />}
       {query.data.link && <LinkPanel workflowId={enrollment.workflowId} link={query.data.link} card={card} partner={partner} />}
       {!running && (enrollment.status === 'FAILED' || progress?.outcome?.status === 'not_eligible' || progress?.outcome?.status === 'reconciliation_failed') && (
-        <RecheckEligibility workflowId={enrollment.workflowId} partner={partner} card={card} />
+        <RecheckEligibility workflowId={enrollment.workflowId} latestEvaluation={query.data.latestEvaluation ?? null} partner={partner} card={card} />
       )}
 
       <section aria-labelledby="timeline-heading" className="rounded-lg border border-slate-200 bg-white p-4">

@@ -8,8 +8,11 @@ import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
 import type { LinkCardResult } from '@/server/card-link/link-card.ts';
 import { enrollmentHref } from './view-model.ts';
 
-/** The guarded action: evaluate a declined card again now, whatever its cool-down, with a reason (audited on the server). */
-export function RecheckEligibility({ workflowId, partner, card }: { workflowId: string; partner: string; card: string }) {
+/**
+ * The guarded action: evaluate a declined card again now, whatever its cool-down, with a reason (audited on the
+ * server). Offered only on the card's latest evaluation, the one a re-check supersedes; an older one points to it.
+ */
+export function RecheckEligibility({ workflowId, latestEvaluation, partner, card }: { workflowId: string; latestEvaluation: string | null; partner: string; card: string }) {
   const [open, setOpen] = useState(false);
   const id = useId();
   const queryClient = useQueryClient();
@@ -39,6 +42,19 @@ export function RecheckEligibility({ workflowId, partner, card }: { workflowId: 
           <Link href={enrollmentHref(result.workflowId)} className="font-medium text-blue-700 hover:underline">
             Open the new evaluation →
           </Link>
+        </p>
+      ) : latestEvaluation !== workflowId ? (
+        <p className="mt-3 text-sm">
+          {latestEvaluation ? (
+            <>
+              This is not the card&apos;s latest evaluation: re-check from the latest one.{' '}
+              <Link href={enrollmentHref(latestEvaluation)} className="font-medium text-blue-700 hover:underline">
+                Open the latest evaluation →
+              </Link>
+            </>
+          ) : (
+            'The card of this evaluation is not on record, so it cannot be re-checked.'
+          )}
         </p>
       ) : (
         <button

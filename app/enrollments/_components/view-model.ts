@@ -27,6 +27,8 @@ export interface EnrollmentDetailResponse {
   /** Absent from servers older than the unlink action. */
   link?: LinkSummary | null;
   unlinks?: UnlinkRecord[];
+  /** The card's latest evaluation, the only one a re-check may supersede; null when the card is not on record. */
+  latestEvaluation?: string | null;
 }
 export interface ResolveResponse {
   workflowId: string;
