@@ -10,7 +10,6 @@ function cardLinkApiToken(): string {
   return fs.readFileSync(path.join(import.meta.dirname, '..', '..', '.data', 'card-link-api-token'), 'utf8').trim();
 }
 
-
 /** A customer of this test alone; its id has no "decline", which the partner sandbox would refuse. */
 export async function insertCustomer(name: string): Promise<string> {
   const customerId = `cus_e2e_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
@@ -19,6 +18,9 @@ export async function insertCustomer(name: string): Promise<string> {
   );
   return customerId;
 }
+
+/** A Chase card (Visa BIN 414721, US) the partner sandbox finds eligible: it links at once. */
+export const ELIGIBLE_CARD = { bin: '414721', last4: '4242', network: 'visa', country: 'US' } as const;
 
 /**
  * Partner sandbox rules (worker/partner-sandbox/server.ts): a Chase card (Mastercard BIN 552433, US) ending
