@@ -88,6 +88,32 @@ describe('adjustStock', () => {
     for (const result of rejected) expect(result.reason).toBeInstanceOf(InsufficientStockError);
     expect((await level())?.onHand).toBe(0);
   });
+
+  it('creates a first stock row once under concurrent first receipts, and refuses a removal where there is none', async () => {
+    const fresh = `SKU-${randomUUID().slice(0, 8)}`;
+    await db().catalogItem.create({ data: { sku: fresh, name: 'Fresh item', category: 'test', reorderPoint: 1 } });
+    const removal = adjustStock(db(), { storeId, sku: fresh, delta: -1, reason: 'sale' }, actor);
+    await expect(removal).rejects.toThrow(new InsufficientStockError(`Cannot remove 1 of ${fresh} at ${storeId}: only 0 on hand.`, 0, 1));
+    expect(await db().inventoryLevel.count({ where: { storeId, sku: fresh } })).toBe(0);
+
+    const results = await Promise.all(Array.from({ length: 8 }, () => adjustStock(db(), { storeId, sku: fresh, delta: 2, reason: 'receive' }, actor)));
+    expect(results.map((result) => result.onHand).sort((a, b) => a - b)).toEqual([2, 4, 6, 8, 10, 12, 14, 16]);
+    expect(await db().inventoryLevel.findUnique({ where: { storeId_sku: { storeId, sku: fresh } } })).toMatchObject({ onHand: 16 });
+    const ledger = await db().inventoryAdjustment.findMany({ where: { storeId, sku: fresh }, orderBy: { id: 'asc' } });
+    expect(ledger.map((row) => row.onHandAfter)).toEqual([2, 4, 6, 8, 10, 12, 14, 16]);
+    // The ledger keeps the row version at full precision, and the audit row names the adjustment with before/after.
+    const last = ledger.at(-1)!;
+    const [version] = await db().$queryRaw<{ same: boolean }[]>`
+      SELECT a.row_updated_at = l.updated_at AS same FROM inventory_adjustments a, inventory_levels l
+      WHERE a.id = ${last.id} AND l.store_id = ${storeId} AND l.sku = ${fresh}`;
+    expect(version?.same).toBe(true);
+    const audit = await db().auditLog.findFirst({ where: { target: `inventory_levels:${storeId}/${fresh}` }, orderBy: { id: 'desc' } });
+    expect(audit).toMatchObject({ action: 'inventory.adjust', reason: 'receive', details: { reason: 'receive', delta: 2, onHandBefore: 14, onHandAfter: 16, adjustmentId: last.id.toString() } });
+
+    await expect(adjustStock(db(), { storeId, sku: 'SKU-NOPE', delta: 1, reason: 'receive' }, actor)).rejects.toThrow(
+      new UnknownStockItemError('Unknown SKU "SKU-NOPE".'),
+    );
+  });
 });
 
 describe('lots', () => {
