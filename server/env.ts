@@ -74,8 +74,10 @@ const schema = z.object({
   AUTH_OIDC_CLIENT_ID: z.string().min(1).optional(),
   AUTH_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   AUTH_OIDC_NAME: z.string().min(1).default('Single sign-on'),
-  /** host:port where the worker serves its Temporal worker metrics for Prometheus (`/metrics`); unset serves none. */
+  /** host:port where the worker serves its Prometheus metrics (`/metrics`: DashOps's and Temporal Core's); unset serves none. */
   WORKER_METRICS_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'WORKER_METRICS_ADDRESS must be host:port, e.g. 127.0.0.1:9464').optional(),
+  /** Bearer token Prometheus sends to the console's `/api/metrics`; unset, that endpoint answers 404. */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
   /** How far a changefeed message's `updated` may be ahead of this worker's clock; further is dead-lettered as malformed. */
   STREAM_MAX_CLOCK_SKEW_MS: z.coerce.number().int().positive().default(300_000),
   /** Comma list of WORKER_ROLES this worker runs (default all): the CDC relay, the Kafka processors, the Temporal worker per task queue. */

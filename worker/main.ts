@@ -8,11 +8,14 @@ import { db } from '../server/db/client.ts';
 import { env, type WorkerRole } from '../server/env.ts';
 import { kafkaAdmin, kafkaProducer } from '../server/kafka/client.ts';
 import { logger } from '../server/logger.ts';
+import { metrics } from '../server/metrics/registry.ts';
 import { temporal } from '../server/temporal/client.ts';
 import { TASK_QUEUES } from '../server/temporal/contract.ts';
 import { createActivities } from './activities/index.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { startInventoryRelay, startInventoryStream } from './inventory-stream.ts';
+import { startMetricsSampler } from './metrics-sampler.ts';
+import { freeLoopbackAddress, startMetricsServer } from './metrics-server.ts';
 import { startPipelineSampler } from './pipeline-sampler.ts';
 import { ensureSchedules } from './schedules.ts';
 
@@ -44,17 +47,20 @@ async function main(): Promise<void> {
   const taskQueues = Object.entries(TASK_QUEUE_OF_ROLE).flatMap(([role, queue]) => (roles.has(role as WorkerRole) ? [queue] : []));
   const relayOn = roles.has('relay') && config.CDC_RELAY === 'on';
 
-  if (config.WORKER_METRICS_ADDRESS && taskQueues.length > 0) {
-    // Temporal Core's own worker metrics (task slots, schedule-to-start, poll and RPC latencies, sticky cache):
-    // what an on-call looks at first when workflows slow down. Must be installed before the first connection.
-    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.WORKER_METRICS_ADDRESS } } } });
-  }
+  // Temporal Core's own worker metrics (task slots, schedule-to-start, poll and RPC latencies, sticky cache): what an
+  // on-call looks at first when workflows slow down. Core exports them on loopback; worker/metrics-server.ts serves
+  // them with DashOps's at WORKER_METRICS_ADDRESS. Must be installed before the first connection.
+  const coreMetricsAddress = config.WORKER_METRICS_ADDRESS && taskQueues.length > 0 ? await freeLoopbackAddress() : null;
+  if (coreMetricsAddress) Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: coreMetricsAddress } } } });
   const connection = taskQueues.length > 0 ? await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS }) : undefined;
   await db().$queryRaw`SELECT 1`;
   await kafkaAdmin();
   const producer = await kafkaProducer();
   log.info({ workerId, roles: [...roles], temporal: config.TEMPORAL_ADDRESS, kafka: config.KAFKA_BROKERS }, 'connected to Postgres, Kafka and Temporal');
-  if (config.WORKER_METRICS_ADDRESS && connection) log.info({ metrics: `http://${config.WORKER_METRICS_ADDRESS}/metrics` }, 'serving Temporal worker metrics');
+  const metricsServer = config.WORKER_METRICS_ADDRESS
+    ? await startMetricsServer({ address: config.WORKER_METRICS_ADDRESS, registry: metrics().registry, coreAddress: coreMetricsAddress, log })
+    : undefined;
+  if (metricsServer) log.info({ metrics: metricsServer.url }, 'serving Prometheus metrics (DashOps and Temporal Core)');
   const unsigned = partnersWithoutWebhookSecret(partnerRegistry, config.PARTNER_WEBHOOK_SECRETS);
   if (unsigned.length > 0) log.warn({ partners: unsigned }, `no webhook secret for partner(s) ${unsigned.join(', ')} in PARTNER_WEBHOOK_SECRETS: the console refuses their webhooks (401)`);
 
@@ -68,6 +74,17 @@ async function main(): Promise<void> {
     : relayOn
       ? await startInventoryRelay({ connectionString: config.DATABASE_URL, producer, log, relay })
       : undefined;
+  const relayHandle = stream && 'processors' in stream ? stream.relay : stream;
+  const metricsSampler = metricsServer
+    ? startMetricsSampler({
+        db: db(),
+        admin: kafkaAdmin,
+        log,
+        slotName: config.CDC_RELAY === 'on' ? config.CDC_SLOT_NAME : null,
+        groupPrefix: config.PROCESSOR_GROUP_PREFIX,
+        relayStatus: relayHandle ? () => relayHandle.status() : undefined,
+      })
+    : undefined;
   const heartbeat = startHeartbeat({ workerId, intervalMs: config.WORKER_HEARTBEAT_INTERVAL_MS });
   const sampler = startPipelineSampler({
     db: db(),
@@ -105,6 +122,8 @@ async function main(): Promise<void> {
     ]);
   } finally {
     await sampler.stop();
+    await metricsSampler?.stop();
+    await metricsServer?.stop().catch((err: unknown) => log.error({ err }, 'stopping the metrics server failed'));
     await stream?.stop().catch((err: unknown) => log.error({ err }, 'stopping the inventory stream failed'));
     await heartbeat.stop().catch((err: unknown) => log.error({ err }, 'heartbeat stop failed'));
     await producer.disconnect().catch(() => undefined);

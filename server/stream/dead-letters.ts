@@ -23,6 +23,7 @@ import type { AnyChange } from './sub-processor.ts';
 import { dlqTopicFor, isChangefeedTable, type ChangefeedTable } from './tables.ts';
 import { readWatermark, settleOutcomes, type Db } from './watermarks.ts';
 import type { Actor } from '../auth/actor.ts';
+import { countDeadLetter } from '../metrics/registry.ts';
 
 // ─── Errors the console maps to HTTP statuses ──────────────────────────────────────────────────────────
 
@@ -259,6 +260,7 @@ export async function recordDeadLetter(input: RecordDeadLetterInput): Promise<{ 
     )[0];
   if (!row) throw new Error(`dead letter ${message.topic}[${message.partition}]@${message.offset} (${subProcessor}, ${stage}) vanished while being recorded`);
   const id = row.id.toString();
+  if (row.inserted) countDeadLetter(table, stage);
 
   if (row.dlq_produced_at === null) {
     await produceDlqCopy(producer, message, { ...dlqHeaders, [DLQ_HEADERS.deadLetterId]: id });

@@ -6,6 +6,7 @@ import { recordDeadLetter } from '../../server/stream/dead-letters.ts';
 import { decodeMessage, DEFAULT_MAX_FUTURE_SKEW_MS } from '../../server/stream/decode.ts';
 import type { AnyChange } from '../../server/stream/sub-processor.ts';
 import { ProcessorMetrics, type MetricsSnapshot } from '../../server/stream/metrics.ts';
+import { countProcessorOutcome } from '../../server/metrics/registry.ts';
 import { planSubProcessorBatch, subProcessorsFor, type RunOptions, type SubProcessorRegistry } from '../../server/stream/run-sub-processor.ts';
 import { changefeedTables, DEFAULT_TOPIC_PARTITIONS, dlqTopicFor, topicFor, type ChangefeedTable } from '../../server/stream/tables.ts';
 import { settleOutcomes } from '../../server/stream/watermarks.ts';
@@ -191,6 +192,7 @@ function batchHandler({ table, producer, db, temporal, registry, metrics, retry,
         firstFailedAt: new Date(now),
       });
       metrics.outcome(topic, 'decode', 'dead_lettered');
+      countProcessorOutcome(table, 'decode', 'dead_lettered', null);
     }
     if (changes.length === 0) return;
 
@@ -218,7 +220,12 @@ function batchHandler({ table, producer, db, temporal, registry, metrics, retry,
         });
       }
     }
-    for (const { sp, run } of runs) for (const result of run.results) metrics.outcome(topic, sp.name, result.outcome);
+    for (const { sp, run } of runs) {
+      for (const result of run.results) {
+        metrics.outcome(topic, sp.name, result.outcome);
+        countProcessorOutcome(table, sp.name, result.outcome, result.latencyMs);
+      }
+    }
   };
 
   return async (payload: EachBatchPayload): Promise<void> => {

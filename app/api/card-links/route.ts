@@ -10,6 +10,7 @@ import {
 } from '@/server/card-link/link-card.ts';
 import { reEvaluationPolicyFrom } from '@/server/card-link/re-evaluation.ts';
 import { auditedCardLinkCall } from '@/server/audit/card-link-calls.ts';
+import { timedCardLinkCall } from '@/server/metrics/card-link-metrics.ts';
 import { serviceTokenRefusal } from '@/server/card-link/service-token.ts';
 import { db } from '@/server/db/client.ts';
 import { env } from '@/server/env.ts';
@@ -91,5 +92,5 @@ async function handlePost(request: Request) {
   }
 }
 
-/** Every call is audited with its outcome (card_link_api.call). */
-export const POST = auditedCardLinkCall(handlePost);
+/** Every call is audited with its outcome (card_link_api.call) and counted in the console's metrics. */
+export const POST = auditedCardLinkCall(timedCardLinkCall(handlePost));

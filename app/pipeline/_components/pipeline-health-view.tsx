@@ -7,6 +7,7 @@ import { apiFetch } from '@/components/api-client.ts';
 import { HealthPanel } from '@/components/health-panel.tsx';
 import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
 import type { PipelineHealth, StreamQueueLatest, TableHealth } from '@/server/stream/pipeline-health.ts';
+import { AlertsPanel } from './alerts-panel.tsx';
 import { formatBytes, formatCount, formatDuration, formatRate, timeAgo } from './format.ts';
 import { MetricChart } from './metric-chart.tsx';
 import { SlotStatus } from './slot-status.tsx';
@@ -31,6 +32,8 @@ export function PipelineHealthView() {
           tab is visible.
         </p>
       </div>
+
+      <AlertsPanel />
 
       <section aria-labelledby="tables-heading" className="space-y-4">
         <div className="flex flex-wrap items-baseline justify-between gap-2">
