@@ -9,6 +9,7 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
@@ -40,6 +41,11 @@ export const RECENT_IDS_LIMIT = 2000;
 
 /** Runs before this patch retried a failing batch for ever and dropped (only logged) a message rejected as unprocessable. */
 export const STREAM_DEAD_LETTERS_PATCH = 'stream-bounded-retries-dead-letters';
+/**
+ * Runs before this patch started a timer for the run's end each time they waited for a message, and cancelled it
+ * when one came: two history events and a timer per batch. Since: one timer for the whole run.
+ */
+export const STREAM_ONE_RUN_TIMER_PATCH = 'stream-one-run-timer';
 /** Attempts per sub-batch while a failed batch is split to find its failing messages: the batch already used its full bounds. */
 const SPLIT_MAX_ATTEMPTS = 3;
 
@@ -181,16 +187,31 @@ export async function streamProcessingWorkflow(input: StreamWorkflowInput): Prom
     }
   };
 
-  while (!mustRollOver()) {
+  let runOver = false;
+  const oneRunTimer = patched(STREAM_ONE_RUN_TIMER_PATCH);
+  if (oneRunTimer) {
+    void sleep(runUntil - startedAtMs).then(() => {
+      runOver = true;
+    });
+  }
+
+  while (!runOver && !mustRollOver()) {
     if (batchDue()) {
       await runBatch(queue.splice(0, maxSize).map(({ message }) => message));
       continue;
     }
     // Sleep until the batch fills, the oldest message falls due, a first message arrives, or the run ends.
     const oldest = queue[0];
-    const wakeAt = oldest ? Math.min(oldest.at + maxWaitMs, runUntil) : runUntil;
     const wasEmpty = oldest === undefined;
-    await condition(() => queue.length >= maxSize || (wasEmpty && queue.length > 0), wakeAt - Date.now());
+    const filled = () => queue.length >= maxSize || (wasEmpty && queue.length > 0);
+    if (oneRunTimer) {
+      // Only a batch's max wait needs a timer of its own; the run's end is the one timer started above.
+      if (oldest && maxWaitMs > 0) await condition(() => filled() || runOver, Math.max(1, Math.min(oldest.at + maxWaitMs, runUntil) - Date.now()));
+      else await condition(() => filled() || runOver);
+      continue;
+    }
+    const wakeAt = oldest ? Math.min(oldest.at + maxWaitMs, runUntil) : runUntil;
+    await condition(filled, wakeAt - Date.now());
   }
 
   // Signal handlers are synchronous today; waiting keeps that from silently losing messages if one ever awaits.
