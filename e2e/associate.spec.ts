@@ -66,7 +66,8 @@ test('an associate finds an item, is stopped by an invalid adjustment, adjusts s
   // Applied means its stream workflow applied it (stream_applied), not merely that the workflow accepted it.
   await expect(downstream.getByTestId('sub-processor-low-stock-replenishment')).toContainText(/applied at \d{2}:\d{2}:\d{2}\.\d{3}/);
   const workflow = downstream.getByRole('link', { name: new RegExp(`stream:low-stock-replenishment:${STORE}`) });
-  await expect(workflow).toHaveAttribute('href', new RegExp(`/namespaces/default/workflows/stream%3Alow-stock-replenishment%3A${STORE}$`));
+  // The run that applied it (by run ID), not whichever run is latest after continue-as-new.
+  await expect(workflow).toHaveAttribute('href', new RegExp(`/namespaces/default/workflows/stream%3Alow-stock-replenishment%3A${STORE}/[0-9a-f-]{36}$`));
   await expect(downstream.getByText('All steps done')).toBeVisible();
 
   // The same change is listed among the latest changes and can be inspected again.

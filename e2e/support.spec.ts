@@ -51,7 +51,11 @@ test('support searches a customer in multi-match, follows the timeline, resolves
   await expect(page.getByRole('heading', { level: 1 })).toContainText('Multi-match pending');
   await expect(page.getByText('Live: refreshes every 2 s')).toBeVisible();
   const temporalLink = page.getByRole('link', { name: /Open in Temporal UI/ });
-  await expect(temporalLink).toHaveAttribute('href', new RegExp(`/namespaces/[^/]+/workflows/${encodeURIComponent(multiMatch.workflowId)}$`));
+  await expect(temporalLink).toHaveAttribute('href', new RegExp(`/namespaces/[^/]+/workflows/${encodeURIComponent(multiMatch.workflowId)}/[0-9a-f-]{36}$`));
+  await expect(page.getByRole('link', { name: /Reconciliation workflow \(latest run\)/ })).toHaveAttribute(
+    'href',
+    new RegExp(`/namespaces/[^/]+/workflows/${encodeURIComponent(`${multiMatch.workflowId}:reconciliation`)}$`),
+  );
   const timeline = page.getByRole('list', { name: 'Card-link timeline' });
   await expect(timeline.getByRole('listitem', { name: 'Validate card: Done' })).toBeVisible();
   const eligibility = timeline.getByRole('listitem', { name: 'Check eligibility with the partner: Done' });

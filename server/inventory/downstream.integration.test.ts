@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../auth/actor.ts';
 import { db } from '../db/client.ts';
-import { loadDownstream, temporalWorkflowUrl, UnknownAdjustmentError } from './downstream.ts';
+import { loadDownstream, UnknownAdjustmentError } from './downstream.ts';
+import { advanceHorizon } from '../stream/retention.ts';
+import { workflowLinker } from '../temporal/ui-links.ts';
 import { parseSearchParams, searchInventory } from './search.ts';
 import { adjustStock } from './stock.ts';
 
@@ -10,7 +12,7 @@ const actor: Actor = { id: 'associate@test', role: 'associate' };
 const storeId = `D-${randomUUID().slice(0, 8)}`;
 const skuPrefix = `DS-${randomUUID().slice(0, 6).toUpperCase()}`;
 const skus = ['A', 'B', 'C'].map((suffix) => `${skuPrefix}-${suffix}`);
-const link = temporalWorkflowUrl('http://temporal-ui.test', 'default');
+const link = workflowLinker({ uiUrl: 'http://temporal-ui.test', namespace: 'default' });
 
 beforeAll(async () => {
   await db().store.create({ data: { storeId, name: 'Downstream store', city: 'Testville' } });
@@ -176,6 +178,24 @@ describe('loadDownstream', () => {
     const view = await loadDownstream(db(), adjusted.adjustmentId, link);
     expect(view.status).toBe('failed');
     expect(view.changes[0]?.subProcessors[0]).toMatchObject({ state: 'failed', effect: null, deadLetter: { id, stage: 'processor' } });
+  });
+
+  it('reads expired, not waiting, for a change older than the outcomes\' retention horizon with nothing recorded', async () => {
+    const sku = `${skuPrefix}-OLD`;
+    const oldStore = `${storeId}-OLD`;
+    await db().store.create({ data: { storeId: oldStore, name: 'Downstream old store', city: 'Testville' } });
+    await db().catalogItem.create({ data: { sku, name: 'Downstream old item', category: 'test', reorderPoint: 3 } });
+    const adjusted = await adjustStock(db(), { storeId: oldStore, sku, delta: 4, reason: 'receive' }, actor);
+    // As if written in 2011: retention (3650 days in the retention test, so the horizon is at least 2012) deleted its outcomes.
+    await db().$executeRaw`UPDATE inventory_adjustments SET created_at = '2011-06-01T00:00:00Z', row_updated_at = '2011-06-01T00:00:00Z' WHERE id = ${adjusted.adjustmentId}`;
+    await advanceHorizon(db(), { table: 'change_outcomes', before: '2012-01-01T00:00:00.000Z', retainDays: 3650 });
+    const view = await loadDownstream(db(), adjusted.adjustmentId, link);
+    expect(view.status).toBe('expired');
+    expect(view.expired).toMatch(/^Trace expired: outcomes older than \d+ days are deleted/);
+
+    // A change after the horizon with nothing recorded yet is waiting, as before.
+    const fresh = await adjustStock(db(), { storeId: oldStore, sku, delta: 1, reason: 'receive' }, actor);
+    expect(await loadDownstream(db(), fresh.adjustmentId, link)).toMatchObject({ status: 'waiting', expired: null });
   });
 
   it('answers an unknown adjustment with UnknownAdjustmentError', async () => {

@@ -5,14 +5,14 @@ import {
   matchChange,
   microsToNanos,
   summariseEffects,
-  temporalWorkflowUrl,
   traceStatus,
   type ChangeEffects,
   type DeadLetterRecord,
   type OutcomeRecord,
 } from './downstream.ts';
+import { workflowLinker } from '../temporal/ui-links.ts';
 
-const link = temporalWorkflowUrl('http://localhost:8233/', 'default');
+const link = workflowLinker({ uiUrl: 'http://localhost:8233/', namespace: 'default' });
 const KEY = '["SF-001","PRD-BANANA-1LB"]';
 const EXPECTED = ['availability-sync', 'low-stock-replenishment'];
 
@@ -128,7 +128,7 @@ describe('stream effects', () => {
   const window = { fromNanos: microsToNanos(FIRST_WROTE_US) };
   const QUEUED_AT = new Date(1_795_440_000_100);
   const signalled = (subProcessor: string, rest: Partial<OutcomeRecord> = {}) => outcome(FIRST_COMMIT, subProcessor, { outcome: 'signalled', detail: 'signalled run-1', createdAt: QUEUED_AT, ...rest });
-  const applied = (subProcessor: string, latencyMs = 240) => ({ subProcessor, workflowId: `stream:${subProcessor}:SF-001`, appliedAt: new Date(1_795_440_000_240), latencyMs });
+  const applied = (subProcessor: string, latencyMs = 240) => ({ subProcessor, workflowId: `stream:${subProcessor}:SF-001`, runId: 'run-7', appliedAt: new Date(1_795_440_000_240), latencyMs });
   const deadLetter = (subProcessor: string, rest: Partial<DeadLetterRecord> = {}): DeadLetterRecord => ({
     id: '77',
     subProcessor,
@@ -136,6 +136,8 @@ describe('stream effects', () => {
     status: 'pending',
     errorMessage: 'BatchFailed: gave up after 10 attempts',
     createdAt: new Date(1_795_440_030_000),
+    workflowId: `stream:${subProcessor}:SF-001`,
+    runId: 'run-3',
     ...rest,
   });
   const step = (rows: OutcomeRecord[], effects: ChangeEffects) => buildChangeStep('inventory_levels', KEY, rows, window, EXPECTED, link, effects);
@@ -148,7 +150,8 @@ describe('stream effects', () => {
       deadLetter: null,
       effect: {
         workflowId: 'stream:low-stock-replenishment:SF-001',
-        workflowUrl: link('stream:low-stock-replenishment:SF-001'),
+        runId: null,
+        workflowUrl: 'http://localhost:8233/namespaces/default/workflows/stream%3Alow-stock-replenishment%3ASF-001',
         queuedAt: QUEUED_AT.toISOString(),
         appliedAt: null,
         latencyMs: null,
@@ -165,6 +168,8 @@ describe('stream effects', () => {
       ['done', new Date(1_795_440_000_240).toISOString(), 120],
       ['done', new Date(1_795_440_000_240).toISOString(), 240],
     ]);
+    // The applying run, not the latest one: after continue-as-new they differ.
+    expect(done.subProcessors[1]?.effect).toMatchObject({ runId: 'run-7', workflowUrl: 'http://localhost:8233/namespaces/default/workflows/stream%3Alow-stock-replenishment%3ASF-001/run-7' });
     expect(summariseEffects([done])).toEqual({ queued: 0, applied: 2, failed: 0, slowestMs: 240 });
     expect(traceStatus([done])).toBe('done');
 
@@ -186,7 +191,14 @@ describe('stream effects', () => {
     expect(failed.subProcessors[1]).toMatchObject({
       state: 'failed',
       effect: { appliedAt: null },
-      deadLetter: { id: '77', url: '/dead-letters?state=all&id=77', stage: 'workflow', status: 'pending', error: 'BatchFailed: gave up after 10 attempts' },
+      deadLetter: {
+        id: '77',
+        url: '/dead-letters?state=all&id=77',
+        stage: 'workflow',
+        status: 'pending',
+        error: 'BatchFailed: gave up after 10 attempts',
+        workflowUrl: 'http://localhost:8233/namespaces/default/workflows/stream%3Alow-stock-replenishment%3ASF-001/run-3',
+      },
     });
     expect(failed.status).toBe('failed');
     expect(summariseEffects([failed])).toMatchObject({ queued: 0, applied: 0, failed: 1 });
@@ -208,7 +220,7 @@ describe('stream effects', () => {
   it('links the processor-stage dead letter of a sub-processor that failed before any workflow', () => {
     const failed = step([outcome(FIRST_COMMIT, 'availability-sync', { outcome: 'dead_lettered', workflowId: null })], {
       applied: [],
-      deadLetters: [deadLetter('availability-sync', { id: '5', stage: 'processor' })],
+      deadLetters: [deadLetter('availability-sync', { id: '5', stage: 'processor', workflowId: null, runId: null })],
     });
     expect(failed.subProcessors[0]).toMatchObject({ state: 'failed', effect: null, deadLetter: { id: '5', stage: 'processor', url: deadLetterUrl('5') } });
   });

@@ -1,8 +1,10 @@
 import type { ChangeOutcomeKind, DeadLetterStage, DeadLetterStatus, PrismaClient } from '../db/generated/client.ts';
 import { encodeKey, hlcToMillis, parseHlc } from '../stream/envelope.ts';
 import { subProcessorsByTable } from '../stream/registry.ts';
+import { expiredNotice, readHorizon } from '../stream/retention.ts';
 import { changeMessageId } from '../stream/stream-signal.ts';
 import type { ChangefeedTable } from '../stream/tables.ts';
+import type { WorkflowLink } from '../temporal/ui-links.ts';
 import type { LedgerRow } from './search.ts';
 
 /**
@@ -73,6 +75,7 @@ export interface KafkaPosition {
 export interface AppliedRecord {
   subProcessor: string;
   workflowId: string;
+  runId: string;
   appliedAt: Date;
   latencyMs: number | null;
 }
@@ -85,6 +88,9 @@ export interface DeadLetterRecord {
   status: DeadLetterStatus;
   errorMessage: string;
   createdAt: Date;
+  /** The stream workflow run that gave up on it (stage `workflow`). */
+  workflowId: string | null;
+  runId: string | null;
 }
 
 export interface ChangeEffects {
@@ -100,12 +106,17 @@ export interface ChangeEffects {
  */
 export type SubProcessorState = 'pending' | 'queued' | 'done' | 'failed';
 
-/** Waiting while anything is pending or queued; done only when every effect is applied or needs nothing. */
-export type TraceStatus = 'waiting' | 'done' | 'failed';
+/**
+ * Waiting while anything is pending or queued; done only when every effect is applied or needs nothing; expired when
+ * nothing was found and the change is older than the outcomes' retention horizon (its outcomes were deleted).
+ */
+export type TraceStatus = 'waiting' | 'done' | 'failed' | 'expired';
 
 /** A change handed to a stream workflow, and what became of it there. */
 export interface StreamEffect {
   workflowId: string;
+  /** The run that applied it; null while not applied (the link then opens the latest run). */
+  runId: string | null;
   workflowUrl: string;
   /** When the workflow accepted it (the latest `signalled` outcome). */
   queuedAt: string;
@@ -123,6 +134,8 @@ export interface DeadLetterLink {
   status: DeadLetterStatus;
   error: string;
   at: string;
+  /** The stream workflow run that gave up on it, in the Temporal UI (stage `workflow`). */
+  workflowUrl: string | null;
 }
 
 /** The dead-letters page with one entry open, whatever its state. */
@@ -161,21 +174,16 @@ export interface ChangeStep {
   status: TraceStatus;
 }
 
-export type WorkflowLink = (workflowId: string) => string;
+export type { WorkflowLink };
 
-/** The Temporal Web UI page of a workflow. */
-export function temporalWorkflowUrl(uiUrl: string, namespace: string): WorkflowLink {
-  const base = uiUrl.replace(/\/+$/, '');
-  return (workflowId) => `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-}
-
-const toLink = (dl: DeadLetterRecord): DeadLetterLink => ({
+const toLink = (dl: DeadLetterRecord, link: WorkflowLink): DeadLetterLink => ({
   id: dl.id,
   url: deadLetterUrl(dl.id),
   stage: dl.stage,
   status: dl.status,
   error: dl.errorMessage,
   at: dl.createdAt.toISOString(),
+  workflowUrl: dl.workflowId ? link(dl.workflowId, dl.runId) : null,
 });
 
 /** Where one sub-processor's part of the change stands (see SubProcessorState), from its outcomes oldest first. */
@@ -190,7 +198,8 @@ export function subProcessorProgress(
   const effect: StreamEffect | null = signal
     ? {
         workflowId: applied?.workflowId ?? signal.workflowId!,
-        workflowUrl: link(applied?.workflowId ?? signal.workflowId!),
+        runId: applied?.runId ?? null,
+        workflowUrl: link(applied?.workflowId ?? signal.workflowId!, applied?.runId),
         queuedAt: signal.createdAt.toISOString(),
         appliedAt: applied?.appliedAt.toISOString() ?? null,
         latencyMs: applied?.latencyMs ?? null,
@@ -204,11 +213,11 @@ export function subProcessorProgress(
   if (last.outcome === 'signalled') {
     // A replay re-signals the message and marks its entry replayed; failing again reopens that same entry.
     const gaveUp = deadLetters.findLast((dl) => dl.stage === 'workflow' && dl.status !== 'replayed');
-    return gaveUp ? { state: 'failed', effect, deadLetter: toLink(gaveUp) } : { state: 'queued', effect, deadLetter: null };
+    return gaveUp ? { state: 'failed', effect, deadLetter: toLink(gaveUp, link) } : { state: 'queued', effect, deadLetter: null };
   }
   if (last.outcome === 'dead_lettered') {
     const failed = deadLetters.findLast((dl) => dl.stage !== 'workflow') ?? null;
-    return { state: 'failed', effect, deadLetter: failed && toLink(failed) };
+    return { state: 'failed', effect, deadLetter: failed && toLink(failed, link) };
   }
   return { state: 'done', effect, deadLetter: null };
 }
@@ -312,6 +321,8 @@ export interface DownstreamView {
   changes: ChangeStep[];
   effects: EffectSummary;
   status: TraceStatus;
+  /** Set when the status is `expired`: what retention deleted (see server/stream/retention.ts). */
+  expired: string | null;
   /** Since the row change was written, by the database's clock. */
   elapsedMs: number;
 }
@@ -336,7 +347,7 @@ interface AdjustmentRow {
   elapsed_ms: bigint;
 }
 
-interface OutcomeRow {
+export interface OutcomeRow {
   table_name: string;
   row_key: string;
   updated: string;
@@ -351,7 +362,7 @@ interface OutcomeRow {
   created_at: Date;
 }
 
-const toRecord = (row: OutcomeRow): OutcomeRecord => ({
+export const toRecord = (row: OutcomeRow): OutcomeRecord => ({
   tableName: row.table_name,
   rowKey: row.row_key,
   updated: row.updated,
@@ -371,7 +382,7 @@ const toRecord = (row: OutcomeRow): OutcomeRecord => ({
  * and, while something is not applied, its dead letters (a workflow-stage one by the change; a processor-stage one by
  * an offset the change was consumed at).
  */
-async function loadEffects(
+export async function loadEffects(
   db: PrismaClient,
   table: ChangefeedTable,
   rowKey: string,
@@ -382,8 +393,8 @@ async function loadEffects(
   const applied =
     signalled.length === 0
       ? []
-      : await db.$queryRaw<{ sub_processor: string; workflow_id: string; applied_at: Date; latency_ms: number | null }[]>`
-          SELECT sub_processor, workflow_id, applied_at, latency_ms
+      : await db.$queryRaw<{ sub_processor: string; workflow_id: string; run_id: string; applied_at: Date; latency_ms: number | null }[]>`
+          SELECT sub_processor, workflow_id, run_id, applied_at, latency_ms
           FROM stream_applied
           WHERE sub_processor = ANY(${signalled}) AND message_id = ${changeMessageId({ table, rowKey, updatedText: updated })}`;
   const unapplied = [
@@ -396,8 +407,10 @@ async function loadEffects(
   const deadLetters =
     unapplied.length === 0 || !first
       ? []
-      : await db.$queryRaw<{ id: string; sub_processor: string; stage: DeadLetterStage; status: DeadLetterStatus; error_message: string; created_at: Date }[]>`
-          SELECT id::text AS id, sub_processor, stage::text AS stage, status::text AS status, error_message, created_at
+      : await db.$queryRaw<
+          { id: string; sub_processor: string; stage: DeadLetterStage; status: DeadLetterStatus; error_message: string; created_at: Date; workflow_id: string | null; run_id: string | null }[]
+        >`
+          SELECT id::text AS id, sub_processor, stage::text AS stage, status::text AS status, error_message, created_at, workflow_id, run_id
           FROM dead_letters
           WHERE sub_processor = ANY(${unapplied}) AND (
             (stage = 'workflow' AND table_name = ${table} AND row_key = ${rowKey} AND updated = ${updated})
@@ -405,7 +418,7 @@ async function loadEffects(
                 AND "offset" = ANY(${mine.filter((o) => o.topic === first.topic && o.partition === first.partition).map((o) => BigInt(o.offset))}::bigint[])))
           ORDER BY created_at, id`;
   return {
-    applied: applied.map((a) => ({ subProcessor: a.sub_processor, workflowId: a.workflow_id, appliedAt: a.applied_at, latencyMs: a.latency_ms })),
+    applied: applied.map((a) => ({ subProcessor: a.sub_processor, workflowId: a.workflow_id, runId: a.run_id, appliedAt: a.applied_at, latencyMs: a.latency_ms })),
     deadLetters: deadLetters.map((dl) => ({
       id: dl.id,
       subProcessor: dl.sub_processor,
@@ -413,12 +426,14 @@ async function loadEffects(
       status: dl.status,
       errorMessage: dl.error_message,
       createdAt: dl.created_at,
+      workflowId: dl.workflow_id,
+      runId: dl.run_id,
     })),
   };
 }
 
 /** At most this many outcome rows per row key are read; far more than one change's worth. */
-const OUTCOME_SCAN_LIMIT = 500;
+export const OUTCOME_SCAN_LIMIT = 500;
 
 export async function loadDownstream(db: PrismaClient, adjustmentId: bigint, link: WorkflowLink): Promise<DownstreamView> {
   const [adj] = await db.$queryRaw<AdjustmentRow[]>`
@@ -453,6 +468,7 @@ export async function loadDownstream(db: PrismaClient, adjustmentId: bigint, lin
   }
 
   const since = adj.row_updated_at ?? adj.created_at;
+  const horizonRead = readHorizon(db, 'change_outcomes');
   const changes = await Promise.all(
     targets.map(async ({ table, rowKey, next }) => {
       const [outcomeRows, [nextRow]] = await Promise.all([
@@ -471,6 +487,9 @@ export async function loadDownstream(db: PrismaClient, adjustmentId: bigint, lin
     }),
   );
 
+  // Nothing recorded for a change older than the retention horizon: its outcomes were deleted, not never written.
+  const horizon = await horizonRead;
+  const expired = horizon !== null && since < horizon.expiredBefore && changes.every((change) => change.updated === null);
   return {
     adjustment: {
       id: adj.id.toString(),
@@ -487,7 +506,8 @@ export async function loadDownstream(db: PrismaClient, adjustmentId: bigint, lin
     },
     changes,
     effects: summariseEffects(changes),
-    status: traceStatus(changes),
+    status: expired ? 'expired' : traceStatus(changes),
+    expired: expired ? expiredNotice(horizon) : null,
     elapsedMs: Number(adj.elapsed_ms),
   };
 }

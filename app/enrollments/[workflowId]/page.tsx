@@ -1,8 +1,8 @@
 import { requireArea } from '@/server/auth/session.ts';
+import { reconciliationWorkflowId } from '@/server/card-link/contract.ts';
 import { env } from '@/server/env.ts';
 import { workflowIdParam } from '../../api/enrollments/schemas.ts';
 import { EnrollmentDetail } from '../_components/enrollment-detail.tsx';
-import { temporalWorkflowUrl } from '../_components/view-model.ts';
 
 export const dynamic = 'force-dynamic';
 
@@ -10,5 +10,11 @@ export default async function EnrollmentPage({ params }: { params: Promise<{ wor
   const workflowId = workflowIdParam((await params).workflowId);
   await requireArea('enrollments', `/enrollments/${encodeURIComponent(workflowId)}`);
   const { TEMPORAL_UI_URL, TEMPORAL_NAMESPACE } = env();
-  return <EnrollmentDetail workflowId={workflowId} temporalUrl={temporalWorkflowUrl(TEMPORAL_UI_URL, TEMPORAL_NAMESPACE, workflowId)} />;
+  return (
+    <EnrollmentDetail
+      workflowId={workflowId}
+      reconciliationWorkflowId={reconciliationWorkflowId(workflowId)}
+      temporalUi={{ uiUrl: TEMPORAL_UI_URL, namespace: TEMPORAL_NAMESPACE }}
+    />
+  );
 }

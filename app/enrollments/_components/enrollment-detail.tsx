@@ -4,6 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { ApiError, apiFetch } from '@/components/api-client.ts';
 import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
+import { temporalWorkflowUrl, type TemporalUi } from '@/server/temporal/ui-links.ts';
 import { Time } from './format-time.tsx';
 import { FieldList } from './partner-response.tsx';
 import { RecheckEligibility } from './recheck-eligibility.tsx';
@@ -34,7 +35,7 @@ function BackLink({ customerId }: { customerId: string | null }) {
 }
 
 /** One card link: facts, outcome, the guarded hand resolution, and the step timeline, live while the workflow runs. */
-export function EnrollmentDetail({ workflowId, temporalUrl }: { workflowId: string; temporalUrl: string }) {
+export function EnrollmentDetail({ workflowId, reconciliationWorkflowId, temporalUi }: { workflowId: string; reconciliationWorkflowId: string; temporalUi: TemporalUi }) {
   const query = useQuery({
     queryKey: ['enrollment', workflowId],
     queryFn: ({ signal }) => apiFetch<EnrollmentDetailResponse>(`/api/enrollments/${encodeURIComponent(workflowId)}`, { signal }),
@@ -43,8 +44,9 @@ export function EnrollmentDetail({ workflowId, temporalUrl }: { workflowId: stri
     retry: (failures, error) => !(error instanceof ApiError && error.status >= 400 && error.status < 500) && failures < 1,
   });
 
+  // The run this page shows once loaded; until then (or for an unknown id) the latest run of the id.
   const temporalLink = (
-    <a href={temporalUrl} target="_blank" rel="noopener noreferrer" className="text-sm font-medium text-blue-700 underline-offset-2 hover:underline">
+    <a href={temporalWorkflowUrl(temporalUi, workflowId, query.data?.enrollment.runId)} target="_blank" rel="noopener noreferrer" className="text-sm font-medium text-blue-700 underline-offset-2 hover:underline">
       Open in Temporal UI<span aria-hidden="true"> ↗</span>
       <span className="sr-only"> (opens in a new tab)</span>
     </a>
@@ -100,6 +102,18 @@ export function EnrollmentDetail({ workflowId, temporalUrl }: { workflowId: stri
         </div>
         <div className="flex flex-col items-end gap-1">
           {temporalLink}
+          {(progress?.currentStep === 'reconcile' || progress?.outcome?.status === 'pending_reconciliation' || progress?.outcome?.status === 'reconciliation_failed') && (
+            // The reconciliation continues-as-new while it waits: its latest run is the one to look at.
+            <a
+              href={temporalWorkflowUrl(temporalUi, reconciliationWorkflowId)}
+              target="_blank"
+              rel="noopener noreferrer"
+              className="text-sm font-medium text-blue-700 underline-offset-2 hover:underline"
+            >
+              Reconciliation workflow (latest run)<span aria-hidden="true"> ↗</span>
+              <span className="sr-only"> (opens in a new tab)</span>
+            </a>
+          )}
           <p role="status" className="text-xs text-slate-600">
             {running ? (
               <>

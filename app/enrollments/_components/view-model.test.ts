@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CARD_LINK_STEPS, type CardLinkProgress, type CompletedStep } from '@/server/card-link/contract.ts';
 import { customerIdSchema } from '@/server/card-link/link-card.ts';
-import { customerIdProblem, elapsed, enrollmentStatus, formatRate, maskedCard, STEP_ORDER, temporalWorkflowUrl, timeline } from './view-model.ts';
+import { customerIdProblem, elapsed, enrollmentStatus, formatRate, maskedCard, STEP_ORDER, timeline } from './view-model.ts';
 
 const at = '2026-11-23T10:00:00.000Z';
 const step = (name: CompletedStep['step'], outcome: string, partnerResponse?: unknown): CompletedStep => ({ step: name, at, outcome, partnerResponse });
@@ -107,9 +107,5 @@ describe('formatting', () => {
   it('shows a rate as a percentage, and a dash without comparisons', () => {
     expect(formatRate(0.25, 8)).toBe('25.0 %');
     expect(formatRate(0, 0)).toBe('—');
-  });
-
-  it('links the Temporal UI with the namespace and the workflow id encoded', () => {
-    expect(temporalWorkflowUrl('http://localhost:8233/', 'default', 'card-link:cus_1:fp_1')).toBe('http://localhost:8233/namespaces/default/workflows/card-link%3Acus_1%3Afp_1');
   });
 });

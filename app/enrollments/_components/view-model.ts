@@ -217,11 +217,6 @@ export function formatRate(rate: number, comparisons: number): string {
   return `${(rate * 100).toFixed(rate > 0 && rate < 0.001 ? 2 : 1)} %`;
 }
 
-/** The workflow's page in the Temporal Web UI. */
-export function temporalWorkflowUrl(baseUrl: string, namespace: string, workflowId: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-}
-
 /** The console's own detail page for a card-link workflow. */
 export function enrollmentHref(workflowId: string): string {
   return `/enrollments/${encodeURIComponent(workflowId)}`;

@@ -96,7 +96,9 @@ export function DownstreamSteps({ adjustmentId, onComplete }: { adjustmentId: st
           Downstream of change #{adjustmentId}
         </h3>
         <p aria-live="polite" className="text-xs text-slate-600">
-          {!data ? 'Loading…' : complete ? (
+          {!data ? 'Loading…' : status === 'expired' ? (
+            <span className="font-medium text-slate-700">Trace expired</span>
+          ) : complete ? (
             <span className="font-medium text-emerald-800">
               <span aria-hidden="true">✓ </span>All steps done
             </span>
@@ -112,7 +114,13 @@ export function DownstreamSteps({ adjustmentId, onComplete }: { adjustmentId: st
         </p>
       </div>
 
-      {data && (
+      {data?.expired && (
+        <p role="status" className="rounded border border-slate-300 bg-slate-50 p-2 text-sm text-slate-800">
+          {data.expired} The change itself is saved; only the record of its processing is gone.
+        </p>
+      )}
+
+      {data && !data.expired && (
         <ol className="space-y-2 text-sm">
           <Step state="done" title="Row change committed">
             On hand now <strong className="tabular-nums">{data.adjustment.onHandAfter}</strong>
@@ -214,7 +222,7 @@ function SubProcessorLine({ sp }: { sp: SubProcessorStep }) {
         <>
           <OutcomeBadge outcome={sp.state === 'done' ? 'applied' : sp.state === 'failed' ? 'dead_lettered' : 'signalled'} />
           <span className="text-xs text-slate-600">
-            queued in workflow <WorkflowLink id={sp.effect.workflowId} url={sp.effect.workflowUrl} /> at{' '}
+            queued in workflow <WorkflowLink id={sp.effect.workflowId} url={sp.effect.workflowUrl} runId={sp.effect.runId} /> at{' '}
             <time dateTime={sp.effect.queuedAt}>{formatTime(sp.effect.queuedAt)}</time>
             {sp.effect.appliedAt !== null ? (
               <>
@@ -236,7 +244,7 @@ function SubProcessorLine({ sp }: { sp: SubProcessorStep }) {
             {first.workflowUrl && first.workflowId && (
               <>
                 {' '}
-                · workflow <WorkflowLink id={first.workflowId} url={first.workflowUrl} />
+                · workflow <WorkflowLink id={first.workflowId} url={first.workflowUrl} runId={null} />
               </>
             )}
           </span>
@@ -249,6 +257,16 @@ function SubProcessorLine({ sp }: { sp: SubProcessorStep }) {
             dead letter #{sp.deadLetter.id}
           </a>{' '}
           ({sp.deadLetter.status}; engineers replay it from Dead letters)
+          {sp.deadLetter.workflowUrl && (
+            <>
+              {' '}
+              ·{' '}
+              <a href={sp.deadLetter.workflowUrl} target="_blank" rel="noreferrer" className="underline underline-offset-2 hover:text-red-950">
+                the run that gave up<span className="sr-only"> (opens the Temporal UI in a new tab)</span>
+                <span aria-hidden="true"> ↗</span>
+              </a>
+            </>
+          )}
         </span>
       )}
       {later.length > 0 && (
@@ -260,10 +278,12 @@ function SubProcessorLine({ sp }: { sp: SubProcessorStep }) {
   );
 }
 
-function WorkflowLink({ id, url }: { id: string; url: string }) {
+/** A workflow in the Temporal UI: the run that did the work when known, else its latest run (said so). */
+function WorkflowLink({ id, url, runId }: { id: string; url: string; runId: string | null }) {
   return (
     <a href={url} target="_blank" rel="noreferrer" className="font-mono text-sky-800 underline underline-offset-2 hover:text-sky-950">
       {id}
+      {runId ? <span className="sr-only"> run {runId}</span> : <span className="font-sans text-slate-600"> (latest run)</span>}
       <span className="sr-only"> (opens the Temporal UI in a new tab)</span>
       <span aria-hidden="true"> ↗</span>
     </a>

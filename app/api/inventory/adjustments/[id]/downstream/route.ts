@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { db } from '@/server/db/client.ts';
 import { env } from '@/server/env.ts';
 import { apiRoute } from '@/server/http/api-route.ts';
-import { loadDownstream, temporalWorkflowUrl, UnknownAdjustmentError } from '@/server/inventory/downstream.ts';
+import { loadDownstream, UnknownAdjustmentError } from '@/server/inventory/downstream.ts';
+import { workflowLinker } from '@/server/temporal/ui-links.ts';
 
 export const dynamic = 'force-dynamic';
 
@@ -12,5 +13,5 @@ const idSchema = z.string().regex(/^[1-9]\d{0,17}$/, 'the adjustment id must be 
 export const GET = apiRoute<{ id: string }>({ area: 'inventory', errors: [[UnknownAdjustmentError, 404]] }, async ({ params }) => {
   const id = BigInt(idSchema.parse(params.id));
   const { TEMPORAL_UI_URL, TEMPORAL_NAMESPACE } = env();
-  return loadDownstream(db(), id, temporalWorkflowUrl(TEMPORAL_UI_URL, TEMPORAL_NAMESPACE));
+  return loadDownstream(db(), id, workflowLinker({ uiUrl: TEMPORAL_UI_URL, namespace: TEMPORAL_NAMESPACE }));
 });
