@@ -90,6 +90,40 @@ describe('createLink', () => {
     expect(subscriptions).toHaveLength(1);
   });
 
+  it('lapses a subscription already over at the decision before linking another card, so it does not hold the slot', async () => {
+    const { customerId, card } = await customerWithCard();
+    const other = await customerWithCard('535317', customerId);
+    const first = await inActivity(() => activities.createLink(linkInput(customerId, card)));
+    // Chase's benefit lasts a year: by 2028 it is over, though no sweep has lapsed it yet.
+    const second = await inActivity(() => activities.createLink(linkInput(customerId, other.card, { linkedAt: '2028-01-01T00:00:00.000Z' })));
+
+    expect(second).toMatchObject({ kind: 'linked', created: true, linkStatus: 'active', subscriptionStatus: 'active' });
+    const { links, subscriptions } = await rowsOf(customerId);
+    expect(links.map(({ partnerId, status }) => [partnerId, status]).sort()).toEqual([
+      ['afterpay', 'active'],
+      ['chase', 'ended'],
+    ]);
+    expect(subscriptions).toMatchObject([
+      { subscriptionId: first.kind === 'linked' ? first.subscriptionId : 'none', status: 'lapsed', activeCustomerId: null },
+      { status: 'active', activeCustomerId: customerId },
+    ]);
+  });
+
+  it('a repeated request after the benefit is over lapses it and reopens the link with a new subscription, rather than answer the old one', async () => {
+    const { customerId, card } = await customerWithCard();
+    const first = await inActivity(() => activities.createLink(linkInput(customerId, card)));
+    const again = await inActivity(() => activities.createLink(linkInput(customerId, card, { linkedAt: '2028-01-01T00:00:00.000Z' })));
+
+    if (first.kind !== 'linked') throw new Error('expected a link');
+    expect(again).toMatchObject({ kind: 'linked', created: true, linkId: first.linkId, subscriptionStatus: 'active', benefitEndsAt: '2029-01-01T00:00:00.000Z' });
+    expect(again.kind === 'linked' && again.subscriptionId).not.toBe(first.subscriptionId);
+    const { subscriptions } = await rowsOf(customerId);
+    expect(subscriptions).toMatchObject([
+      { subscriptionId: first.subscriptionId, status: 'lapsed', activeCustomerId: null },
+      { status: 'active', activeCustomerId: customerId },
+    ]);
+  });
+
   it('reopens a link whose reconciliation failed, with a new subscription, keeping the ended one as history', async () => {
     const { customerId, card } = await customerWithCard();
     const pending = await inActivity(() => activities.createLink(linkInput(customerId, card, { decision: { kind: 'multi_match', matchReference: 'mm-2', candidates: 2 } })));

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CardFacts, EligibilityDecision } from '../../server/card-link/contract.ts';
+import type pg from 'pg';
 import { createPartnerHttp, type PartnerHttpOptions } from '../../server/card-link/partners/http.ts';
+import { cardLinkPool } from '../../server/card-link/pg-pool.ts';
 import type { PartnerHttp, PartnerIntegration, ReconciliationPoll } from '../../server/card-link/partners/partner.ts';
 import { partnerRegistry, type PartnerRegistry } from '../../server/card-link/partners/registry.ts';
 import { Prisma, type PrismaClient } from '../../server/db/generated/client.ts';
@@ -23,6 +25,8 @@ export interface CardLinkDeps {
   partnerHttp: (partnerId: string) => PartnerHttp;
   registry?: PartnerRegistry;
   now?: () => Date;
+  /** createLink's one-statement path (the process's cardLinkPool unless given). */
+  pool?: () => pg.Pool;
 }
 
 /**
@@ -216,8 +220,9 @@ class AlreadySubscribed extends Error {
 }
 
 interface LinkedRow {
-  link_id: string;
-  status: 'active' | 'pending_reconciliation' | 'ended';
+  /** null only from LINK_IN_ONE_STATEMENT, when the link row was inserted concurrently and is not yet visible. */
+  link_id: string | null;
+  status: 'active' | 'pending_reconciliation' | 'ended' | null;
   partner_reference: string | null;
   benefit_starts_at: Date | null;
   benefit_ends_at: Date | null;
@@ -226,7 +231,66 @@ interface LinkedRow {
   subscription_status: 'provisional' | 'scheduled' | 'active' | 'lapsed' | 'ended' | null;
 }
 
-export function createCardLinkActivities({ db, partnerHttp, registry = partnerRegistry, now = () => new Date() }: CardLinkDeps) {
+/**
+ * createLink's usual case as one autocommitted statement: the transaction's upsert, gated on the customer having
+ * no subscription due to start or lapse at $9 (`due` comes back true and nothing is written: the caller then
+ * advances them in a transaction first). A link left without a live subscription means the customer's slot is
+ * taken through another link: the statement then divides by zero (SLOT_TAKEN_SQLSTATE) so that it fails as a
+ * whole, the link included, just as the transaction rolls back.
+ * $1 customer, $2 payment method, $3 partner, $4 link status, $5 workflow id, $6 partner reference, $7/$8 benefit
+ * start/end, $9 decision time, $10/$11 ids for a new link and subscription.
+ */
+const LINK_IN_ONE_STATEMENT = `
+  WITH due AS (
+    SELECT 1 FROM dashpass_subscriptions
+     WHERE customer_id = $1::text
+       AND ((status = 'scheduled' AND starts_at <= $9::timestamptz)
+            OR (status IN ('provisional', 'scheduled', 'active') AND ends_at IS NOT NULL AND ends_at <= $9::timestamptz))
+     LIMIT 1
+  ), upserted AS (
+    INSERT INTO membership_links
+      (link_id, customer_id, payment_method_id, partner_id, status, workflow_id, partner_reference, benefit_starts_at, benefit_ends_at)
+    SELECT $10::text, $1::text, $2::text, $3::text, $4::text::"LinkStatus", $5::text, $6::text, $7::timestamptz, $8::timestamptz
+     WHERE NOT EXISTS (SELECT 1 FROM due)
+    ON CONFLICT (customer_id, payment_method_id, partner_id) DO UPDATE SET
+      status = EXCLUDED.status, workflow_id = EXCLUDED.workflow_id, partner_reference = EXCLUDED.partner_reference,
+      benefit_starts_at = EXCLUDED.benefit_starts_at, benefit_ends_at = EXCLUDED.benefit_ends_at,
+      ended_reason = NULL, updated_at = now()
+    WHERE membership_links.status = 'ended'
+    RETURNING link_id, status, partner_reference, benefit_starts_at, benefit_ends_at
+  ), link AS (
+    SELECT link_id, status, partner_reference, benefit_starts_at, benefit_ends_at, true AS written FROM upserted
+    UNION ALL
+    SELECT link_id, status, partner_reference, benefit_starts_at, benefit_ends_at, false AS written FROM membership_links
+     WHERE customer_id = $1::text AND payment_method_id = $2::text AND partner_id = $3::text
+       AND NOT EXISTS (SELECT 1 FROM upserted) AND NOT EXISTS (SELECT 1 FROM due)
+  ), live AS (
+    SELECT s.subscription_id, s.status FROM dashpass_subscriptions s JOIN link ON s.link_id = link.link_id
+     WHERE s.status IN ('provisional', 'scheduled', 'active')
+     LIMIT 1
+  ), created AS (
+    INSERT INTO dashpass_subscriptions (subscription_id, customer_id, link_id, status, active_customer_id, starts_at, ends_at)
+    SELECT $11::text, $1::text, link.link_id,
+           (CASE WHEN link.status <> 'active' THEN 'provisional'
+                 WHEN COALESCE(link.benefit_starts_at, $7::timestamptz) > $9::timestamptz THEN 'scheduled'
+                 ELSE 'active' END)::"SubscriptionStatus", $1::text,
+           COALESCE(link.benefit_starts_at, $7::timestamptz), link.benefit_ends_at
+      FROM link
+     WHERE NOT EXISTS (SELECT 1 FROM live) AND NOT EXISTS (SELECT 1 FROM due)
+    ON CONFLICT (active_customer_id) DO NOTHING
+    RETURNING subscription_id, status
+  )
+  SELECT EXISTS (SELECT 1 FROM due) AS due,
+         link.link_id, link.status::text AS status, link.partner_reference, link.benefit_starts_at, link.benefit_ends_at, link.written,
+         COALESCE(live.subscription_id, created.subscription_id) AS subscription_id,
+         COALESCE(live.status, created.status)::text AS subscription_status,
+         1 / (CASE WHEN link.link_id IS NOT NULL AND COALESCE(live.subscription_id, created.subscription_id) IS NULL THEN 0 ELSE 1 END) AS slot_free
+    FROM (SELECT 1) AS one LEFT JOIN link ON true LEFT JOIN live ON true LEFT JOIN created ON true`;
+
+/** division_by_zero: LINK_IN_ONE_STATEMENT found the customer's live-subscription slot taken and wrote nothing. */
+const SLOT_TAKEN_SQLSTATE = '22012';
+
+export function createCardLinkActivities({ db, partnerHttp, registry = partnerRegistry, now = () => new Date(), pool = cardLinkPool }: CardLinkDeps) {
   const integration = (partnerId: string, version: string): PartnerIntegration => {
     try {
       return registry.resolve(partnerId, version);
@@ -343,11 +407,11 @@ export function createCardLinkActivities({ db, partnerHttp, registry = partnerRe
     },
 
     /**
-     * Creates (or finds) the membership link and its DashPass subscription in one transaction: active + active
-     * when eligible, pending_reconciliation + provisional on a multi-match. Upserts on the link's unique key, so
-     * a retry returns what the first attempt wrote; an ended link is reopened. If the customer already holds a
+     * Creates (or finds) the membership link and its DashPass subscription atomically: active + active when
+     * eligible, pending_reconciliation + provisional on a multi-match. Upserts on the link's unique key, so a
+     * retry returns what the first attempt wrote; an ended link is reopened. If the customer already holds a
      * live subscription through another link, the unique index on active_customer_id refuses a second one and
-     * the whole transaction rolls back: the result says so instead of failing.
+     * nothing is written: the result says so instead of failing.
      */
     async createLink(input: CreateLinkInput): Promise<CreateLinkResult> {
       const { workflowId, customerId, card, partnerId, partnerVersion, decision } = input;
@@ -355,6 +419,48 @@ export function createCardLinkActivities({ db, partnerHttp, registry = partnerRe
       const reference = pending ? decision.matchReference : decision.partnerReference;
       const benefit = integration(partnerId, partnerVersion).benefit(new Date(input.linkedAt));
       const linkStatus = pending ? 'pending_reconciliation' : 'active';
+      const linked = (row: LinkedRow): CreateLinkResult => {
+        // Only a link this very statement could not see (inserted concurrently) gets here: the retry will.
+        if (!row.link_id || !row.status) throw new Error(`membership link for ${workflowId} was written concurrently; retrying`);
+        if (row.status === 'ended') throw new Error(`membership link ${row.link_id} is ended after its upsert`);
+        if (row.subscription_id === null || row.subscription_status === null) throw new AlreadySubscribed();
+        const startsAt = row.benefit_starts_at ?? benefit.startsAt;
+        return {
+          kind: 'linked' as const,
+          created: row.written,
+          linkId: row.link_id,
+          linkStatus: row.status,
+          subscriptionId: row.subscription_id,
+          subscriptionStatus: row.subscription_status === 'active' || row.subscription_status === 'scheduled' ? row.subscription_status : ('provisional' as const),
+          partnerReference: row.partner_reference,
+          benefitStartsAt: startsAt.toISOString(),
+          benefitEndsAt: row.benefit_ends_at ? row.benefit_ends_at.toISOString() : null,
+        };
+      };
+
+      // The usual case in one autocommitted statement on pg. It steps aside, having written nothing, when the
+      // customer has a subscription due to start or lapse (the transaction below advances it first) or already
+      // holds a live one elsewhere (the transaction below says so).
+      try {
+        const { rows } = await pool().query<LinkedRow & { due: boolean }>(LINK_IN_ONE_STATEMENT, [
+          customerId,
+          card.paymentMethodId,
+          partnerId,
+          linkStatus,
+          workflowId,
+          reference,
+          benefit.startsAt,
+          benefit.endsAt,
+          new Date(input.linkedAt),
+          `link_${randomUUID()}`,
+          `sub_${randomUUID()}`,
+        ]);
+        const row = rows[0];
+        if (row && !row.due) return linked(row);
+      } catch (err) {
+        if (!(err instanceof AlreadySubscribed) && (err as { code?: unknown }).code !== SLOT_TAKEN_SQLSTATE) throw err;
+      }
+
       try {
         // One statement (one round trip inside the transaction): upsert the link, find or create its live
         // subscription. ON CONFLICT (active_customer_id) DO NOTHING leaves subscription_id null when the customer
@@ -402,22 +508,8 @@ export function createCardLinkActivities({ db, partnerHttp, registry = partnerRe
                    COALESCE(live.subscription_id, created.subscription_id) AS subscription_id,
                    COALESCE(live.status, created.status)::text AS subscription_status
               FROM link LEFT JOIN live ON true LEFT JOIN created ON true`;
-          // Only a link this very statement could not see (inserted concurrently) gets here: the retry will.
           if (!row) throw new Error(`membership link for ${workflowId} was written concurrently; retrying`);
-          if (row.status === 'ended') throw new Error(`membership link ${row.link_id} is ended after its upsert`);
-          if (row.subscription_id === null || row.subscription_status === null) throw new AlreadySubscribed();
-          const startsAt = row.benefit_starts_at ?? benefit.startsAt;
-          return {
-            kind: 'linked' as const,
-            created: row.written,
-            linkId: row.link_id,
-            linkStatus: row.status,
-            subscriptionId: row.subscription_id,
-            subscriptionStatus: row.subscription_status === 'active' || row.subscription_status === 'scheduled' ? row.subscription_status : ('provisional' as const),
-            partnerReference: row.partner_reference,
-            benefitStartsAt: startsAt.toISOString(),
-            benefitEndsAt: row.benefit_ends_at ? row.benefit_ends_at.toISOString() : null,
-          };
+          return linked(row);
         });
       } catch (err) {
         if (!(err instanceof AlreadySubscribed)) throw err;
