@@ -2,6 +2,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { CARD_LINK_TASK_QUEUE } from '../server/card-link/contract.ts';
+import { registerPartnerRows } from '../server/card-link/partners/partner-rows.ts';
 import { partnerRegistry } from '../server/card-link/partners/registry.ts';
 import { partnersWithoutWebhookSecret } from '../server/card-link/webhook-signature.ts';
 import { db } from '../server/db/client.ts';
@@ -44,7 +45,9 @@ async function main(): Promise<void> {
   const config = env();
   const workerId = `${os.hostname()}-${process.pid}`;
   const roles = new Set(config.WORKER_ROLES);
-  const taskQueues = Object.entries(TASK_QUEUE_OF_ROLE).flatMap(([role, queue]) => (roles.has(role as WorkerRole) ? [queue] : []));
+  const taskQueues: string[] = Object.entries(TASK_QUEUE_OF_ROLE).flatMap(([role, queue]) => (roles.has(role as WorkerRole) ? [queue] : []));
+  // Bulk dead-letter operations have their own queue, so a long one never delays the default queue's workflows.
+  if (roles.has('default-worker')) taskQueues.push(TASK_QUEUES.deadLetterBulk);
   const relayOn = roles.has('relay') && config.CDC_RELAY === 'on';
 
   // Temporal Core's own worker metrics (task slots, schedule-to-start, poll and RPC latencies, sticky cache): what an
@@ -61,6 +64,8 @@ async function main(): Promise<void> {
     ? await startMetricsServer({ address: config.WORKER_METRICS_ADDRESS, registry: metrics().registry, coreAddress: coreMetricsAddress, log })
     : undefined;
   if (metricsServer) log.info({ metrics: metricsServer.url }, 'serving Prometheus metrics (DashOps and Temporal Core)');
+  const registered = await registerPartnerRows(db());
+  if (registered.length > 0) log.info({ partners: registered }, 'registered partners without a row in the partners table');
   const unsigned = partnersWithoutWebhookSecret(partnerRegistry, config.PARTNER_WEBHOOK_SECRETS);
   if (unsigned.length > 0) log.warn({ partners: unsigned }, `no webhook secret for partner(s) ${unsigned.join(', ')} in PARTNER_WEBHOOK_SECRETS: the console refuses their webhooks (401)`);
 
