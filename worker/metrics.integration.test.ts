@@ -2,6 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../server/db/client.ts';
 import { metrics } from '../server/metrics/registry.ts';
+import { recordDeadLetter } from '../server/stream/dead-letters.ts';
 import type { SubProcessor } from '../server/stream/sub-processor.ts';
 import type { InventoryLevelRow } from '../server/stream/tables.ts';
 import { eventually } from '../server/testing/eventually.ts';
@@ -156,5 +157,27 @@ describe('worker /metrics', () => {
       const lags = await Promise.all(['0', '1'].map((partition) => scrape('dashops_consumer_lag_messages', { table: 'inventory_levels', topic, partition })));
       return lags.every((lag) => lag === 0);
     });
+  });
+
+  it('counts a workflow-stage dead letter once, however often the workflow records it', async () => {
+    const workflow = { table: 'inventory_levels', stage: 'workflow' };
+    const before = (await scrape('dashops_dead_letters_total', workflow)) ?? 0;
+    const record = () =>
+      recordDeadLetter({
+        producer,
+        db: db(),
+        message: { key: '["s","k"]', value: '{}', topic, partition: 0, offset: '999' },
+        table: 'inventory_levels',
+        subProcessor: { name: subProcessorName },
+        stage: 'workflow',
+        workflowId: `${prefix}-wf`,
+        runId: 'run-1',
+        error: new Error('gave up'),
+        attempts: 10,
+        firstFailedAt: new Date(),
+      });
+    expect((await record()).created).toBe(true);
+    expect((await record()).created).toBe(false);
+    expect(await scrape('dashops_dead_letters_total', workflow)).toBe(before + 1);
   });
 });
