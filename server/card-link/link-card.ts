@@ -245,7 +245,11 @@ async function decide(deps: LinkCardDeps, workflowId: string, input: CardLinkInp
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: CARD_LINK_ID_REUSE_POLICY,
-    typedSearchAttributes: [{ key: searchAttributes.customerId, value: customerId }],
+    // With these the workflow's first task need not write them (one search-attribute upsert per workflow task).
+    typedSearchAttributes: [
+      { key: searchAttributes.customerId, value: customerId },
+      { key: searchAttributes.linkStatus, value: 'in_progress' },
+    ],
   });
   let reachedServer = false;
   startOperation.workflowHandle().then(

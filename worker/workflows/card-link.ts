@@ -26,6 +26,7 @@ import {
   type EligibilityDecision,
   type LinkOutcome,
 } from '../../server/card-link/contract.ts';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { searchAttributes } from '../../server/temporal/contract.ts';
 import type { CardEligibility, CardEligibilityFailure, CardLinkActivities, PartnerSelection, SelectPartnerResult } from '../activities/card-link.ts';
 import { reconciliationWorkflow, type ReconciliationResult } from './reconciliation.ts';
@@ -86,13 +87,21 @@ export const ONE_ELIGIBILITY_ACTIVITY_PATCH = 'card-link-one-eligibility-activit
 export const SHADOW_COMPARES_LINKS_PATCH = 'card-link-shadow-compares-links';
 
 /**
- * Runs a step as a local activity; if it still fails retryably after its quick retries, as a durable activity.
- * `fallBack` is false for runs from before ONE_ELIGIBILITY_ACTIVITY_PATCH: those looked for an ActivityFailure,
- * which a local activity never rejects with, so they never fell back, and their replays must not either.
+ * Search attributes are written once per workflow task, with everything that changed in it, instead of once per
+ * change: the synchronous path is a single workflow task, whose intermediate values nobody could see anyway.
+ * Runs started by linkCard() carry CustomerId and LinkStatus `in_progress` from their start.
+ */
+export const ONE_SEARCH_ATTRIBUTE_UPSERT_PATCH = 'card-link-one-search-attribute-upsert';
+
+/**
+ * Runs a step as a local activity; if it still fails retryably after its quick retries, as a durable activity
+ * (calling `fallBack` first). `fallBack` is false for runs from before ONE_ELIGIBILITY_ACTIVITY_PATCH: those looked
+ * for an ActivityFailure, which a local activity never rejects with, so they never fell back, and their replays
+ * must not either.
  */
 async function runStep<K extends FastStep>(
   name: K,
-  fallBack: boolean,
+  fallBack: false | (() => void),
   ...args: Parameters<CardLinkActivities[K]>
 ): Promise<Awaited<ReturnType<CardLinkActivities[K]>>> {
   type Fn = (...a: Parameters<CardLinkActivities[K]>) => Promise<Awaited<ReturnType<CardLinkActivities[K]>>>;
@@ -102,6 +111,7 @@ async function runStep<K extends FastStep>(
     const failure = applicationFailureOf(err);
     if (!fallBack || !failure || failure.nonRetryable || CARD_LINK_NON_RETRYABLE_ERROR_TYPES.includes(failure.type ?? '')) throw err;
     log.warn('fast step kept failing; retrying it as a durable activity', { step: name, error: failure.message });
+    fallBack();
     return (durable[name] as unknown as Fn)(...args);
   }
 }
@@ -143,7 +153,8 @@ function reasonCode(message: string): string | undefined {
  */
 export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcome> {
   const { customerId, card } = input;
-  const { workflowId, startTime } = workflowInfo();
+  const { workflowId, startTime, typedSearchAttributes } = workflowInfo();
+  const oneUpsert = patched(ONE_SEARCH_ATTRIBUTE_UPSERT_PATCH);
   const progress: CardLinkProgress = {
     workflowId,
     customerId,
@@ -163,11 +174,23 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
     throw failure ?? ApplicationFailure.nonRetryable('card link ended without a decision');
   });
 
+  /** Under ONE_SEARCH_ATTRIBUTE_UPSERT_PATCH: changed search attributes, written by the next flush(). */
+  const unwritten = new Map<string, SearchAttributeUpdatePair>();
+  const upsert = (pairs: SearchAttributeUpdatePair[]) => {
+    if (!oneUpsert) return upsertSearchAttributes(pairs);
+    for (const pair of pairs) unwritten.set(pair.key.name, pair);
+  };
+  /** Before the workflow waits beyond this workflow task (a durable retry, a reconciliation) or ends. */
+  const flush = () => {
+    if (unwritten.size === 0) return;
+    upsertSearchAttributes([...unwritten.values()]);
+    unwritten.clear();
+  };
   let linkStatus: LinkStatusValue = 'in_progress';
   const setStatus = (status: LinkStatusValue) => {
     if (status === linkStatus) return;
     linkStatus = status;
-    upsertSearchAttributes([{ key: searchAttributes.linkStatus, value: status }]);
+    upsert([{ key: searchAttributes.linkStatus, value: status }]);
   };
   const begin = (step: CardLinkStep) => {
     progress.currentStep = step;
@@ -180,22 +203,27 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
     decision = outcome;
     progress.outcome = outcome;
     setStatus(outcome.status);
+    flush();
   };
   /** The final outcome; a decision update arriving from now on gets it rather than the earlier pending one. */
   const finish = (outcome: LinkOutcome): LinkOutcome => {
     decision = outcome;
     progress.outcome = outcome;
     setStatus(outcome.status);
+    flush();
     begin('complete');
     complete('complete', outcome.status);
     progress.currentStep = 'done';
     return outcome;
   };
 
-  upsertSearchAttributes([
-    { key: searchAttributes.customerId, value: customerId },
-    { key: searchAttributes.linkStatus, value: linkStatus },
-  ]);
+  const startedWith = oneUpsert && typedSearchAttributes.get(searchAttributes.customerId) === customerId && typedSearchAttributes.get(searchAttributes.linkStatus) === linkStatus;
+  if (!startedWith) {
+    upsertSearchAttributes([
+      { key: searchAttributes.customerId, value: customerId },
+      { key: searchAttributes.linkStatus, value: linkStatus },
+    ]);
+  }
 
   let shadowRun: Promise<void> | undefined;
   /** Under SHADOW_COMPARES_LINKS_PATCH: the candidate to compare once the live link is known. */
@@ -210,6 +238,7 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
     if (!(err instanceof TemporalFailure)) throw err;
     if (isCancellation(err)) {
       failure = err;
+      flush();
       throw err;
     }
     const step = progress.currentStep === 'done' ? 'complete' : progress.currentStep;
@@ -218,6 +247,7 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
     complete(step, `failed: ${failed.type}: ${failed.message}`);
     progress.currentStep = 'done';
     setStatus('failed');
+    flush();
     await shadowRun;
     await condition(allHandlersFinished);
     throw failed;
@@ -232,7 +262,7 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
     }
     const { partner, eligibility, linkedAt } = checked;
     begin('create_link');
-    const created = await runStep('createLink', onePatch, {
+    const created = await runStep('createLink', onePatch && flush, {
       workflowId,
       customerId,
       card,
@@ -310,7 +340,7 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
     begin('validate_card');
     let checked: CardEligibility;
     try {
-      checked = await runStep('checkCardEligibility', true, { customerId, card, asOf: new Date().toISOString() });
+      checked = await runStep('checkCardEligibility', flush, { customerId, card, asOf: new Date().toISOString() });
     } catch (err) {
       recordStepsBefore(err);
       throw err;
@@ -370,7 +400,7 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
 
   function recordPartner(partner: PartnerSelection): void {
     progress.partnerId = partner.partnerId;
-    upsertSearchAttributes([{ key: searchAttributes.partnerId, value: partner.partnerId }]);
+    upsert([{ key: searchAttributes.partnerId, value: partner.partnerId }]);
     complete('select_partner', `${partner.partnerId}@${partner.liveVersion}${partner.candidateVersion ? ` (shadow ${partner.candidateVersion})` : ''}`);
   }
 
