@@ -1,6 +1,10 @@
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { clearBuildStamp, consoleBuildDecision, consoleSourceHash, writeBuildStamp, type BuildDecision } from './console-build.ts';
 import { repoRoot } from './paths.ts';
+import { lastLogLine, step } from './progress.ts';
 import { waitFor, type Supervisor } from './supervisor.ts';
 
 const bin = (name: string) => path.join(repoRoot, 'node_modules', '.bin', name);
@@ -20,7 +24,26 @@ export function startWorker(supervisor: Supervisor, { env, output, nodeArgs = []
   });
 }
 
-/** The Next.js console; resolves once it serves its health endpoint (first compile included). */
+/**
+ * Resolves once the worker `proc` has written its first heartbeat: it is connected, its Temporal workers run and its
+ * consumers have started. Needs DATABASE_URL in process.env.
+ */
+export async function workerReady(proc: ChildProcess, { logHint }: { logHint: string }): Promise<void> {
+  const { db } = await import('../../server/db/client.ts');
+  let exited = false;
+  proc.on('exit', () => (exited = true));
+  await waitFor(
+    'the worker to report in',
+    async () => {
+      if (exited) throw new Error(`the worker exited during startup (${logHint})`);
+      const beat = await db().workerHeartbeat.findFirst({ where: { pid: proc.pid, hostname: os.hostname() }, select: { workerId: true } });
+      return beat !== null;
+    },
+    { timeoutMs: 180_000, intervalMs: 500 },
+  );
+}
+
+/** The Next.js dev server (`npm run dev`); resolves once it serves its health endpoint (first compile included). */
 export async function startConsole(
   supervisor: Supervisor,
   { env, output, port, distDir }: AppOptions & { port: number; distDir: string },
@@ -59,7 +82,7 @@ export function protectNextFiles(): () => void {
 /** Runs a finite child under the supervisor (so teardown stops it too) and resolves when it exits 0. */
 export function runToCompletion(supervisor: Supervisor, name: string, command: string, args: string[], env: NodeJS.ProcessEnv, logDir: string): Promise<void> {
   const logFile = path.join(logDir, `${name}.log`);
-  const proc = supervisor.spawn(name, command, args, { cwd: repoRoot, env, output: logFile });
+  const proc = supervisor.spawn(name, command, args, { cwd: repoRoot, env, output: logFile, finite: true });
   return new Promise((resolve, reject) => {
     proc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code} (see ${path.relative(repoRoot, logFile)})`))));
   });
@@ -73,23 +96,59 @@ export function buildConsole(supervisor: Supervisor, { distDir, env, logDir }: {
   return built;
 }
 
-/** `next start` on a build from buildConsole; resolves with its URL once /api/health answers. */
+/**
+ * `npm start`'s build: reuses the one in distDir when it was built from the same sources (console-build.ts), else
+ * runs buildConsole, with next's current phase as the step's progress detail.
+ */
+export async function ensureConsoleBuild(
+  supervisor: Supervisor,
+  { distDir, env, logDir }: { distDir: string; env: NodeJS.ProcessEnv; logDir: string },
+): Promise<BuildDecision> {
+  const absoluteDistDir = path.resolve(repoRoot, distDir);
+  const sourceHash = consoleSourceHash(repoRoot);
+  const decision = consoleBuildDecision(absoluteDistDir, sourceHash);
+  if (!decision.build) return decision;
+  const logFile = path.join(logDir, 'next-build.log');
+  fs.mkdirSync(logDir, { recursive: true });
+  fs.writeFileSync(logFile, '');
+  clearBuildStamp(absoluteDistDir);
+  await step(
+    `Console production build into ${distDir} (${decision.reason}; log: ${path.relative(repoRoot, logFile)})`,
+    () => buildConsole(supervisor, { distDir, env: { ...env, DASHOPS_BUILD_TYPECHECK: 'off' }, logDir }),
+    // next prints each phase as "Doing this ..." and then what it finished; the phase under way is the news.
+    { detail: () => lastLogLine(logFile, { matching: /\.\.\.$|\(\d+\/\d+\)/ }) },
+  );
+  writeBuildStamp(absoluteDistDir, sourceHash);
+  return decision;
+}
+
+/**
+ * `next start` on a build from buildConsole; resolves with its URL once /api/health answers. Listens on 127.0.0.1
+ * unless `hostname` says otherwise; output goes to logDir/console.log unless `output` says otherwise.
+ */
 export async function startBuiltConsole(
   supervisor: Supervisor,
-  { distDir, env, port, logDir }: { distDir: string; env: NodeJS.ProcessEnv; port: number; logDir: string },
+  { distDir, env, port, logDir, hostname = '127.0.0.1', output }: {
+    distDir: string;
+    env: NodeJS.ProcessEnv;
+    port: number;
+    logDir: string;
+    hostname?: string;
+    output?: string;
+  },
 ): Promise<string> {
   const url = `http://127.0.0.1:${port}`;
-  const proc = supervisor.spawn('console', bin('next'), ['start', '--port', String(port), '--hostname', '127.0.0.1'], {
+  const proc = supervisor.spawn('console', bin('next'), ['start', '--port', String(port), '--hostname', hostname], {
     cwd: repoRoot,
     env: { ...env, DASHOPS_NEXT_DIST_DIR: distDir, NEXT_TELEMETRY_DISABLED: '1' },
-    output: path.join(logDir, 'console.log'),
+    output: output ?? path.join(logDir, 'console.log'),
   });
   let exited = false;
   proc.on('exit', () => (exited = true));
   await waitFor(
     `the console on ${url}`,
     async () => {
-      if (exited) throw new Error(`the console exited (see ${path.relative(repoRoot, logDir)}/console.log)`);
+      if (exited) throw new Error(`the console exited (see ${output === 'inherit-prefixed' ? 'its output above' : `${path.relative(repoRoot, logDir)}/console.log`})`);
       const res = await fetch(`${url}/api/health`);
       await res.body?.cancel();
       return res.status === 200 || res.status === 503;

