@@ -1,16 +1,30 @@
 import { getToken } from 'next-auth/jwt';
 import { NextResponse, type NextRequest } from 'next/server';
+import { isServerActionRequest, serverActionProblem, undecodablePath } from './server/http/malformed-request.ts';
+
+/** Files a page visit never asks for; they stay open (Next's own `/_next/…` paths are outside the matcher). */
+const STATIC_FILE = /\.(?:ico|png|jpe?g|gif|svg|webp|avif|txt|xml|css|js|map|woff2?|ttf|webmanifest)$/i;
 
 /**
- * A page visit without a valid session gets a real redirect (307) to the login page, with the page as
- * callbackUrl, before anything renders. This only checks that the session cookie is genuine and unexpired; the
- * pages still check the users row and the role themselves (server/auth/session.ts).
+ * In front of every route: requests Next.js cannot decode get a 4xx naming what is wrong instead of its bare
+ * 500 (server/http/malformed-request.ts). Then a page visit without a valid session gets a real redirect (307)
+ * to the login page, with the page as callbackUrl, before anything renders. This only checks that the session
+ * cookie is genuine and unexpired; the pages still check the users row and the role themselves
+ * (server/auth/session.ts).
  */
 export async function proxy(request: NextRequest) {
   const { pathname, search } = request.nextUrl;
+  const badPath = undecodablePath(pathname);
+  if (badPath) return NextResponse.json({ error: badPath.error }, { status: badPath.status });
+  // API routes answer 401/403 themselves.
+  if (pathname.startsWith('/api/')) return NextResponse.next();
+  if (isServerActionRequest(request)) {
+    const problem = await serverActionProblem(request.clone());
+    if (problem) return NextResponse.json({ error: problem.error }, { status: problem.status });
+  }
   // Server actions and other non-GET requests check the session themselves and answer in kind.
   if (request.method !== 'GET' && request.method !== 'HEAD') return NextResponse.next();
-  if (pathname === '/login' || pathname.startsWith('/login/')) return NextResponse.next();
+  if (pathname === '/login' || pathname.startsWith('/login/') || STATIC_FILE.test(pathname)) return NextResponse.next();
   const secret = process.env.AUTH_SECRET;
   // Without a secret the pages say what is misconfigured; nothing to verify here.
   if (!secret) return NextResponse.next();
@@ -26,6 +40,6 @@ export async function proxy(request: NextRequest) {
 }
 
 export const config = {
-  // Pages only: API routes answer 401/403 themselves; Auth.js, Next's assets and files with an extension stay open.
-  matcher: ['/((?!api/|_next/|favicon\\.ico$|.*\\.[A-Za-z0-9]+$).*)'],
+  // Everything but Next's own paths (assets, dev reload): API routes are checked for undecodable paths too.
+  matcher: ['/((?!_next/|favicon\\.ico$).*)'],
 };

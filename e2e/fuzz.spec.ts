@@ -61,8 +61,13 @@ const SAMPLES: Record<string, Partial<Record<Method, Sample>>> = {
   '/api/card-links/[linkId]': { DELETE: { auth: 'service-token', params: { linkId: 'link_fuzz-nobody' }, body: { customerId: 'cus_fuzz_nobody', reason: 'fuzz' } } },
   '/api/dead-letters': { GET: { query: { topic: 'inventory_levels', subProcessor: 'availability-sync', errorText: 'boom', state: 'all', limit: '10', cursor: '5' } } },
   '/api/dead-letters/count': { GET: { query: { topic: 'inventory_levels', from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' } } },
-  // Every field names nothing, so no mutation that drops one can select real entries to replay.
-  '/api/dead-letters/replay': { POST: { body: { filter: { topic: 'fuzz-no-such-topic', subProcessor: 'fuzz-none', errorText: 'fuzz-no-such-error' } } } },
+  // Every filter field names nothing, so no mutation that drops one can select real entries to replay.
+  '/api/dead-letters/bulk-ops': {
+    POST: { body: { kind: 'replay', selection: { filter: { topic: 'fuzz-no-such-topic', subProcessor: 'fuzz-none', errorText: 'fuzz-no-such-error' } }, reason: 'fuzz', confirmedCount: 1 } },
+  },
+  '/api/dead-letters/bulk-ops/preview': { GET: { query: { topic: 'fuzz-no-such-topic', errorText: 'fuzz-no-such-error' } } },
+  '/api/dead-letters/bulk-ops/[opId]': { GET: { params: { opId: 'fuzz-no-such-op' }, query: { limit: '5' } } },
+  '/api/dead-letters/bulk-ops/[opId]/cancel': { POST: { params: { opId: 'fuzz-no-such-op' }, body: {} } },
   '/api/dead-letters/[id]': { GET: { params: { id: MISSING_DEAD_LETTER } } },
   '/api/dead-letters/[id]/discard': { POST: { params: { id: MISSING_DEAD_LETTER }, body: { reason: 'fuzz' } } },
   '/api/dead-letters/[id]/replay': { POST: { params: { id: MISSING_DEAD_LETTER }, body: {} } },
@@ -342,12 +347,9 @@ test('every API route answers bad input with a 4xx that names the field, never a
   }
 });
 
-test('a path segment that is not valid percent-encoding is refused with a 4xx on every dynamic route', async ({ page, baseURL }) => {
-  // Known and not fixable in a route: Next.js 16.4's production server answers a dynamic segment it cannot
-  // percent-decode (e.g. %FF) with a bare 500 before any route code runs (its DecodeError is not mapped to 400
-  // there). The fix belongs in front of the router (proxy.ts refusing an undecodable path with 400). When that
-  // lands this test passes, Playwright reports the unexpected pass, and this annotation must go.
-  test.fail(true, 'Next.js answers 500 for an undecodable dynamic segment before any route runs');
+test('a path segment that is not valid percent-encoding is refused with a 400 naming it on every dynamic route', async ({ page, baseURL }) => {
+  // Next.js 16.4's production server answers a dynamic segment it cannot percent-decode (e.g. %FF) with a bare
+  // 500 before any route code runs; proxy.ts refuses such a path first.
   await logIn(page, 'admin');
   const origin = new URL(baseURL ?? page.url()).origin;
   const failures: string[] = [];
@@ -355,7 +357,8 @@ test('a path segment that is not valid percent-encoding is refused with a 4xx on
     const sample = SAMPLES[route.pattern]?.[route.method] ?? {};
     const url = urlFor(route, sample, { [route.segments[0]!]: '%FF%FE' });
     const response = await page.request.fetch(url, { method: route.method, headers: { origin, 'content-type': 'application/json' }, data: route.method === 'GET' ? undefined : '{}', maxRedirects: 0 });
-    if (response.status() >= 500) failures.push(`${route.method} ${url}: ${response.status()}`);
+    const text = await response.text();
+    if (response.status() !== 400 || !text.includes('not valid UTF-8 percent-encoding')) failures.push(`${route.method} ${url}: ${response.status()} ${text.slice(0, 200)}`);
   }
   expect(failures).toEqual([]);
 });
@@ -440,24 +443,43 @@ test('the sign-in server action answers bad field values without a 5xx', async (
   }
 });
 
-test('a malformed server-action request is refused with a 4xx', async ({ browser, baseURL }) => {
-  // Known and not fixable in the action: Next.js 16.4 decodes a server action's body before any of our code runs
-  // and answers a body it cannot decode (not multipart, empty, truncated, over its 1 MB limit) with 500. The fix
-  // belongs in front of it (proxy.ts refusing such a POST with 400/413). When that lands this test passes,
-  // Playwright reports the unexpected pass, and this annotation must go.
-  test.fail(true, 'Next.js answers 500 for a server-action body it cannot decode');
+test('a server-action request Next.js cannot decode is refused with a 4xx naming what is wrong', async ({ browser, baseURL }) => {
+  // Next.js 16.4 decodes a server action's body, and checks its Origin, before any of our code runs, and answers
+  // what it cannot decode (not multipart, empty, truncated, over its 1 MB limit, an Origin that is not a URL or
+  // another site) with 500; proxy.ts refuses such a POST first.
   const context = await browser.newContext({ baseURL });
   try {
     const { send, withField } = await captureLoginAction(context, baseURL);
-    expect(
-      await fiveHundreds([
-        ['garbage body', () => send(Buffer.from('not multipart at all'))],
-        ['empty body', () => send(Buffer.alloc(0))],
-        ['JSON instead of a form', () => send(Buffer.from('{"username":"a"}'), 'application/json')],
-        ['truncated multipart', () => send(withField('username', 'a').subarray(0, 40))],
-        ['body over 1 MB', () => send(withField('username', 'x'.repeat(1_100_000)))],
-      ]),
-    ).toEqual([]);
+    const multipartOnly = (body: string) => context.request.post('/login', { headers: { origin: new URL(baseURL ?? 'http://localhost:3000').origin, 'content-type': 'multipart/form-data; boundary=fuzzboundary7d1f' }, data: Buffer.from(body), maxRedirects: 0, failOnStatusCode: false });
+    const cases: [string, () => Promise<APIResponse>, number, RegExp][] = [
+      ['garbage body', () => send(Buffer.from('not multipart at all')), 400, /not valid multipart\/form-data/],
+      ['empty body', () => send(Buffer.alloc(0)), 400, /not valid multipart\/form-data/],
+      ['JSON instead of a form', () => send(Buffer.from('{"username":"a"}'), 'application/json'), 400, /not an argument list/],
+      ['text that is not JSON', () => send(Buffer.from('[1,'), 'text/plain;charset=UTF-8'), 400, /not an argument list/],
+      ['invalid UTF-8 text', () => send(Buffer.from([0x5b, 0xff, 0x5d]), 'text/plain;charset=UTF-8'), 400, /not valid UTF-8/],
+      ['truncated multipart', () => send(withField('username', 'a').subarray(0, 40)), 400, /not valid multipart\/form-data/],
+      ['multipart without the argument list', () => send(Buffer.from('--fuzzboundary7d1f\r\nContent-Disposition: form-data; name="username"\r\n\r\na\r\n--fuzzboundary7d1f--\r\n')), 400, /form field "0"/],
+      ['body over 1 MB', () => send(withField('username', 'x'.repeat(1_100_000))), 413, /over 1 MB/],
+      ['an Origin that is not a URL', () => send(withField('username', 'a'), undefined, { origin: 'not a url' }), 400, /Origin header is not a URL/],
+      ['the Origin of another site', () => send(withField('username', 'a'), undefined, { origin: 'https://evil.example' }), 403, /Origin header .* is not this console/],
+      ['garbage multipart without an action header', () => multipartOnly('not multipart at all'), 400, /not valid multipart\/form-data/],
+    ];
+    const failures: string[] = [];
+    for (const [label, attempt, status, error] of cases) {
+      const response = await attempt();
+      const text = await response.text();
+      let said: unknown;
+      try {
+        said = (JSON.parse(text) as { error?: unknown }).error;
+      } catch {
+        // Not JSON: reported below.
+      }
+      if (response.status() !== status || typeof said !== 'string' || !error.test(said)) failures.push(`${label}: ${response.status()} ${text.slice(0, 200)}`);
+    }
+    expect(failures).toEqual([]);
+    // The unchanged form still reaches the action (which answers that the fields are empty).
+    const untouched = await send(withField('username', ''));
+    expect(untouched.status()).toBe(200);
   } finally {
     await context.close();
   }
