@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { selectPartner } from './partners/registry.ts';
+import { partnerRegistry } from './partners/registry.ts';
 import { DEMO_CARDS, DEMO_CUSTOMERS, DEMO_PARTNERS, demoFingerprint } from './seed.ts';
 
 const facts = (demo: (typeof DEMO_CARDS)[number]) => ({ ...demo, fingerprint: demoFingerprint(demo.paymentMethodId) });
 
 describe('card-link demo data', () => {
   it('routes every card to the partner it was written for', () => {
-    for (const demo of DEMO_CARDS) expect(selectPartner(facts(demo))?.partnerId ?? null, demo.paymentMethodId).toBe(demo.partnerId);
+    for (const demo of DEMO_CARDS) expect(partnerRegistry.selectPartner(facts(demo))?.partnerId ?? null, demo.paymentMethodId).toBe(demo.partnerId);
   });
 
   it('covers every partner and every sandbox path', () => {

@@ -6,7 +6,7 @@ import { createPartnerHttp } from '../../server/card-link/partners/http.ts';
 import { issuedWithin } from '../../server/card-link/partners/issuing.ts';
 import type { PartnerIntegration } from '../../server/card-link/partners/partner.ts';
 import { requestEligibility, requestUnlink, toDecision } from '../../server/card-link/partners/partner-api.ts';
-import { createPartnerRegistry, partnerRegistry, selectPartner } from '../../server/card-link/partners/registry.ts';
+import { createPartnerRegistry, partnerRegistry } from '../../server/card-link/partners/registry.ts';
 import { DEMO_CARDS, demoFingerprint, type DemoScenario } from '../../server/card-link/seed.ts';
 import { InvalidWebhookSignatureError, verifyWebhookSignature } from '../../server/card-link/webhook-signature.ts';
 import { eventually } from '../../server/testing/eventually.ts';
@@ -118,7 +118,7 @@ describe('partner sandbox: deterministic answers', () => {
     };
     for (const demo of DEMO_CARDS) {
       const card: CardFacts = { ...demo, fingerprint: demoFingerprint(demo.paymentMethodId) };
-      const partner = selectPartner(card);
+      const partner = partnerRegistry.selectPartner(card);
       const decision = partner ? await partner.checkEligibility(createPartnerHttp(sandbox.url, partner.partnerId), { customerId: demo.customerId, card }) : undefined;
       expect(decision?.kind ?? 'none', demo.paymentMethodId).toBe(expected[demo.scenario]);
       if (demo.scenario === 'shadow_mismatch') {

@@ -7,7 +7,7 @@ import { issuedWithin } from './issuing.ts';
 import type { PartnerHttp, PartnerIntegration } from './partner.ts';
 import { requestEligibility, requestReconciliation, requestUnlink, toDecision } from './partner-api.ts';
 import { rbc } from './rbc.ts';
-import { createPartnerRegistry, partnerRegistry, selectPartner, UnknownPartnerVersionError, type PartnerModule } from './registry.ts';
+import { createPartnerRegistry, partnerRegistry, UnknownPartnerVersionError, type PartnerModule } from './registry.ts';
 
 function card(overrides: Partial<CardFacts>): CardFacts {
   return { paymentMethodId: 'pm_1', fingerprint: 'fp_1', bin: '414721', last4: '4242', country: 'US', network: 'visa', expMonth: 1, expYear: 2031, ...overrides };
@@ -44,10 +44,10 @@ function scriptedHttp(answers: Record<string, unknown>) {
 
 describe('partner registry', () => {
   it('selects the one built-in partner that issues a card, or none', () => {
-    expect(selectPartner(card({ bin: '414721' }))?.partnerId).toBe('chase');
-    expect(selectPartner(card({ bin: '450061', country: 'CA' }))?.partnerId).toBe('rbc');
-    expect(selectPartner(card({ bin: '535318', network: 'mastercard', country: 'AU' }))?.partnerId).toBe('afterpay');
-    expect(selectPartner(card({ bin: '601101', network: 'discover' }))).toBeUndefined();
+    expect(partnerRegistry.selectPartner(card({ bin: '414721' }))?.partnerId).toBe('chase');
+    expect(partnerRegistry.selectPartner(card({ bin: '450061', country: 'CA' }))?.partnerId).toBe('rbc');
+    expect(partnerRegistry.selectPartner(card({ bin: '535318', network: 'mastercard', country: 'AU' }))?.partnerId).toBe('afterpay');
+    expect(partnerRegistry.selectPartner(card({ bin: '601101', network: 'discover' }))).toBeUndefined();
     expect(partnerRegistry.partnerIds).toEqual(['chase', 'rbc', 'afterpay']);
   });
 

@@ -61,7 +61,3 @@ export function createPartnerRegistry(modules: readonly PartnerModule[]): Partne
 }
 
 export const partnerRegistry = createPartnerRegistry([chase, rbc, afterpay]);
-
-export function selectPartner(card: CardFacts): PartnerIntegration | undefined {
-  return partnerRegistry.selectPartner(card);
-}
