@@ -80,6 +80,11 @@ test('support re-checks a declined card with a reason: a new evaluation runs at 
   const origin = new URL(baseURL ?? page.url()).origin;
   const again = await page.request.post(`/api/enrollments/${encodeURIComponent(declined.workflowId)}/recheck`, { headers: json(origin), data: { reason: 'twice' } });
   expect(again.status()).toBe(409);
+
+  // A re-evaluation's page (its id ends in ".r1") is a page like any other: no session, a server redirect to sign in.
+  const anonymous = await request.get(`/enrollments/${encodeURIComponent(`${declined.workflowId}.r1`)}`, { maxRedirects: 0 });
+  expect(anonymous.status()).toBe(307);
+  expect(new URL(anonymous.headers().location!, 'http://console').pathname).toBe('/login');
 });
 
 test('an engineer cannot re-check eligibility', async ({ page, request, baseURL }) => {
