@@ -92,26 +92,28 @@ test('an engineer re-drives rows from /pipeline into a failing sub-processor, fi
   await expect(page.getByRole('button', { name: 'Replay selected (1)' })).toBeEnabled();
   await table.getByRole('checkbox', { name: `Select dead letter ${second.id}` }).uncheck();
 
-  // Bulk: all matching the filter, with a count preview first.
+  // Bulk: all matching the filter, as a durable bulk operation: count preview, the count typed back, a reason.
   await page.getByRole('button', { name: 'Replay all matching filter…' }).click();
   const confirm = page.getByRole('dialog', { name: 'Replay all pending entries matching the filter?' });
   await expect(confirm.getByTestId('bulk-preview-count')).toContainText('2 pending entries');
+  await confirm.getByLabel('Type 2 to confirm').fill('2');
+  await confirm.getByLabel('Reason (audited)').fill('e2e: the drill is over, replay the rest');
   await confirm.getByRole('button', { name: 'Replay 2 entries' }).click();
   await expect(confirm).toBeHidden();
 
-  const progress = page.getByRole('progressbar', { name: 'Bulk replay progress' });
-  await expect(progress).toHaveAttribute('aria-valuenow', '100');
-  await expect(page.getByText('Done: 2 entries processed.')).toBeVisible();
-  const results = page.getByRole('list', { name: 'Bulk replay results' }).getByRole('listitem');
+  const op = page.getByTestId('bulk-op').filter({ hasText: 'e2e: the drill is over, replay the rest' });
+  await expect(op.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100', { timeout: 60_000 });
+  await expect(op.getByTestId('bulk-op-counts')).toContainText('2 of 2 done · 1 replayed · 1 superseded · 0 failed · 0 skipped');
+  await op.getByRole('button', { name: 'Results' }).click();
+  const results = op.getByRole('list', { name: /^Results of bulk operation/ }).getByRole('listitem');
   await expect(results).toHaveCount(2);
-  await expect(results.filter({ hasText: `#${second.id}` })).toContainText('Replayed');
-  await expect(results.filter({ hasText: `#${overtaken.id}` })).toContainText('Superseded');
-  await expect(page.getByText('1 replayed · 1 superseded · 0 failed · 0 skipped')).toBeVisible();
+  await expect(results.filter({ hasText: `#${second.id}` })).toContainText('replayed');
+  await expect(results.filter({ hasText: `#${overtaken.id}` })).toContainText('superseded');
   await expect(page.getByText('No dead letters match these filters')).toBeVisible();
   await screenshot(page, 'dead-letters');
 
   // The superseded entry says why in words.
-  await page.getByRole('list', { name: 'Bulk replay results' }).getByRole('link', { name: `#${overtaken.id}` }).click();
+  await results.getByRole('link', { name: `#${overtaken.id}` }).click();
   const supersededPanel = page.getByRole('complementary', { name: `Dead letter #${overtaken.id}` });
   await expect(supersededPanel.getByText('Superseded, not applied.')).toBeVisible();
   await expect(supersededPanel.getByText(/newer version \(updated .*\) of key/)).toBeVisible();
@@ -152,7 +154,13 @@ test('an engineer re-drives rows from /pipeline into a failing sub-processor, fi
   expect(badId.status()).toBe(422);
   const missing = await api.get('/api/dead-letters/999999999999');
   expect(missing.status()).toBe(404);
-  const tooMany = await api.post('/api/dead-letters/replay', { headers: json, data: { ids: Array.from({ length: 1001 }, (_, i) => String(i + 1)) } });
+  const tooMany = await api.post('/api/dead-letters/bulk-ops', {
+    headers: json,
+    data: { kind: 'replay', selection: { ids: Array.from({ length: 10_001 }, (_, i) => String(i + 1)) }, reason: 'too many', confirmedCount: 1 },
+  });
   expect(tooMany.status()).toBe(422);
-  expect(((await tooMany.json()) as { error: string }).error).toContain('At most 1000 entries');
+  expect(((await tooMany.json()) as { error: string }).error).toContain('At most 10000 ids');
+  const unconfirmed = await api.post('/api/dead-letters/bulk-ops', { headers: json, data: { kind: 'replay', selection: { ids: [first.id] }, reason: 'no count' } });
+  expect(unconfirmed.status()).toBe(422);
+  expect(((await unconfirmed.json()) as { error: string }).error).toContain('confirmedCount');
 });

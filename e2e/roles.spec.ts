@@ -13,7 +13,9 @@ test('an associate gets 403 from the dead-letter replay route and page, and the 
     expect(replay.status()).toBe(403);
     expect(((await replay.json()) as { error: string }).error).toBe('Your role (associate) may not use dead-letters.');
     expect((await page.request.post(`/api/dead-letters/${id}/discard`, { headers, data: { reason: 'not mine to discard' } })).status()).toBe(403);
-    expect((await page.request.post('/api/dead-letters/replay', { headers, data: { ids: [id] } })).status()).toBe(403);
+    const bulk = { kind: 'replay', selection: { ids: [id] }, reason: 'not mine to replay', confirmedCount: 1 };
+    expect((await page.request.post('/api/dead-letters/bulk-ops', { headers, data: bulk })).status()).toBe(403);
+    expect((await page.request.get('/api/dead-letters/bulk-ops')).status()).toBe(403);
     expect((await page.request.get('/api/dead-letters')).status()).toBe(403);
     expect((await page.request.get(`/api/dead-letters/${id}`)).status()).toBe(403);
 

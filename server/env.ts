@@ -92,6 +92,8 @@ const schema = z.object({
     ),
   /** `on` lets stream_fault_drills rows fail sub-processors in this worker (dev and tests only). */
   STREAM_FAULT_DRILLS: z.enum(['on', 'off']).default('off'),
+  /** Entries per second a bulk dead-letter replay or discard processes unless the operator picks a rate (at most 1000). */
+  DEAD_LETTER_BULK_RATE: z.coerce.number().positive().max(1000).default(20),
   /** Retention, in days (the retention schedule deletes older rows): change_outcomes and stream_applied, the trace's data. */
   RETENTION_CHANGE_OUTCOMES_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   RETENTION_PIPELINE_SAMPLES_DAYS: z.coerce.number().int().min(1).max(3650).default(30),

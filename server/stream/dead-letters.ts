@@ -396,7 +396,8 @@ function parseId(id: string | bigint): bigint | null {
   return /^\d{1,19}$/.test(id) ? BigInt(id) : null;
 }
 
-function whereFor(filter: Omit<DeadLetterFilter, 'cursor' | 'limit'>): Prisma.DeadLetterWhereInput {
+/** The Prisma condition for a filter (also what a bulk operation's selection pages through). */
+export function whereFor(filter: Omit<DeadLetterFilter, 'cursor' | 'limit'>): Prisma.DeadLetterWhereInput {
   const where: Prisma.DeadLetterWhereInput = {};
   if (filter.topic) where.topic = filter.topic;
   if (filter.subProcessor) where.subProcessor = filter.subProcessor;

@@ -10,12 +10,15 @@ export const TASK_QUEUES = {
   default: 'dashops-default',
   /** Long-running stream-processing workflows fed by the Kafka sub-processors, and their batch activities. */
   stream: 'dashops-stream',
+  /** Bulk replay / discard of dead letters (served by the default-worker role), apart so a long one never delays the rest. */
+  deadLetterBulk: 'dashops-dead-letter-bulk',
 } as const;
 
 export const WORKFLOW_TYPES = {
   ping: 'pingWorkflow',
   sleep: 'sleepWorkflow',
   streamProcessing: 'streamProcessingWorkflow',
+  deadLetterBulk: 'deadLetterBulkWorkflow',
 } as const;
 
 export const searchAttributes = {
@@ -133,4 +136,50 @@ export interface RetentionResult {
 /** One long-running workflow per (sub-processor, shard key). */
 export function streamWorkflowId(subProcessor: string, shardKey: string): string {
   return `stream:${subProcessor}:${shardKey}`;
+}
+
+// ─── Dead-letter bulk operations ───────────────────────────────────────────────────────────────────────
+
+/** Per-entry tallies of a bulk operation, as persisted on its `dead_letter_bulk_ops` row. */
+export interface DeadLetterBulkCounts {
+  done: number;
+  /** Replayed, or discarded. */
+  succeeded: number;
+  superseded: number;
+  /** The replay failed (the entry stays pending) or the entry could not be processed. */
+  failed: number;
+  /** No longer pending by its turn, or claimed by another bulk operation. */
+  skipped: number;
+}
+
+export interface DeadLetterBulkInput {
+  /** The `dead_letter_bulk_ops` row this run carries out. */
+  opId: string;
+  /** Entries per second, at most. */
+  ratePerSecond: number;
+  /** Entries claimed and processed per activity; default about two seconds' worth, 1–100. */
+  pageSize?: number;
+  /** Continue-as-new after this many pages; default 200. */
+  pagesPerRun?: number;
+  /** Carried across continue-as-new. */
+  carried?: { cursor: string; counts: DeadLetterBulkCounts; cancelledBy: DeadLetterBulkCanceller | null };
+}
+
+export interface DeadLetterBulkCanceller {
+  id: string;
+  role: string;
+}
+
+export interface DeadLetterBulkProgress extends DeadLetterBulkCounts {
+  /** Every selected entry with an id up to this one has been looked at. */
+  cursor: string;
+  state: 'running' | 'cancelling' | 'finished' | 'cancelled' | 'failed';
+}
+
+export const deadLetterBulkCancelSignal = defineSignal<[DeadLetterBulkCanceller]>('cancel');
+export const deadLetterBulkProgressQuery = defineQuery<DeadLetterBulkProgress>('progress');
+
+/** The workflow of bulk operation `opId`: one per operation. */
+export function deadLetterBulkWorkflowId(opId: string): string {
+  return `dead-letter-bulk:${opId}`;
 }

@@ -3,7 +3,11 @@ import { env } from '../../server/env.ts';
 import { createCardLinkActivities, partnerHttpFor, type CardLinkDeps } from './card-link.ts';
 import { createDiagnosticsActivities, type DiagnosticsDeps } from './diagnostics.ts';
 import { createExpirySweepActivities } from './expiry-sweep.ts';
+import { createDeadLetterBulkActivities, type DeadLetterBulkDeps } from './dead-letter-bulk.ts';
 import { kafkaProducer } from '../../server/kafka/client.ts';
+import { logger } from '../../server/logger.ts';
+import { subProcessorsByTable } from '../../server/stream/registry.ts';
+import { temporal } from '../../server/temporal/client.ts';
 import { createInventoryStreamActivities, type InventoryStreamDeps } from './inventory-stream.ts';
 import { createRetentionActivities } from './retention.ts';
 import { createStreamDeadLetterActivities, type StreamDeadLetterDeps } from './stream-dead-letters.ts';
@@ -16,6 +20,7 @@ export { createStreamDeadLetterActivities } from './stream-dead-letters.ts';
 export type ActivityDeps = DiagnosticsDeps &
   Partial<InventoryStreamDeps> &
   Partial<Pick<StreamDeadLetterDeps, 'producer'>> &
+  Partial<DeadLetterBulkDeps> &
   Partial<Omit<CardLinkDeps, 'db' | 'now'>>;
 
 /** Every activity the worker registers, built from the process's shared clients. */
@@ -25,6 +30,10 @@ export function createActivities(deps: ActivityDeps) {
     ...createInventoryStreamActivities({ db: deps.db ?? db(), now: deps.now, currentRun: deps.currentRun }),
     ...createStreamDeadLetterActivities({ db: deps.db ?? db(), producer: deps.producer ?? kafkaProducer, currentRun: deps.currentRun }),
     ...createExpirySweepActivities({ db: deps.db ?? db() }),
+    ...createDeadLetterBulkActivities({
+      deadLetters:
+        deps.deadLetters ?? (() => ({ db: deps.db ?? db(), temporal: temporal(), registry: subProcessorsByTable, log: logger.child({ component: 'dead-letter-bulk' }) })),
+    }),
     ...createRetentionActivities({ db: deps.db ?? db() }),
     ...createCardLinkActivities({
       db: deps.db ?? db(),

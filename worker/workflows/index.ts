@@ -7,3 +7,4 @@ export * from './reconciliation.ts';
 export * from './benefit-lifecycle.ts';
 export * from './card-unlink.ts';
 export * from './bench.ts';
+export * from './dead-letter-bulk.ts';

@@ -38,7 +38,7 @@ const base64Bytes = (base64: string) => (base64.length / 4) * 3 - (base64.endsWi
 const pre = 'max-h-72 overflow-auto rounded border border-slate-200 bg-slate-50 p-2 font-mono text-xs whitespace-pre-wrap break-all';
 
 /** Side panel with everything about one entry, and its actions. Keyed by id by its parent, so each entry starts fresh. */
-export function DeadLetterDetailPanel({ id, onClose }: { id: string; onClose: () => void }) {
+export function DeadLetterDetailPanel({ id, onClose, canChange = true }: { id: string; onClose: () => void; canChange?: boolean }) {
   const queryClient = useQueryClient();
   const headingRef = useRef<HTMLHeadingElement>(null);
   const [discardOpen, setDiscardOpen] = useState(false);
@@ -101,7 +101,7 @@ export function DeadLetterDetailPanel({ id, onClose }: { id: string; onClose: ()
           <ErrorState title="Could not load this dead letter" error={detail.error} onRetry={() => void detail.refetch()} />
         ) : entry ? (
           <>
-            {entry.status === 'pending' && (
+            {canChange && entry.status === 'pending' && (
               <div className="space-y-2">
                 <div className="flex flex-wrap gap-2">
                   <button

@@ -1,13 +1,12 @@
 'use client';
 
-import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useCallback, useMemo, useState } from 'react';
 import { apiFetch } from '@/components/api-client.ts';
-import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
 import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
 import { deadLetterQueryString, filterBody, safeParseDeadLetterQuery, type DeadLetterQuery } from '../_lib/query.ts';
-import { BulkReplayPanel, useBulkReplay, type BulkSelection } from './bulk-replay.tsx';
+import { BulkOpsPanel, BulkStartDialog, type BulkRequest } from './bulk-ops.tsx';
 import { DeadLetterDetailPanel } from './dead-letter-detail.tsx';
 import { DeadLetterTable } from './dead-letter-table.tsx';
 import { FilterBar } from './filter-bar.tsx';
@@ -16,15 +15,11 @@ import type { DeadLetterPage } from './types.ts';
 
 const LIVE_MS = 5000;
 
-type Confirm =
-  | { kind: 'ids'; ids: string[] }
-  | { kind: 'filter'; count: number | null; error: string | null };
-
-export function DeadLettersView({ topics, subProcessors, bulkReplayMax }: { topics: string[]; subProcessors: string[]; bulkReplayMax: number }) {
+/** `canChange`: false for a read-only role, which sees everything and is offered no action. */
+export function DeadLettersView({ topics, subProcessors, canChange }: { topics: string[]; subProcessors: string[]; canChange: boolean }) {
   const searchParams = useSearchParams();
   const router = useRouter();
   const pathname = usePathname();
-  const queryClient = useQueryClient();
 
   const { query, error: linkError } = useMemo(() => safeParseDeadLetterQuery(searchParams), [searchParams]);
   const qs = deadLetterQueryString(query);
@@ -45,11 +40,7 @@ export function DeadLettersView({ topics, subProcessors, bulkReplayMax }: { topi
 
   const [selection, setSelection] = useState<{ qs: string; ids: Set<string> }>({ qs, ids: new Set() });
   const selected = selection.qs === qs ? selection.ids : new Set<string>();
-  const [confirm, setConfirm] = useState<Confirm | null>(null);
-
-  const refreshAll = useCallback(() => void queryClient.invalidateQueries({ queryKey: ['dead-letters'] }), [queryClient]);
-  const bulk = useBulkReplay(refreshAll);
-  const live = bulk.state.phase !== 'running';
+  const [bulkRequest, setBulkRequest] = useState<(BulkRequest & { seq: number }) | null>(null);
 
   const list = useInfiniteQuery({
     queryKey: ['dead-letters', 'list', qs],
@@ -57,13 +48,13 @@ export function DeadLettersView({ topics, subProcessors, bulkReplayMax }: { topi
       apiFetch<DeadLetterPage>(`/api/dead-letters?${qs}${qs ? '&' : ''}${pageParam ? `cursor=${pageParam}` : ''}`, { signal }),
     initialPageParam: '',
     getNextPageParam: (last) => last.nextCursor ?? undefined,
-    refetchInterval: live ? LIVE_MS : false,
+    refetchInterval: LIVE_MS,
     refetchIntervalInBackground: false,
   });
   const count = useQuery({
     queryKey: ['dead-letters', 'count', qs],
-    queryFn: ({ signal }) => apiFetch<{ count: number; bulkReplayMax: number }>(`/api/dead-letters/count?${qs}`, { signal }),
-    refetchInterval: live ? LIVE_MS : false,
+    queryFn: ({ signal }) => apiFetch<{ count: number }>(`/api/dead-letters/count?${qs}`, { signal }),
+    refetchInterval: LIVE_MS,
     refetchIntervalInBackground: false,
   });
 
@@ -90,21 +81,9 @@ export function DeadLettersView({ topics, subProcessors, bulkReplayMax }: { topi
       return { qs, ids: next };
     });
 
-  const previewFilter = async () => {
-    setConfirm({ kind: 'filter', count: null, error: null });
-    try {
-      const pendingQs = deadLetterQueryString({ ...query, state: 'pending' });
-      const result = await apiFetch<{ count: number }>(`/api/dead-letters/count?${pendingQs}`);
-      setConfirm({ kind: 'filter', count: result.count, error: null });
-    } catch (err) {
-      setConfirm({ kind: 'filter', count: null, error: err instanceof Error ? err.message : String(err) });
-    }
-  };
-
-  const runBulk = (selectionBody: BulkSelection) => {
-    setConfirm(null);
-    setSelection({ qs, ids: new Set() });
-    void bulk.start(selectionBody);
+  const askBulk = (request: BulkRequest) => {
+    if ('ids' in request.selection) setSelection({ qs, ids: new Set() });
+    setBulkRequest((previous) => ({ ...request, seq: (previous?.seq ?? 0) + 1 }));
   };
 
   const filtered = Boolean(query.topic || query.subProcessor || query.errorText || query.from || query.to);
@@ -115,7 +94,7 @@ export function DeadLettersView({ topics, subProcessors, bulkReplayMax }: { topi
       <div>
         <h1 className="text-2xl font-semibold">Dead letters</h1>
         <p className="mt-1 max-w-3xl text-sm text-slate-600">
-          Messages a sub-processor gave up on. Inspect one, replay it (only the failed sub-processor runs again), replay many at once, or discard with a
+          Messages a sub-processor gave up on. Inspect one, replay it (only the failed sub-processor runs again), replay or discard many at once in the background, or discard with a
           reason. Every action is audited. The list refreshes every few seconds while this tab is visible.
         </p>
       </div>
@@ -133,25 +112,36 @@ export function DeadLettersView({ topics, subProcessors, bulkReplayMax }: { topi
           {count.data ? `${plural(count.data.count, `${stateWord}entry`, `${stateWord}entries`)} match${count.data.count === 1 ? 'es' : ''}` : count.isError ? 'Count unavailable' : 'Counting…'}
           {selected.size > 0 && ` · ${selected.size} selected`}
         </p>
-        <button
-          type="button"
-          disabled={selected.size === 0 || bulk.state.phase === 'running'}
-          onClick={() => setConfirm({ kind: 'ids', ids: [...selected] })}
-          className="rounded bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700 disabled:cursor-not-allowed disabled:opacity-50"
-        >
-          Replay selected ({selected.size})
-        </button>
-        <button
-          type="button"
-          disabled={bulk.state.phase === 'running'}
-          onClick={() => void previewFilter()}
-          className="rounded border border-slate-400 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:cursor-not-allowed disabled:opacity-50"
-        >
-          Replay all matching filter…
-        </button>
+        {canChange && (
+          <>
+            <button
+              type="button"
+              disabled={selected.size === 0}
+              onClick={() => askBulk({ kind: 'replay', selection: { ids: [...selected] }, describe: `the ${plural(selected.size, 'selected entry', 'selected entries')}` })}
+              className="rounded bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700 disabled:cursor-not-allowed disabled:opacity-50"
+            >
+              Replay selected ({selected.size})
+            </button>
+            <button
+              type="button"
+              onClick={() => askBulk({ kind: 'replay', selection: { filter: filterBody(query) }, describe: 'all pending entries matching the filter' })}
+              className="rounded border border-slate-400 px-3 py-1.5 text-sm font-medium hover:bg-slate-100"
+            >
+              Replay all matching filter…
+            </button>
+            <button
+              type="button"
+              onClick={() => askBulk({ kind: 'discard', selection: { filter: filterBody(query) }, describe: 'all pending entries matching the filter' })}
+              className="rounded border border-red-300 px-3 py-1.5 text-sm font-medium text-red-800 hover:bg-red-50"
+            >
+              Discard all matching filter…
+            </button>
+          </>
+        )}
       </div>
 
-      <BulkReplayPanel state={bulk.state} onDismiss={bulk.reset} hrefFor={hrefFor} />
+      <BulkOpsPanel canChange={canChange} hrefFor={hrefFor} />
+
 
       {list.isPending ? (
         <SkeletonRows rows={8} label="Loading dead letters" />
@@ -202,63 +192,9 @@ export function DeadLettersView({ topics, subProcessors, bulkReplayMax }: { topi
         </>
       )}
 
-      {openId && <DeadLetterDetailPanel key={openId} id={openId} onClose={() => router.replace(urlFor({ id: null }), { scroll: false })} />}
+      {openId && <DeadLetterDetailPanel key={openId} id={openId} canChange={canChange} onClose={() => router.replace(urlFor({ id: null }), { scroll: false })} />}
 
-      <ConfirmDialog
-        open={confirm?.kind === 'ids'}
-        title="Replay the selected dead letters?"
-        confirmLabel={confirm?.kind === 'ids' ? `Replay ${plural(confirm.ids.length, 'entry', 'entries')}` : 'Replay'}
-        onConfirm={() => confirm?.kind === 'ids' && runBulk({ ids: confirm.ids })}
-        onCancel={() => setConfirm(null)}
-      >
-        {confirm?.kind === 'ids' && (
-          <>
-            <p>
-              <strong>{plural(confirm.ids.length, 'entry', 'entries')}</strong> will be replayed one at a time, oldest first. Each re-runs only its failed
-              sub-processor; an entry overtaken by a newer version of its row is marked superseded and not applied.
-            </p>
-            {confirm.ids.length > bulkReplayMax && (
-              <p className="mt-2 text-red-800">At most {bulkReplayMax.toLocaleString()} entries can be replayed at once; select fewer.</p>
-            )}
-          </>
-        )}
-      </ConfirmDialog>
-
-      <ConfirmDialog
-        open={confirm?.kind === 'filter'}
-        title="Replay all pending entries matching the filter?"
-        confirmLabel={confirm?.kind === 'filter' && confirm.count ? `Replay ${plural(Math.min(confirm.count, bulkReplayMax), 'entry', 'entries')}` : 'Replay'}
-        pending={confirm?.kind === 'filter' && confirm.count === null && !confirm.error}
-        error={confirm?.kind === 'filter' ? confirm.error : null}
-        onConfirm={() => {
-          if (confirm?.kind !== 'filter' || confirm.count === null) return;
-          if (confirm.count === 0) setConfirm(null);
-          else runBulk({ filter: filterBody(query) });
-        }}
-        onCancel={() => setConfirm(null)}
-      >
-        {confirm?.kind === 'filter' &&
-          (confirm.count === null ? (
-            confirm.error ? null : (
-              <p>Counting the pending entries that match…</p>
-            )
-          ) : confirm.count === 0 ? (
-            <p>No pending entries match this filter: there is nothing to replay.</p>
-          ) : (
-            <>
-              <p data-testid="bulk-preview-count">
-                <strong>{plural(confirm.count, 'pending entry', 'pending entries')}</strong> match{confirm.count === 1 ? 'es' : ''} this filter
-                {query.state !== 'pending' && query.state !== 'all' ? ' (resolved entries are never replayed)' : ''}. They will be replayed one at a time, oldest
-                first; each re-runs only its failed sub-processor, and an entry overtaken by a newer version of its row is marked superseded.
-              </p>
-              {confirm.count > bulkReplayMax && (
-                <p className="mt-2 rounded border border-amber-300 bg-amber-50 p-2 text-amber-950">
-                  That is more than one bulk replay takes: this run replays the oldest {bulkReplayMax.toLocaleString()}. Run it again for the rest.
-                </p>
-              )}
-            </>
-          ))}
-      </ConfirmDialog>
+      {bulkRequest && <BulkStartDialog key={bulkRequest.seq} request={bulkRequest} onClose={() => setBulkRequest(null)} />}
     </div>
   );
 }

@@ -1,3 +1,4 @@
+import type { BulkOpView, BulkResultView } from '@/server/stream/bulk-ops.ts';
 import type { DeadLetterState } from '../_lib/query.ts';
 
 /** The JSON the dead-letter API answers with (dates as ISO strings). */
@@ -59,8 +60,16 @@ export interface ReplayResult {
   error?: string;
 }
 
-export type BulkReplayEvent =
-  | { type: 'start'; total: number; matching: number; capped: boolean; max: number }
-  | { type: 'progress'; done: number; total: number; id: string; result: ReplayResult }
-  | { type: 'done'; total: number; counts: Record<string, number>; aborted: boolean }
-  | { type: 'error'; error: string };
+/** A bulk operation's selection as the API takes it: explicit ids, or the filter fields (no state: pending only). */
+export type BulkSelectionBody = { ids: string[] } | { filter: Record<string, string> };
+
+type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
+
+/** A bulk operation as the API answers it (dates as ISO strings). */
+export type BulkOpJson = Json<BulkOpView>;
+
+export interface BulkOpPage {
+  op: BulkOpJson;
+  results: Json<BulkResultView>[];
+  nextAfter: string | null;
+}
