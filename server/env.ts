@@ -129,6 +129,13 @@ export function env(): ServerEnv {
   return cached;
 }
 
+const logLevelSchema = z.object({ LOG_LEVEL: schema.shape.LOG_LEVEL });
+
+/** LOG_LEVEL alone: the logger is made at import, where `next build` has none of the services' settings. */
+export function logLevel(): ServerEnv['LOG_LEVEL'] {
+  return parseSettings(logLevelSchema, process.env).LOG_LEVEL;
+}
+
 /** The partner sandbox (worker/partner-sandbox) needs none of the services, so it has its own settings. */
 const partnerSandboxSchema = z.object({
   PARTNER_SANDBOX_PORT: z.coerce.number().int().min(0).max(65_535).default(4010),

@@ -1,5 +1,7 @@
-import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, type Admin, type Producer } from 'kafkajs';
 import { env } from '../env.ts';
+import { logger } from '../logger.ts';
+import { kafkaLogCreator, kafkaLogLevel } from './kafka-log.ts';
 
 const globalForKafka = globalThis as unknown as {
   dashopsKafka?: Kafka;
@@ -12,7 +14,8 @@ export function kafka(): Kafka {
   globalForKafka.dashopsKafka ??= new Kafka({
     clientId: env().KAFKA_CLIENT_ID,
     brokers: env().KAFKA_BROKERS,
-    logLevel: logLevel.WARN,
+    logLevel: kafkaLogLevel(env().LOG_LEVEL),
+    logCreator: kafkaLogCreator(logger),
     connectionTimeout: 3000,
     requestTimeout: 10_000,
   });
