@@ -74,6 +74,27 @@ logger.authorizer.name = kafka.authorizer.logger
 logger.authorizer.level = warn
 `;
 
+/** Partitions of __consumer_offsets: each is one group coordinator, loaded on its own after a broker starts. */
+const OFFSETS_TOPIC_PARTITIONS = 10;
+
+/** Java's String.hashCode, which Kafka uses to map a group id to its __consumer_offsets partition. */
+export function javaStringHash(value: string): number {
+  let hash = 0;
+  for (let i = 0; i < value.length; i += 1) hash = (Math.imul(31, hash) + value.charCodeAt(i)) | 0;
+  return hash;
+}
+
+/** Group ids, one per __consumer_offsets partition (Kafka: `Utils.abs(groupId.hashCode()) % partitions`). */
+export function groupIdsCoveringOffsetsPartitions(partitions: number, prefix = 'dashops-stack-probe-'): string[] {
+  const byPartition = new Map<number, string>();
+  for (let i = 0; byPartition.size < partitions; i += 1) {
+    const groupId = `${prefix}${i}`;
+    const partition = (javaStringHash(groupId) & 0x7fffffff) % partitions;
+    if (!byPartition.has(partition)) byPartition.set(partition, groupId);
+  }
+  return [...byPartition.entries()].sort(([a], [b]) => a - b).map(([, groupId]) => groupId);
+}
+
 function serverProperties({ port, controllerPort, kraftDir }: { port: number; controllerPort: number; kraftDir: string }) {
   return `# Written by scripts/stack/kafka.ts on every start; edits are overwritten.
 node.id=1
@@ -89,7 +110,7 @@ num.partitions=3
 default.replication.factor=1
 min.insync.replicas=1
 offsets.topic.replication.factor=1
-offsets.topic.num.partitions=10
+offsets.topic.num.partitions=${OFFSETS_TOPIC_PARTITIONS}
 transaction.state.log.replication.factor=1
 transaction.state.log.num.partitions=10
 transaction.state.log.min.isr=1
@@ -104,7 +125,7 @@ delete.topic.enable=true
 
 /**
  * Starts a single combined broker+controller KRaft node, formatting its storage on first use only, and
- * resolves once a client can describe the cluster.
+ * resolves once a client can describe the cluster and every group coordinator answers.
  */
 export async function startKafka(
   supervisor: Supervisor,
@@ -144,6 +165,7 @@ export async function startKafka(
   const proc = supervisor.spawn('kafka', 'java', javaArgs('kafka.Kafka', configFile), { output: logFile });
   const closed = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)));
   const address = `127.0.0.1:${port}`;
+  const coordinatorProbeGroups = groupIdsCoveringOffsetsPartitions(OFFSETS_TOPIC_PARTITIONS);
   const admin = new Kafka({
     clientId: 'dashops-stack-probe',
     brokers: [address],
@@ -160,7 +182,12 @@ export async function startKafka(
         await admin.connect();
         const cluster = await admin.describeCluster();
         // A different cluster on our port means ours failed to bind; keep waiting for it to exit.
-        return cluster.clusterId === clusterId && cluster.brokers.length > 0 ? 'ready' : undefined;
+        if (cluster.clusterId !== clusterId || cluster.brokers.length === 0) return undefined;
+        // Ready for consumers only once every group coordinator has loaded: until then a consumer's first join is
+        // refused ("the coordinator is loading") and kafkajs crashes and restarts it, logging at ERROR. This
+        // creates __consumer_offsets on a fresh broker and throws (so we poll again) while a partition loads.
+        await admin.describeGroups(coordinatorProbeGroups);
+        return 'ready';
       },
       { timeoutMs: 90_000 },
     ).catch(async (err: unknown) => {
