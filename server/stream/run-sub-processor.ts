@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChangeOutcomeKind } from '../db/generated/client.ts';
 import { hlcToMillis } from './envelope.ts';
+import type { SendStreamSignal } from './signal-coalescer.ts';
 import { isTemporalUnavailable, signalStream, streamMessageFor } from './stream-signal.ts';
 import type { Change, ProcessContext, StreamEnqueue, SubProcessor } from './sub-processor.ts';
 import type { ChangefeedTable, TableRows } from './tables.ts';
@@ -37,6 +38,8 @@ export interface RunOptions {
   maxFutureSkewMs?: number;
   /** Stream workflows' task queue (tests run their own worker). */
   taskQueue?: string;
+  /** Sends the stream signals; the processor passes one coalescer for all its partitions. Default: one SignalWithStart each. */
+  signal?: SendStreamSignal;
   /** Injected in tests. */
   random?: () => number;
   delay?: (ms: number) => Promise<unknown>;
@@ -174,14 +177,16 @@ export async function planSubProcessorBatch(sp: AnySubProcessor, changes: readon
     group.push(entry);
     shards.set(entry.stream.shardKey, group);
   }
-  const signalGroup = async (group: typeof enqueued): Promise<void> => {
+  const send: SendStreamSignal = options.signal ?? ((signal) => signalStream(ctx.temporal, signal));
+  /** `alone`: sent by itself, not merged with other signals, to find which message the workflow refuses. */
+  const signalGroup = async (group: typeof enqueued, alone = false): Promise<void> => {
     const first = group[0]!;
     const messages = group.map(({ index, stream }) => streamMessageFor(changes[index]!, stream.payload));
     const outcome = await withRetries(
       sp,
       changes[first.index]!,
       () =>
-        signalStream(ctx.temporal, {
+        (alone ? (signal: Parameters<SendStreamSignal>[0]) => signalStream(ctx.temporal, signal) : send)({
           subProcessor: sp.name,
           shardKey: first.stream.shardKey,
           activity: first.stream.activity,
@@ -198,8 +203,8 @@ export async function planSubProcessorBatch(sp: AnySubProcessor, changes: readon
     );
     if ('failed' in outcome) {
       // Refused for a message-specific reason: send the messages one by one, so only the offending ones are dead-lettered.
-      if (group.length > 1 && outcome.failed.gaveUp === 'non_retryable') {
-        for (const entry of group) await signalGroup([entry]);
+      if (!alone && outcome.failed.gaveUp === 'non_retryable') {
+        for (const entry of group) await signalGroup([entry], true);
         return;
       }
       const { error, attempts, gaveUp, firstFailedAt } = outcome.failed;
@@ -214,7 +219,7 @@ export async function planSubProcessorBatch(sp: AnySubProcessor, changes: readon
   };
   const groups = [...shards.values()];
   for (let next = 0; next < groups.length; next += SIGNAL_CONCURRENCY) {
-    await Promise.all(groups.slice(next, next + SIGNAL_CONCURRENCY).map(signalGroup));
+    await Promise.all(groups.slice(next, next + SIGNAL_CONCURRENCY).map((group) => signalGroup(group)));
   }
 
   return { results, outcomes };

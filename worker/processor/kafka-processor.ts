@@ -7,6 +7,7 @@ import { decodeMessage, DEFAULT_MAX_FUTURE_SKEW_MS } from '../../server/stream/d
 import type { AnyChange } from '../../server/stream/sub-processor.ts';
 import { ProcessorMetrics, type MetricsSnapshot } from '../../server/stream/metrics.ts';
 import { countProcessorOutcome } from '../../server/metrics/registry.ts';
+import { createSignalCoalescer, type SendStreamSignal } from '../../server/stream/signal-coalescer.ts';
 import { planSubProcessorBatch, subProcessorsFor, type RunOptions, type SubProcessorRegistry } from '../../server/stream/run-sub-processor.ts';
 import { changefeedTables, DEFAULT_TOPIC_PARTITIONS, dlqTopicFor, topicFor, type ChangefeedTable } from '../../server/stream/tables.ts';
 import { settleOutcomes } from '../../server/stream/watermarks.ts';
@@ -21,6 +22,8 @@ const DEFAULT_CHUNK_SIZE = 500;
 const DEFAULT_CONSUMER_CONFIG = { sessionTimeout: 15_000, heartbeatInterval: 3_000, maxWaitTimeInMs: 500 } as const;
 /** Every partition a process owns is worked at once (kafkajs caps it at the partitions assigned). */
 const DEFAULT_PARTITIONS_CONCURRENTLY = 16;
+/** A few ms: the partitions of one fetch reach their signals within that of each other, and a change waits no longer. */
+export const DEFAULT_SIGNAL_LINGER_MS = 3;
 
 export interface KafkaProcessorOptions {
   kafka: Kafka;
@@ -49,6 +52,11 @@ export interface KafkaProcessorOptions {
   maxFutureSkewMs?: number;
   /** The stream workflows' task queue; tests run their own worker. */
   taskQueue?: string;
+  /**
+   * How long a stream signal waits for the other partitions' signals to the same workflow, to go as one
+   * (server/stream/signal-coalescer.ts). Default DEFAULT_SIGNAL_LINGER_MS.
+   */
+  signalLingerMs?: number;
   /** How often the structured metrics summary is logged. */
   summaryIntervalMs?: number;
   /** Create each topic and its `.dlq` if missing. Off where topics are provisioned separately. */
@@ -117,6 +125,7 @@ export async function startKafkaProcessors(options: KafkaProcessorOptions): Prom
       await consumer.subscribe({ topics: [plan.topic], fromBeginning });
       const eachBatch = batchHandler({
         ...plan,
+        signal: createSignalCoalescer(temporal, { lingerMs: options.signalLingerMs ?? DEFAULT_SIGNAL_LINGER_MS }),
         producer,
         db,
         temporal,
@@ -154,6 +163,7 @@ interface HandlerDeps {
   maxFutureSkewMs: number;
   chunkSize: number;
   taskQueue?: string;
+  signal: SendStreamSignal;
   log: Logger;
 }
 
@@ -163,7 +173,7 @@ interface HandlerDeps {
  * shard, and one statement for every outcome and watermark); then resolve and commit the chunk's last offset.
  * Offsets move only after the chunk's effects are durable, so a crash anywhere redelivers, never skips.
  */
-function batchHandler({ table, producer, db, temporal, registry, metrics, retry, maxFutureSkewMs, chunkSize, taskQueue, log }: HandlerDeps) {
+function batchHandler({ table, producer, db, temporal, registry, metrics, retry, maxFutureSkewMs, chunkSize, taskQueue, signal, log }: HandlerDeps) {
   const ctx = { db, temporal, log };
   const subProcessors = subProcessorsFor(registry, table);
 
@@ -196,7 +206,7 @@ function batchHandler({ table, producer, db, temporal, registry, metrics, retry,
     }
     if (changes.length === 0) return;
 
-    const options = { ...retry, maxFutureSkewMs, taskQueue, heartbeat };
+    const options = { ...retry, maxFutureSkewMs, taskQueue, heartbeat, signal };
     const runs = await Promise.all(subProcessors.map(async (sp) => ({ sp, run: await planSubProcessorBatch(sp, changes, ctx, options) })));
     await settleOutcomes(db, runs.flatMap(({ run }) => run.outcomes), { maxFutureSkewMs });
     // Outcomes first: if recording a dead letter then fails, the redelivered chunk finds the other sub-processors'
