@@ -1,7 +1,7 @@
 import type { Role } from './actor.ts';
 
 /** The console's areas: each page under it, and each API route behind it, admits only these roles (`viewer` only to read). */
-export type Area = 'inventory' | 'enrollments' | 'dead-letters' | 'pipeline' | 'audit';
+export type Area = 'inventory' | 'enrollments' | 'dead-letters' | 'pipeline' | 'trace' | 'audit';
 
 export interface AreaInfo {
   area: Area;
@@ -17,6 +17,7 @@ export const AREAS: readonly AreaInfo[] = [
   { area: 'enrollments', href: '/enrollments', label: 'Enrollments', audience: 'Support', roles: ['support', 'admin', 'viewer'] },
   { area: 'dead-letters', href: '/dead-letters', label: 'Dead letters', audience: 'Engineers', roles: ['engineer', 'admin', 'viewer'] },
   { area: 'pipeline', href: '/pipeline', label: 'Pipeline health', audience: 'Engineers', roles: ['engineer', 'admin', 'viewer'] },
+  { area: 'trace', href: '/trace', label: 'Trace a change', audience: 'Engineers', roles: ['engineer', 'admin', 'viewer'] },
   { area: 'audit', href: '/audit', label: 'Audit log', audience: 'Admins', roles: ['admin', 'viewer'] },
 ];
 

@@ -5,6 +5,7 @@ import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { apiFetch, ApiError } from '@/components/api-client.ts';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
 import { ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
+import { traceOffsetHref } from '@/server/stream/trace-links.ts';
 import { formatTime, prettyJson } from './format.ts';
 import { ReplayResultText } from './replay-result.tsx';
 import { StateBadge } from './state-badge.tsx';
@@ -204,6 +205,10 @@ export function DeadLetterDetailPanel({ id, onClose, canChange = true }: { id: s
                   </Field>
                 )}
               </dl>
+              <a href={traceOffsetHref(entry)} className="text-sm font-medium text-sky-800 underline underline-offset-2 hover:text-sky-950">
+                Trace this change
+              </a>
+              <span className="text-sm text-slate-600"> (row change, offset, every sub-processor, the workflow run, replays)</span>
             </Section>
 
             <Section title="Payload">

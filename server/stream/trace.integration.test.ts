@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ZodError } from 'zod';
+import { createActivities } from '../../worker/activities/index.ts';
+import { startInventoryStream, type InventoryStream } from '../../worker/inventory-stream.ts';
+import type { Actor } from '../auth/actor.ts';
+import { db } from '../db/client.ts';
+import { env } from '../env.ts';
+import { adjustStock } from '../inventory/stock.ts';
+import { kafkaAdmin, kafkaProducer } from '../kafka/client.ts';
+import { logger } from '../logger.ts';
+import { temporal } from '../temporal/client.ts';
+import { TASK_QUEUES } from '../temporal/contract.ts';
+import { workflowLinker } from '../temporal/ui-links.ts';
+import { eventually } from '../testing/eventually.ts';
+import { discardDeadLetter } from './dead-letters.ts';
+import { encodeKey } from './envelope.ts';
+import { advanceHorizon } from './retention.ts';
+import { traceOffsetHref } from './trace-links.ts';
+import { loadTrace, parseTraceQuery, TraceNotFoundError } from './trace.ts';
+
+// The trace of changes carried by the real pipeline: write path → relay → Kafka → processors → stream workflows.
+const run = randomUUID().slice(0, 8);
+const slotName = `test_trace_${run}`;
+const groupPrefix = `test-trace-${run}`;
+const storeId = `TRC-${run}`;
+const sku = `TRC-SKU-${run}`;
+const rowKey = encodeKey([storeId, sku]);
+const associate: Actor = { id: 'associate@trace-test', role: 'associate' };
+const engineer: Actor = { id: 'engineer@trace-test', role: 'engineer' };
+const link = workflowLinker({ uiUrl: 'http://temporal-ui.test', namespace: 'default' });
+const params = (query: Record<string, string>) => parseTraceQuery(new URLSearchParams(query));
+
+let stream: InventoryStream;
+let worker: Worker;
+let workerRun: Promise<void>;
+let connection: NativeConnection;
+
+beforeAll(async () => {
+  await db().store.create({ data: { storeId, name: 'Trace test store', city: 'Testville' } });
+  await db().catalogItem.create({ data: { sku, name: 'Trace test item', category: 'test', reorderPoint: 3 } });
+  connection = await NativeConnection.connect({ address: env().TEMPORAL_ADDRESS });
+  worker = await Worker.create({
+    connection,
+    taskQueue: TASK_QUEUES.stream,
+    workflowsPath: fileURLToPath(new URL('../../worker/workflows/index.ts', import.meta.url)),
+    activities: createActivities({ db: db() }),
+  });
+  workerRun = worker.run();
+  stream = await startInventoryStream({
+    connectionString: env().DATABASE_URL,
+    producer: await kafkaProducer(),
+    db: db(),
+    temporal: temporal(),
+    log: logger.child({ test: 'trace' }),
+    relay: { enabled: true, slotName, publicationName: slotName, resolvedIntervalMs: 1000 },
+    groupPrefix,
+  });
+  const admin = await kafkaAdmin();
+  await eventually('both consumer groups to be stable', async () => {
+    const { groups } = await admin.describeGroups(stream.processors.consumers.map((consumer) => consumer.groupId));
+    return groups.every((group) => group.state === 'Stable' && group.members.length > 0);
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await stream?.stop();
+  worker?.shutdown();
+  await workerRun;
+  await connection?.close();
+  await db().streamFaultDrill.deleteMany({ where: { rowKey } });
+  await db().$executeRaw`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ${slotName} AND NOT active`;
+  await db().$executeRawUnsafe(`DROP PUBLICATION IF EXISTS "${slotName}"`);
+  await db().$disconnect();
+});
+
+describe('loadTrace', () => {
+  it('traces a change by key and by offset: its adjustment, offset, each verdict, the applying run by run ID; a dead letter and its discard, both ways', async () => {
+    const adjusted = await adjustStock(db(), { storeId, sku, delta: 2, reason: 'receive' }, associate);
+    const applied = await eventually('the replenishment effect to be applied', () =>
+      db().streamApplied.findFirst({ where: { subProcessor: 'low-stock-replenishment', tableName: 'inventory_levels', rowKey } }),
+    );
+
+    const byKey = await eventually('every sub-processor to be done', async () => {
+      const trace = await loadTrace(db(), params({ table: 'inventory_levels', key: rowKey }), link);
+      return trace.status === 'done' && trace;
+    });
+    expect(byKey.updated).toBe(applied.updated);
+    expect(byKey.versions[0]).toMatchObject({ updated: applied.updated, topic: 'inventory_levels' });
+    expect(byKey.adjustment).toMatchObject({ id: adjusted.adjustmentId.toString(), delta: 2, reason: 'receive', actor: associate.id });
+    const replenishment = byKey.change?.subProcessors.find((sp) => sp.name === 'low-stock-replenishment');
+    expect(replenishment).toMatchObject({
+      state: 'done',
+      effect: { workflowId: applied.workflowId, runId: applied.runId, workflowUrl: link(applied.workflowId, applied.runId) },
+    });
+    expect(replenishment?.effect?.workflowUrl).toMatch(new RegExp(`/${applied.runId}$`));
+    expect(byKey.deadLetters).toEqual([]);
+
+    const kafka = byKey.change!.kafka!;
+    const byOffset = await loadTrace(db(), params({ topic: kafka.topic, partition: String(kafka.partition), offset: kafka.offset }), link);
+    expect(byOffset).toMatchObject({ table: 'inventory_levels', rowKey, updated: applied.updated, status: 'done' });
+
+    // The next change of the row fails in availability-sync (a fault drill): dead-lettered, then discarded.
+    await db().streamFaultDrill.create({ data: { subProcessor: 'availability-sync', tableName: 'inventory_levels', rowKey, errorMessage: `trace drill ${run}`, createdBy: engineer.id } });
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the drill cache's refresh
+    await adjustStock(db(), { storeId, sku, delta: -2, reason: 'sale' }, associate);
+    const entry = await eventually('the drilled change to be dead-lettered', () =>
+      db().deadLetter.findFirst({ where: { tableName: 'inventory_levels', rowKey, subProcessor: 'availability-sync' } }),
+    );
+    // Failed once the other sub-processor's effect has landed: until then the trace is still waiting for it.
+    const failed = await eventually('the trace to settle as failed', async () => {
+      const trace = await loadTrace(db(), params({ topic: entry.topic, partition: String(entry.partition), offset: entry.offset.toString() }), link);
+      return trace.status === 'failed' && trace;
+    });
+    expect(failed.updated).toBe(entry.updated);
+    expect(failed.updated).not.toBe(byKey.updated);
+    expect(failed.deadLetters).toHaveLength(1);
+    expect(failed.deadLetters[0]).toMatchObject({ id: entry.id.toString(), url: `/dead-letters?state=all&id=${entry.id}`, status: 'pending' });
+    expect(failed.deadLetters[0]?.error).toContain(`trace drill ${run}`);
+    expect(failed.change?.subProcessors.find((sp) => sp.name === 'availability-sync')).toMatchObject({ state: 'failed', deadLetter: { id: entry.id.toString() } });
+    // The dead letter's link to its trace is the offset lookup just made.
+    expect(traceOffsetHref(entry)).toBe(`/trace?topic=inventory_levels&partition=${entry.partition}&offset=${entry.offset}`);
+    // Both versions are listed newest first.
+    expect(failed.versions.map((v) => v.updated)).toEqual([entry.updated, applied.updated]);
+
+    await discardDeadLetter({ db: db() }, entry.id, engineer, 'trace test: not needed');
+    const discarded = await loadTrace(db(), params({ table: 'inventory_levels', key: rowKey, updated: entry.updated! }), link);
+    expect(discarded.deadLetters[0]).toMatchObject({ status: 'discarded', resolvedBy: engineer.id });
+    expect(discarded.deadLetters[0]?.resolution).toContain('trace test: not needed');
+  }, 120_000);
+
+  it('says a version older than the retention horizon has expired, rather than waiting', async () => {
+    // Other tests share the database: a horizon in 2012 expires nothing they write.
+    await advanceHorizon(db(), { table: 'change_outcomes', before: '2012-01-01T00:00:00.000Z', retainDays: 3650 });
+    const old = await loadTrace(db(), params({ table: 'inventory_levels', key: rowKey, updated: '1262304000000000000.0000000000' }), link);
+    expect(old).toMatchObject({ status: 'expired', change: null });
+    expect(old.expired).toMatch(/^Trace expired: outcomes older than \d+ days are deleted/);
+  });
+
+  it('answers 404 for an offset or a row with nothing recorded, and refuses a malformed query', async () => {
+    await expect(loadTrace(db(), params({ topic: 'inventory_levels', partition: '0', offset: '999999999999' }), link)).rejects.toBeInstanceOf(TraceNotFoundError);
+    await expect(loadTrace(db(), params({ table: 'inventory_levels', key: encodeKey([`NOPE-${run}`, 'X']) }), link)).rejects.toBeInstanceOf(TraceNotFoundError);
+    expect(() => params({ table: 'inventory_levels', key: 'SF-001' })).toThrow(ZodError);
+    expect(() => params({ table: 'inventory_levels', key: '["only-one"]' })).toThrow(/2 part/);
+    expect(() => params({ table: 'orders', key: '["a"]' })).toThrow(ZodError);
+    expect(() => params({ topic: 'inventory_levels', partition: '-1', offset: '3' })).toThrow(ZodError);
+    expect(() => params({ topic: 'inventory_levels', partition: '0', offset: '3x' })).toThrow(ZodError);
+    expect(() => params({})).toThrow(ZodError);
+  });
+});
