@@ -8,7 +8,8 @@ export class StackSetupError extends Error {
 const installHints: Record<string, string> = {
   java: 'install a JDK 17 or newer (Debian: apt-get install -y openjdk-17-jre-headless)',
   mvn: 'install Maven (Debian: apt-get install -y maven)',
-  go: 'install Go 1.22 or newer (https://go.dev/dl, or Debian: apt-get install -y golang)',
+  // Debian 12's golang package is 1.19, too old for the Temporal CLI; Debian 13's and Ubuntu 24.04's will do.
+  go: 'install Go 1.22 or newer (https://go.dev/dl; Debian 13 or Ubuntu 24.04: apt-get install -y golang)',
 };
 
 function onPath(command: string): boolean {
