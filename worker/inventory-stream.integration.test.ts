@@ -38,7 +38,7 @@ beforeAll(async () => {
     connection,
     taskQueue: TASK_QUEUES.stream,
     workflowsPath: fileURLToPath(new URL('./workflows/index.ts', import.meta.url)),
-    activities: createActivities({ workerId: 'pipeline-test', db: db() }),
+    activities: createActivities({ db: db() }),
   });
   workerRun = worker.run();
 

@@ -30,12 +30,12 @@ const TASK_QUEUE_OF_ROLE = {
 } as const satisfies Partial<Record<WorkerRole, string>>;
 
 /** One Temporal worker per task queue, sharing one workflow bundle: bundling is the slow part of a worker's start. */
-async function startTemporalWorkers(connection: NativeConnection, taskQueues: string[], workerId: string): Promise<Worker[]> {
+async function startTemporalWorkers(connection: NativeConnection, taskQueues: string[]): Promise<Worker[]> {
   const workflowBundle = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL('./workflows/index.ts', import.meta.url)),
     logger: undefined,
   });
-  const activities = createActivities({ workerId, db: db() });
+  const activities = createActivities({ db: db() });
   return Promise.all(
     taskQueues.map((taskQueue) => Worker.create({ connection, namespace: env().TEMPORAL_NAMESPACE, taskQueue, workflowBundle, activities })),
   );
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   const unsigned = partnersWithoutWebhookSecret(partnerRegistry, config.PARTNER_WEBHOOK_SECRETS);
   if (unsigned.length > 0) log.warn({ partners: unsigned }, `no webhook secret for partner(s) ${unsigned.join(', ')} in PARTNER_WEBHOOK_SECRETS: the console refuses their webhooks (401)`);
 
-  const workers = connection ? await startTemporalWorkers(connection, taskQueues, workerId) : [];
+  const workers = connection ? await startTemporalWorkers(connection, taskQueues) : [];
   // The schedule starts its workflow on the default queue: the replicas serving that queue keep it.
   if (roles.has('default-worker')) await ensureSchedules(temporal(), log);
 

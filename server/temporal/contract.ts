@@ -6,7 +6,7 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
  * and search attributes. Workflow code imports this too, so it must stay free of Node built-ins.
  */
 export const TASK_QUEUES = {
-  /** Platform and diagnostics workflows. */
+  /** Scheduled and support workflows: the expiry sweep, retention, benefit lifecycle. */
   default: 'dashops-default',
   /** Long-running stream-processing workflows fed by the Kafka sub-processors, and their batch activities. */
   stream: 'dashops-stream',
@@ -15,8 +15,6 @@ export const TASK_QUEUES = {
 } as const;
 
 export const WORKFLOW_TYPES = {
-  ping: 'pingWorkflow',
-  sleep: 'sleepWorkflow',
   streamProcessing: 'streamProcessingWorkflow',
   deadLetterBulk: 'deadLetterBulkWorkflow',
 } as const;
@@ -26,16 +24,6 @@ export const searchAttributes = {
   partnerId: defineSearchAttributeKey('PartnerId', SearchAttributeType.KEYWORD),
   linkStatus: defineSearchAttributeKey('LinkStatus', SearchAttributeType.KEYWORD),
 } as const;
-
-export interface PingInput {
-  message: string;
-}
-
-export interface PingResult {
-  reply: string;
-  /** Which worker process ran the activity. */
-  workerId: string;
-}
 
 // ─── Stream-processing workflows ───────────────────────────────────────────────────────────────────────
 

@@ -1,7 +1,6 @@
 import { db } from '../../server/db/client.ts';
 import { env } from '../../server/env.ts';
 import { createCardLinkActivities, partnerHttpFor, type CardLinkDeps } from './card-link.ts';
-import { createDiagnosticsActivities, type DiagnosticsDeps } from './diagnostics.ts';
 import { createExpirySweepActivities } from './expiry-sweep.ts';
 import { createDeadLetterBulkActivities, type DeadLetterBulkDeps } from './dead-letter-bulk.ts';
 import { kafkaProducer } from '../../server/kafka/client.ts';
@@ -17,8 +16,7 @@ export { createInventoryStreamActivities, InvalidStreamMessageError, type Invent
 export { createStreamDeadLetterActivities } from './stream-dead-letters.ts';
 
 /** `db` defaults to the process's Prisma singleton (created lazily: nothing connects until a query). */
-export type ActivityDeps = DiagnosticsDeps &
-  Partial<InventoryStreamDeps> &
+export type ActivityDeps = Partial<InventoryStreamDeps> &
   Partial<Pick<StreamDeadLetterDeps, 'producer'>> &
   Partial<DeadLetterBulkDeps> &
   Partial<Omit<CardLinkDeps, 'db' | 'now'>>;
@@ -26,7 +24,6 @@ export type ActivityDeps = DiagnosticsDeps &
 /** Every activity the worker registers, built from the process's shared clients. */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createDiagnosticsActivities(deps),
     ...createInventoryStreamActivities({ db: deps.db ?? db(), now: deps.now, currentRun: deps.currentRun }),
     ...createStreamDeadLetterActivities({ db: deps.db ?? db(), producer: deps.producer ?? kafkaProducer, currentRun: deps.currentRun }),
     ...createExpirySweepActivities({ db: deps.db ?? db() }),

@@ -5,11 +5,11 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchAttributes } from '../../server/temporal/contract.ts';
-import { createActivities } from '../activities/index.ts';
-import { pingWorkflow, sleepWorkflow } from './index.ts';
+import { createDiagnosticsActivities } from '../testing/diagnostics-activities.ts';
+import { pingWorkflow, sleepWorkflow } from '../testing/diagnostics-workflows.ts';
 import { requiredEnv, startTimeSkippingEnv } from '../testing/temporal-test-env.ts';
 
-const workflowsPath = fileURLToPath(new URL('./index.ts', import.meta.url));
+const workflowsPath = fileURLToPath(new URL('../testing/workflows.ts', import.meta.url));
 const taskQueueFor = (title: string) => `test-${title.replace(/\W+/g, '-').toLowerCase()}-${randomUUID().slice(0, 8)}`;
 
 let bundle: WorkflowBundleWithSourceMap;
@@ -40,7 +40,7 @@ describe('on the Temporal dev server', () => {
       connection: nativeConnection,
       taskQueue,
       workflowBundle: bundle,
-      activities: createActivities({ workerId: 'integration-test' }),
+      activities: createDiagnosticsActivities({ workerId: 'integration-test' }),
     });
 
     const result = await worker.runUntil(async () => {
@@ -85,7 +85,7 @@ describe('on the time-skipping test server', () => {
       connection: testEnv.nativeConnection,
       taskQueue,
       workflowBundle: bundle,
-      activities: createActivities({ workerId: 'integration-test' }),
+      activities: createDiagnosticsActivities({ workerId: 'integration-test' }),
     });
     const wallStart = Date.now();
     const result = await worker.runUntil(

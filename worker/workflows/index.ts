@@ -1,4 +1,3 @@
-export * from './diagnostics.ts';
 export * from './stream-processing.ts';
 export * from './expiry-sweep.ts';
 export * from './retention.ts';

@@ -1,14 +1,15 @@
 import { proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import type { PingInput, PingResult } from '../../server/temporal/contract.ts';
-import type { Activities } from '../activities/index.ts';
+import type { createDiagnosticsActivities, PingInput, PingResult } from './diagnostics-activities.ts';
 
-const { echo } = proxyActivities<Activities>({
+/** Test-only workflows that prove the Temporal setup itself (a worker round trip, timers under time skipping). */
+
+const { echo } = proxyActivities<ReturnType<typeof createDiagnosticsActivities>>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumAttempts: 5 },
 });
 
-/** Round trip through a worker's activity: proves a worker polls the default task queue. */
+/** Round trip through a worker's activity: proves a worker polls its task queue. */
 export async function pingWorkflow(input: PingInput): Promise<PingResult> {
   return echo(input);
 }
