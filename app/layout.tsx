@@ -3,7 +3,8 @@ import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { Nav } from '@/components/nav.tsx';
 import { Providers } from '@/components/providers.tsx';
-import { areasFor } from '@/server/auth/access.ts';
+import { CanChangeProvider } from '@/components/can-change.tsx';
+import { areasFor, READ_ONLY_ROLES } from '@/server/auth/access.ts';
 import { currentUser } from '@/server/auth/session.ts';
 import { logOut } from './login/actions.ts';
 import './globals.css';
@@ -46,7 +47,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           </div>
         </header>
         <main id="main" className="mx-auto max-w-7xl px-4 py-6 md:px-6">
-          <Providers>{children}</Providers>
+          <Providers>
+            <CanChangeProvider value={!user || !READ_ONLY_ROLES.includes(user.role)}>{children}</CanChangeProvider>
+          </Providers>
         </main>
       </body>
     </html>

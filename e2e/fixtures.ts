@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test as base, type Page } from '@playwright/test';
 
-export type Role = 'associate' | 'support' | 'engineer' | 'admin';
+export type Role = 'associate' | 'support' | 'engineer' | 'admin' | 'viewer';
 
 interface Login {
   username: string;

@@ -1,3 +1,4 @@
+import { WhenCanChange } from '@/components/can-change.tsx';
 import { requireArea } from '@/server/auth/session.ts';
 import { PipelineHealthView } from './_components/pipeline-health-view.tsx';
 import { RedrivePanel } from './_components/redrive-panel.tsx';
@@ -9,7 +10,9 @@ export default async function PipelinePage() {
   return (
     <>
       <PipelineHealthView />
-      <RedrivePanel />
+      <WhenCanChange>
+        <RedrivePanel />
+      </WhenCanChange>
     </>
   );
 }

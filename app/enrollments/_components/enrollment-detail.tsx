@@ -1,5 +1,6 @@
 'use client';
 
+import { WhenCanChange } from '@/components/can-change.tsx';
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { ApiError, apiFetch } from '@/components/api-client.ts';
@@ -170,10 +171,16 @@ export function EnrollmentDetail({ workflowId, reconciliationWorkflowId, tempora
         </section>
       )}
 
-      {canResolve && <ResolveMultiMatch workflowId={enrollment.workflowId} partner={partner} card={card} />}
+      {canResolve && (
+        <WhenCanChange>
+          <ResolveMultiMatch workflowId={enrollment.workflowId} partner={partner} card={card} />
+        </WhenCanChange>
+      )}
       {query.data.link && <LinkPanel workflowId={enrollment.workflowId} link={query.data.link} card={card} partner={partner} />}
       {!running && (enrollment.status === 'FAILED' || progress?.outcome?.status === 'not_eligible' || progress?.outcome?.status === 'reconciliation_failed') && (
-        <RecheckEligibility workflowId={enrollment.workflowId} latestEvaluation={query.data.latestEvaluation ?? null} partner={partner} card={card} />
+        <WhenCanChange>
+          <RecheckEligibility workflowId={enrollment.workflowId} latestEvaluation={query.data.latestEvaluation ?? null} partner={partner} card={card} />
+        </WhenCanChange>
       )}
 
       <section aria-labelledby="timeline-heading" className="rounded-lg border border-slate-200 bg-white p-4">

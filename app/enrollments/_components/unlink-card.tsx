@@ -1,5 +1,6 @@
 'use client';
 
+import { useCanChange } from '@/components/can-change.tsx';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { ApiError, apiFetch } from '@/components/api-client.ts';
@@ -34,6 +35,7 @@ export function LinkPanel({ workflowId, link, card, partner }: { workflowId: str
   const error = mutation.error instanceof ApiError ? (mutation.error.fieldError('reason') ?? mutation.error.message) : mutation.error ? String(mutation.error) : null;
   const subscription = link.subscription;
   const ended = link.status === 'ended';
+  const canChange = useCanChange();
 
   return (
     <section aria-labelledby={`${id}-heading`} className="rounded-lg border border-slate-200 bg-white p-4">
@@ -61,7 +63,7 @@ export function LinkPanel({ workflowId, link, card, partner }: { workflowId: str
           <dd>{subscription?.endsAt ? <Time iso={subscription.endsAt} /> : 'While linked'}</dd>
         </div>
       </dl>
-      {!ended && (
+      {!ended && canChange && (
         <button
           type="button"
           onClick={() => {

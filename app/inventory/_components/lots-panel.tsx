@@ -1,5 +1,6 @@
 'use client';
 
+import { useCanChange } from '@/components/can-change.tsx';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { ApiError, apiFetch } from '@/components/api-client.ts';
@@ -53,6 +54,7 @@ export function LotsPanel({ storeId, sku, onChanged }: { storeId: string; sku: s
   });
   const [writingOff, setWritingOff] = useState<LotRow | null>(null);
   const [writeOffReason, setWriteOffReason] = useState<'expire' | 'damage'>('expire');
+  const canChange = useCanChange();
   const writeOff = useMutation({
     mutationFn: ({ lotId, note }: { lotId: string; note: string }) =>
       apiFetch<{ writtenOff: number; onHand: number }>(`/api/inventory/lots/${encodeURIComponent(lotId)}/write-off`, { method: 'POST', body: { reason: writeOffReason, note } }),
@@ -102,7 +104,7 @@ export function LotsPanel({ storeId, sku, onChanged }: { storeId: string; sku: s
                     <LotStatus lot={lot} />
                   </td>
                   <td className="px-2 py-1.5 text-right">
-                    {lot.quantity > 0 && (
+                    {lot.quantity > 0 && canChange && (
                       <button
                         type="button"
                         onClick={() => {
@@ -124,7 +126,7 @@ export function LotsPanel({ storeId, sku, onChanged }: { storeId: string; sku: s
         </div>
       )}
 
-      <ReceiveLotForm storeId={storeId} sku={sku} onReceived={(adjustmentId) => onChanged(adjustmentId)} />
+      {canChange && <ReceiveLotForm storeId={storeId} sku={sku} onReceived={(adjustmentId) => onChanged(adjustmentId)} />}
 
       <ConfirmDialog
         open={writingOff !== null}

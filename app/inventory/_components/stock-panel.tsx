@@ -1,5 +1,6 @@
 'use client';
 
+import { WhenCanChange } from '@/components/can-change.tsx';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { apiFetch } from '@/components/api-client.ts';
@@ -79,14 +80,16 @@ export function StockPanel({ storeId, sku, row: listed, onClose }: { storeId: st
         <p className="text-sm text-slate-600">This store has no stock row for this SKU yet; receiving stock creates it.</p>
       )}
 
-      <AdjustForm
-        storeId={storeId}
-        sku={sku}
-        onAdjusted={(adjustmentId) => {
-          setWatching(adjustmentId);
-          refreshRow();
-        }}
-      />
+      <WhenCanChange>
+        <AdjustForm
+          storeId={storeId}
+          sku={sku}
+          onAdjusted={(adjustmentId) => {
+            setWatching(adjustmentId);
+            refreshRow();
+          }}
+        />
+      </WhenCanChange>
 
       {watching && <DownstreamSteps key={watching} adjustmentId={watching} onComplete={refreshRow} />}
 
