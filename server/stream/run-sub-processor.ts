@@ -7,6 +7,7 @@ import type { Change, ProcessContext, StreamEnqueue, SubProcessor } from './sub-
 import type { ChangefeedTable, TableRows } from './tables.ts';
 import { DEFAULT_MAX_FUTURE_SKEW_MS } from './decode.ts';
 import { freshness, readWatermarks, settleOutcomes, watermarkKey, type PendingOutcome } from './watermarks.ts';
+import { definedOnly } from './defined-only.ts';
 
 /** A sub-processor of any table, as the framework drives it. */
 export type AnySubProcessor = SubProcessor<TableRows[ChangefeedTable]>;
@@ -271,6 +272,3 @@ function decide(sp: AnySubProcessor, change: AnyTableChange, error: unknown, att
   }
 }
 
-function definedOnly<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
-}

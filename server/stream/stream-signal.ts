@@ -11,6 +11,7 @@ import {
 } from '../temporal/contract.ts';
 import { hlcToMillis } from './envelope.ts';
 import type { Change, ErrorDecision, ProcessResult, StreamEnqueue } from './sub-processor.ts';
+import { definedOnly } from './defined-only.ts';
 
 /**
  * No wait: a change runs as soon as it arrives, and whatever arrives while a batch runs forms the next batch
@@ -65,9 +66,6 @@ export async function signalStream<T>(
   return { workflowId, runId: handle.signaledRunId };
 }
 
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 // ─── For sub-processors that hand changes to a stream workflow ────────────────────────────────────────
 
