@@ -33,10 +33,8 @@ export const changefeedTables = {
 
 export type ChangefeedTable = keyof typeof changefeedTables;
 
-export interface TableRows {
-  inventory_levels: InventoryLevelRow;
-  inventory_lots: InventoryLotRow;
-}
+/** Each table's row type, derived from its schema above: a new table needs no second list. */
+export type TableRows = { [T in ChangefeedTable]: z.infer<(typeof changefeedTables)[T]['row']> };
 
 export function isChangefeedTable(name: string): name is ChangefeedTable {
   return Object.hasOwn(changefeedTables, name);
