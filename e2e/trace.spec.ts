@@ -95,6 +95,13 @@ test('an engineer traces a change by row and by offset, follows a dead letter to
     await entry.getByRole('link', { name: `Dead letter #${deadLetterId}` }).click();
     await expect(page).toHaveURL(new RegExp(`/dead-letters\\?state=all&id=${deadLetterId}$`));
     await expect(page.getByRole('complementary', { name: `Dead letter #${deadLetterId}` })).toBeVisible();
+
+    // The worker's schedules are linked from /pipeline, retention's among them.
+    await page.getByRole('navigation', { name: 'Console areas' }).getByRole('link', { name: 'Pipeline health' }).click();
+    await expect(page.getByRole('heading', { name: 'Pipeline health', level: 1 })).toBeVisible({ timeout: 60_000 });
+    const schedules = page.getByRole('region', { name: 'Schedules and retention' });
+    await expect(schedules.getByRole('link', { name: /stream-retention/ })).toHaveAttribute('href', /\/namespaces\/[^/]+\/schedules\/stream-retention$/);
+    await expect(schedules.getByRole('link', { name: /inventory-expiry-sweep/ })).toHaveAttribute('href', /\/schedules\/inventory-expiry-sweep$/);
   } finally {
     await withDb((client) => client.query('DELETE FROM stream_fault_drills WHERE row_key = $1', [rowKey]));
   }

@@ -2,6 +2,7 @@ import { WhenCanChange } from '@/components/can-change.tsx';
 import { requireArea } from '@/server/auth/session.ts';
 import { PipelineHealthView } from './_components/pipeline-health-view.tsx';
 import { RedrivePanel } from './_components/redrive-panel.tsx';
+import { TemporalLinks } from './_components/temporal-links.tsx';
 
 export const dynamic = 'force-dynamic';
 
@@ -13,6 +14,7 @@ export default async function PipelinePage() {
       <WhenCanChange>
         <RedrivePanel />
       </WhenCanChange>
+      <TemporalLinks />
     </>
   );
 }
