@@ -15,11 +15,10 @@ import {
   listDeadLetters,
   recordDeadLetter,
   replayDeadLetter,
-  replayDeadLetters,
-  type BulkReplayProgress,
   type DeadLetterDeps,
   type DeadLetterMessage,
 } from './dead-letters.ts';
+import { runBulkPage } from './bulk-run.ts';
 import { decodeMessage } from './decode.ts';
 import type { SubProcessorRegistry } from './run-sub-processor.ts';
 import type { AnyChange, SubProcessor } from './sub-processor.ts';
@@ -484,8 +483,8 @@ describe('replayDeadLetter', () => {
   });
 });
 
-describe('replayDeadLetters', () => {
-  it('replays matching pending entries one by one in id order, reporting progress and a result per entry', async () => {
+describe('runBulkPage (a bulk operation\'s page of work)', () => {
+  it('replays the selection in id order with one result per entry: replayed, superseded, failed (left pending); resolved entries are not taken', async () => {
     const topic = await freshTopic();
     const { sp, applied, failing } = countingSubProcessor(`${prefix}-bulk`);
     const registry = { inventory_levels: [sp] };
@@ -500,43 +499,38 @@ describe('replayDeadLetters', () => {
     // A newer version of st-new was processed since it was dead-lettered.
     await advance(db(), sp, { ...changeOf(supersededMessage), updated: { wall: WALL, logical: 9 } });
 
-    const progress: BulkReplayProgress[] = [];
-    const started: string[][] = [];
-    const bulk = await replayDeadLetters(deps(registry), { topic }, actor, (p) => void progress.push(p), { onStart: (ids) => void started.push(ids) });
+    const runOp = async (id: string, selection: object) => {
+      await db().deadLetterBulkOp.create({
+        data: { id, kind: 'replay', selection, maxId: BigInt(discarded.id), reason: 'bulk test', ratePerSecond: 1000, total: 0, cursor: 0n, startedBy: actor.id, startedByRole: actor.role, workflowId: `none:${id}` },
+      });
+      const page = await runBulkPage({ deadLetters: deps(registry) }, { opId: id, cursor: '0', pageSize: 10, ratePerSecond: 1000 });
+      const results = await db().deadLetterBulkResultRow.findMany({ where: { opId: id }, orderBy: { deadLetterId: 'asc' } });
+      return { page, results: results.map((row) => [row.deadLetterId.toString(), row.result, row.detail] as const) };
+    };
+    try {
+      const first = await runOp(`${prefix}-op-filter`, { filter: { topic } });
+      expect(first.page).toMatchObject({ exhausted: true, cursor: malformed.id, counts: { done: 4, succeeded: 1, superseded: 1, failed: 2, skipped: 0 } });
+      expect(first.results.map(([id, result]) => [id, result])).toEqual([
+        [ok.id, 'replayed'],
+        [superseded.id, 'superseded'],
+        [broken.id, 'failed'],
+        [malformed.id, 'failed'],
+      ]);
+      expect(first.results[1]?.[2]).toContain(`updated ${hlc(9)}`);
+      expect(first.results[2]?.[2]).toContain('store st-broken is still broken');
+      expect(applied.get(`["st-ok","sku-1"]@${hlc(1)}`)).toBe(1);
+      expect(applied.has(`["st-new","sku-1"]@${hlc(1)}`)).toBe(false);
+      expect(await db().auditLog.count({ where: { actor: actor.id, action: 'dead_letter.replay', target: { in: [ok, superseded, broken, malformed].map((e) => `dead_letter:${e.id}`) } } })).toBe(4);
+      expect(await db().deadLetterBulkClaim.count({ where: { opId: `${prefix}-op-filter` } })).toBe(0);
 
-    expect(bulk.total).toBe(4);
-    expect(started).toEqual([[ok.id, superseded.id, broken.id, malformed.id]]);
-    expect(bulk.results.map((r) => [r.id, r.status])).toEqual([
-      [ok.id, 'replayed'],
-      [superseded.id, 'superseded'],
-      [broken.id, 'pending'],
-      [malformed.id, 'pending'],
-    ]);
-    expect(bulk.counts).toEqual({ replayed: 1, superseded: 1, pending: 2, skipped: 0, failed: 0 });
-    expect(progress.map((p) => [p.done, p.total, p.last.id])).toEqual([
-      [1, 4, ok.id],
-      [2, 4, superseded.id],
-      [3, 4, broken.id],
-      [4, 4, malformed.id],
-    ]);
-    expect(progress[1]?.last.result).toMatchObject({ resolution: expect.stringContaining(`updated ${hlc(9)}`) as unknown });
-    expect(applied.get(`["st-ok","sku-1"]@${hlc(1)}`)).toBe(1);
-    expect(applied.has(`["st-new","sku-1"]@${hlc(1)}`)).toBe(false);
-    expect(await db().auditLog.count({ where: { actor: actor.id, action: 'dead_letter.replay', target: { in: [ok, superseded, broken, malformed].map((e) => `dead_letter:${e.id}`) } } })).toBe(4);
-    expect(await db().auditLog.findFirst({ where: { actor: actor.id, action: 'dead_letter.bulk_replay' }, orderBy: { id: 'desc' } })).toMatchObject({
-      details: expect.objectContaining({ counts: bulk.counts }) as unknown,
-    });
-
-    // By ids: resolved entries are skipped, the rest replayed.
-    failing.delete('st-broken');
-    const byIds = await replayDeadLetters(deps(registry), { ids: [broken.id, ok.id, discarded.id] }, actor);
-    expect(byIds.results.map((r) => [r.id, r.status])).toEqual([
-      [ok.id, 'skipped'],
-      [broken.id, 'replayed'],
-      [discarded.id, 'skipped'],
-    ]);
-    expect(byIds.results[0]?.error).toMatch(/is replayed, not pending/);
-    expect(applied.get(`["st-broken","sku-1"]@${hlc(1)}`)).toBe(1);
+      // By ids: only the pending one is taken.
+      failing.delete('st-broken');
+      const byIds = await runOp(`${prefix}-op-ids`, { ids: [broken.id, ok.id, discarded.id] });
+      expect(byIds.results.map(([id, result]) => [id, result])).toEqual([[broken.id, 'replayed']]);
+      expect(applied.get(`["st-broken","sku-1"]@${hlc(1)}`)).toBe(1);
+    } finally {
+      await db().deadLetterBulkOp.deleteMany({ where: { startedBy: actor.id } });
+    }
   });
 });
 
