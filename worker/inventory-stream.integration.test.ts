@@ -98,7 +98,11 @@ describe('the inventory change stream', () => {
     );
     expect(applied).toMatchObject({ workflowId });
     expect(Number(applied.latencyMs)).toBeLessThan(30_000);
-    expect((await temporal().workflow.getHandle(workflowId).describe()).status.name).toBe('RUNNING');
+    const running = await temporal().workflow.getHandle(workflowId).describe();
+    expect(running.status.name).toBe('RUNNING');
+    // The signalled outcome names the run its signal reached: the one that applied it.
+    expect(outcomes.at(-1)?.runId).toBe(applied.runId);
+    expect(applied.runId).toBe(running.runId);
     expect(sold.onHand).toBe(0);
 
     await adjustStock(db(), { storeId, sku, delta: 10, reason: 'receive' }, associate);

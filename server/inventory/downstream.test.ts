@@ -33,6 +33,7 @@ function outcome(updated: string, subProcessor: string, rest: Partial<OutcomeRec
     subProcessor,
     outcome: 'applied',
     workflowId: `stream:${subProcessor}:SF-001`,
+    runId: null,
     detail: null,
     latencyMs: 12,
     createdAt: new Date(1_795_440_000_100),

@@ -30,6 +30,8 @@ export interface OutcomeRecord {
   subProcessor: string;
   outcome: ChangeOutcomeKind;
   workflowId: string | null;
+  /** For `signalled`: the run the signal reached (null on rows written before it was recorded). */
+  runId: string | null;
   detail: string | null;
   latencyMs: number | null;
   createdAt: Date;
@@ -198,8 +200,8 @@ export function subProcessorProgress(
   const effect: StreamEffect | null = signal
     ? {
         workflowId: applied?.workflowId ?? signal.workflowId!,
-        runId: applied?.runId ?? null,
-        workflowUrl: link(applied?.workflowId ?? signal.workflowId!, applied?.runId),
+        runId: applied?.runId ?? signal.runId,
+        workflowUrl: link(applied?.workflowId ?? signal.workflowId!, applied?.runId ?? signal.runId),
         queuedAt: signal.createdAt.toISOString(),
         appliedAt: applied?.appliedAt.toISOString() ?? null,
         latencyMs: applied?.latencyMs ?? null,
@@ -357,6 +359,7 @@ export interface OutcomeRow {
   sub_processor: string;
   outcome: ChangeOutcomeKind;
   workflow_id: string | null;
+  run_id: string | null;
   detail: string | null;
   latency_ms: number | null;
   created_at: Date;
@@ -372,6 +375,7 @@ export const toRecord = (row: OutcomeRow): OutcomeRecord => ({
   subProcessor: row.sub_processor,
   outcome: row.outcome,
   workflowId: row.workflow_id,
+  runId: row.run_id,
   detail: row.detail,
   latencyMs: row.latency_ms,
   createdAt: row.created_at,
@@ -473,7 +477,7 @@ export async function loadDownstream(db: PrismaClient, adjustmentId: bigint, lin
     targets.map(async ({ table, rowKey, next }) => {
       const [outcomeRows, [nextRow]] = await Promise.all([
         db.$queryRaw<OutcomeRow[]>`
-          SELECT table_name, row_key, updated, topic, partition, "offset", sub_processor, outcome, workflow_id, detail, latency_ms, created_at
+          SELECT table_name, row_key, updated, topic, partition, "offset", sub_processor, outcome, workflow_id, run_id, detail, latency_ms, created_at
           FROM change_outcomes
           WHERE table_name = ${table} AND row_key = ${rowKey} AND created_at >= ${since}
           ORDER BY created_at, id LIMIT ${OUTCOME_SCAN_LIMIT}`,

@@ -50,6 +50,8 @@ export interface RunOptions {
 export interface RunResult {
   outcome: RunOutcome;
   workflowId?: string;
+  /** For `signalled`: the run the signal reached. */
+  runId?: string;
   detail?: string;
   /** Calls of `process` made (0 when it was not called), or of the stream signal when it failed. */
   attempts: number;
@@ -129,7 +131,7 @@ export async function planSubProcessorBatch(sp: AnySubProcessor, changes: readon
     const change = changes[index]!;
     const latencyMs = latency(change);
     results[index] = { ...result, latencyMs };
-    outcomes.push({ subProcessor: sp.name, change, outcome: kind, workflowId: result.workflowId, detail: result.detail, latencyMs, advance });
+    outcomes.push({ subProcessor: sp.name, change, outcome: kind, workflowId: result.workflowId, runId: result.runId, detail: result.detail, latencyMs, advance });
   };
 
   const seen = await readWatermarks(ctx.db, sp.name, changes, { now: now(), maxFutureSkewMs: options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS });
@@ -212,10 +214,10 @@ export async function planSubProcessorBatch(sp: AnySubProcessor, changes: readon
       for (const { index } of group) settle(index, { outcome: 'dead_lettered', attempts, error, gaveUp, firstFailedAt, detail: describeError(error) }, 'dead_lettered', false);
       return;
     }
-    const { workflowId } = outcome.result;
+    const { workflowId, runId } = outcome.result;
     group.forEach((entry, position) => {
       const detail = `signalled ${messages[position]!.id}`;
-      settle(entry.index, { outcome: 'signalled', workflowId, detail, attempts: entry.attempts, ...(entry.firstFailedAt ? { firstFailedAt: entry.firstFailedAt } : {}) }, 'signalled', true);
+      settle(entry.index, { outcome: 'signalled', workflowId, runId, detail, attempts: entry.attempts, ...(entry.firstFailedAt ? { firstFailedAt: entry.firstFailedAt } : {}) }, 'signalled', true);
     });
   };
   const groups = [...shards.values()];

@@ -268,7 +268,7 @@ async function traceVersion(
   link: WorkflowLink,
 ): Promise<Pick<TraceView, 'change' | 'deadLetters' | 'adjustment'>> {
   const outcomeRows = await db.$queryRaw<OutcomeRow[]>`
-    SELECT table_name, row_key, updated, topic, partition, "offset", sub_processor, outcome, workflow_id, detail, latency_ms, created_at
+    SELECT table_name, row_key, updated, topic, partition, "offset", sub_processor, outcome, workflow_id, run_id, detail, latency_ms, created_at
     FROM change_outcomes
     WHERE table_name = ${table} AND row_key = ${rowKey} AND updated = ${updated}
     ORDER BY created_at, id LIMIT ${OUTCOME_SCAN_LIMIT}`;

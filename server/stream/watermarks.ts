@@ -100,6 +100,7 @@ export interface PendingOutcome {
   change: Pick<Change<unknown>, 'table' | 'rowKey' | 'updated' | 'updatedText' | 'source'>;
   outcome: ChangeOutcomeKind;
   workflowId?: string;
+  runId?: string;
   detail?: string;
   latencyMs: number;
   advance: boolean;
@@ -135,12 +136,12 @@ export async function settleOutcomes(db: Db, outcomes: readonly PendingOutcome[]
         WHERE (w.updated_wall, w.updated_logical) < (EXCLUDED.updated_wall, EXCLUDED.updated_logical)
            OR w.updated_wall > ${poisonedAboveWall(now(), maxFutureSkewMs).toString()}::bigint
     )
-    INSERT INTO change_outcomes (table_name, row_key, updated, topic, partition, "offset", sub_processor, outcome, workflow_id, detail, latency_ms)
-    SELECT o.table_name, o.row_key, o.updated, o.topic, o.partition, o."offset", o.sub_processor, o.outcome::"ChangeOutcomeKind", o.workflow_id, o.detail, o.latency_ms
+    INSERT INTO change_outcomes (table_name, row_key, updated, topic, partition, "offset", sub_processor, outcome, workflow_id, run_id, detail, latency_ms)
+    SELECT o.table_name, o.row_key, o.updated, o.topic, o.partition, o."offset", o.sub_processor, o.outcome::"ChangeOutcomeKind", o.workflow_id, o.run_id, o.detail, o.latency_ms
     FROM unnest(${column(outcomes, (o) => o.change.table)}::text[], ${column(outcomes, (o) => o.change.rowKey)}::text[], ${column(outcomes, (o) => o.change.updatedText)}::text[],
                 ${column(outcomes, (o) => o.change.source.topic)}::text[], ${column(outcomes, (o) => o.change.source.partition)}::int[],
                 ${column(outcomes, (o) => o.change.source.offset)}::bigint[], ${column(outcomes, (o) => o.subProcessor)}::text[],
-                ${column(outcomes, (o) => o.outcome)}::text[], ${column(outcomes, (o) => o.workflowId ?? null)}::text[],
+                ${column(outcomes, (o) => o.outcome)}::text[], ${column(outcomes, (o) => o.workflowId ?? null)}::text[], ${column(outcomes, (o) => o.runId ?? null)}::text[],
                 ${column(outcomes, (o) => o.detail?.slice(0, 2000) ?? null)}::text[], ${column(outcomes, (o) => o.latencyMs)}::int[])
-           AS o(table_name, row_key, updated, topic, partition, "offset", sub_processor, outcome, workflow_id, detail, latency_ms)`;
+           AS o(table_name, row_key, updated, topic, partition, "offset", sub_processor, outcome, workflow_id, run_id, detail, latency_ms)`;
 }
