@@ -118,8 +118,9 @@ export async function startKafkaProcessors(options: KafkaProcessorOptions): Prom
       const consumer = kafka.consumer({ ...DEFAULT_CONSUMER_CONFIG, ...options.consumerConfig, groupId: plan.groupId });
       consumers.push(consumer);
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => metrics.lag(payload.topic, payload.partition, Number(payload.offsetLag)));
+      // kafkajs restarts a consumer after a retriable crash by itself (a warning); one it does not restart needs a person.
       consumer.on(consumer.events.CRASH, ({ payload }) =>
-        log.error({ err: payload.error, groupId: payload.groupId, restart: payload.restart }, 'kafka consumer crashed'),
+        log[payload.restart ? 'warn' : 'error']({ err: payload.error, groupId: payload.groupId, restart: payload.restart }, 'kafka consumer crashed'),
       );
       await consumer.connect();
       await consumer.subscribe({ topics: [plan.topic], fromBeginning });
