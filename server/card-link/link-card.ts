@@ -235,8 +235,34 @@ export async function linkCard(deps: LinkCardDeps, request: CardLinkRequest, opt
   }
 }
 
+/** Update-With-Start tries: a start that raced another start of the same id is tried again (see `startRaced`). */
+const DECIDE_ATTEMPTS = 3;
+
+/**
+ * Temporal's answer when Update-With-Start's start was deduplicated against a start of the same workflow id that
+ * won a race (under load, often this call's own first attempt, which the client's gRPC retry re-sent with the same
+ * request id): UNAVAILABLE "Workflow was not started: StartDeduped", meaning "retry the whole operation". A new
+ * operation (new request id) then finds the running workflow and attaches its update.
+ */
+export function startRaced(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const cause = err.cause as { code?: number; message?: string } | undefined;
+  const code = (err as { code?: number }).code ?? cause?.code;
+  return code === GRPC_UNAVAILABLE && /StartDeduped/.test(`${err.message} ${cause?.message ?? ''}`);
+}
+
 /** Update-With-Start for one generation: its decision, or 'completed' when that generation already decided. */
 async function decide(deps: LinkCardDeps, workflowId: string, input: CardLinkInput): Promise<LinkOutcome | 'completed'> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await decideOnce(deps, workflowId, input);
+    } catch (err) {
+      if (!startRaced(err) || attempt >= DECIDE_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function decideOnce(deps: LinkCardDeps, workflowId: string, input: CardLinkInput): Promise<LinkOutcome | 'completed'> {
   const { customerId } = input;
   const client = deps.temporal;
   const startOperation = new WithStartWorkflowOperation(CARD_LINK_WORKFLOW_TYPE, {
@@ -265,6 +291,7 @@ async function decide(deps: LinkCardDeps, workflowId: string, input: CardLinkInp
     // This generation of (customer, card) already completed: the caller reads the decision it recorded.
     if (err instanceof WorkflowExecutionAlreadyStartedError) return 'completed';
     if (err instanceof WorkflowUpdateFailedError) throw asCardLinkFailure(workflowId, err);
+    if (startRaced(err)) throw err;
     if (isTemporalUnavailable(err)) throw new TemporalUnavailableError(describeUnavailable(err), { cause: err });
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
       if (reachedServer || (await temporalAnswers(client))) throw new DecisionPendingError(workflowId, deps.decisionTimeoutMs);
