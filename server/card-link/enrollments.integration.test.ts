@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { db } from '../db/client.ts';
 import { searchAttributes } from '../temporal/contract.ts';
 import { eventually } from '../testing/eventually.ts';
-import { startCardLinkTestStack, type CardLinkTestStack } from './card-link-test-stack.ts';
+import { startCardLinkTestStack, type CardLinkTestStack } from '../../worker/testing/card-link-test-stack.ts';
 import { reconciliationWorkflowId, type LinkOutcome } from './contract.ts';
 import {
   ActionNotAllowedError,

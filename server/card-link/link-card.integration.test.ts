@@ -3,7 +3,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../db/client.ts';
 import { eventually } from '../testing/eventually.ts';
-import { startCardLinkTestStack, type CardLinkTestStack } from './card-link-test-stack.ts';
+import { startCardLinkTestStack, type CardLinkTestStack } from '../../worker/testing/card-link-test-stack.ts';
 import { cardLinkWorkflowId, reconciliationAnswerSignal, reconciliationWorkflowId } from './contract.ts';
 import {
   cardLinkRequestSchema,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../db/client.ts';
 import { eventually } from '../testing/eventually.ts';
-import { startCardLinkTestStack, type CardLinkTestStack } from './card-link-test-stack.ts';
+import { startCardLinkTestStack, type CardLinkTestStack } from '../../worker/testing/card-link-test-stack.ts';
 import { cardUnlinkWorkflowId } from './contract-lifecycle.ts';
 import { cardLinkRequestSchema, linkCard, type CardLinkRequest } from './link-card.ts';
 import { UNLINK_ACTION, unlinkCard, unlinkRecords, UnknownLinkError } from './unlink-card.ts';

@@ -6,6 +6,9 @@ import { UnknownStockItemError } from '../../server/inventory/errors.ts';
 import { writeOffLotIn } from '../../server/inventory/stock.ts';
 import { claimMessages, type StreamRun } from '../../server/stream/effect-ledger.ts';
 import { AVAILABILITY_SYNC, EXPIRY_WRITE_OFF, LOW_STOCK_REPLENISHMENT, type ExpiredLotPayload, type StockKeyPayload } from '../../server/stream/sub-processors/index.ts';
+import { AVAILABILITY_SYNC_ACTIVITY } from '../../server/stream/sub-processors/availability-sync.ts';
+import { EXPIRY_WRITE_OFF_ACTIVITY } from '../../server/stream/sub-processors/expiry-write-off.ts';
+import { REPLENISHMENT_ACTIVITY } from '../../server/stream/sub-processors/low-stock-replenishment.ts';
 import type { StreamMessage } from '../../server/temporal/contract.ts';
 
 /**
@@ -269,3 +272,9 @@ async function recordEarlierWriteOff(
 }
 
 export type InventoryStreamActivities = ReturnType<typeof createInventoryStreamActivities>;
+
+/**
+ * The batch activity each sub-processor names in `enqueueChange` is one of these: a misspelt name fails type-checking
+ * here instead of leaving messages in a stream workflow that cannot find its activity.
+ */
+export const STREAM_BATCH_ACTIVITIES = [AVAILABILITY_SYNC_ACTIVITY, REPLENISHMENT_ACTIVITY, EXPIRY_WRITE_OFF_ACTIVITY] as const satisfies readonly (keyof InventoryStreamActivities)[];

@@ -1,6 +1,7 @@
 import type { Admin } from 'kafkajs';
 import pg from 'pg';
 import { parseLsn, type Lsn } from './lsn.ts';
+import { createMissingTopics } from '../../server/kafka/topics.ts';
 
 /** Postgres' SQLSTATE for "already exists", raised when another relay wins a creation race. */
 const DUPLICATE_OBJECT = '42710';
@@ -88,11 +89,7 @@ export async function ensureTopics(
   topics: readonly string[],
   numPartitions: number,
 ): Promise<Map<string, number[]>> {
-  const existing = new Set(await admin.listTopics());
-  const missing = topics.filter((topic) => !existing.has(topic));
-  if (missing.length > 0) {
-    await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
-  }
+  await createMissingTopics(admin, topics, numPartitions);
   const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
   return new Map(metadata.topics.map(({ name, partitions }) => [name, partitions.map((p) => p.partitionId).sort((a, b) => a - b)]));
 }

@@ -6,6 +6,7 @@ import { recordDeadLetter } from '../../server/stream/dead-letters.ts';
 import { decodeMessage, DEFAULT_MAX_FUTURE_SKEW_MS } from '../../server/stream/decode.ts';
 import type { AnyChange } from '../../server/stream/sub-processor.ts';
 import { ProcessorMetrics, type MetricsSnapshot } from '../../server/stream/metrics.ts';
+import { createMissingTopics } from '../../server/kafka/topics.ts';
 import { countProcessorOutcome } from '../../server/metrics/registry.ts';
 import { createSignalCoalescer, type SendStreamSignal } from '../../server/stream/signal-coalescer.ts';
 import { planSubProcessorBatch, subProcessorsFor, type RunOptions, type SubProcessorRegistry } from '../../server/stream/run-sub-processor.ts';
@@ -264,11 +265,7 @@ async function ensureTopics(kafka: Kafka, topics: string[], numPartitions: numbe
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((topic) => !existing.has(topic));
-    if (missing.length === 0) return;
-    // Resolves false, not an error, if another process created them first.
-    await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
+    await createMissingTopics(admin, topics, numPartitions);
   } finally {
     await admin.disconnect();
   }

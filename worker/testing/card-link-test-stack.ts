@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
-import { createCardLinkActivities, partnerHttpFor } from '../../worker/activities/card-link.ts';
-import type { PartnerSandbox } from '../../worker/partner-sandbox/server.ts';
-import { startSandboxOnFreePort } from '../../worker/partner-sandbox/testing.ts';
-import { db } from '../db/client.ts';
-import { env } from '../env.ts';
-import { cleanupAll } from '../testing/cleanup.ts';
-import type { LinkCardDeps } from './link-card.ts';
+import { createCardLinkActivities, partnerHttpFor } from '../activities/card-link.ts';
+import type { PartnerSandbox } from '../partner-sandbox/server.ts';
+import { startSandboxOnFreePort } from '../partner-sandbox/testing.ts';
+import { db } from '../../server/db/client.ts';
+import { env } from '../../server/env.ts';
+import { cleanupAll } from '../../server/testing/cleanup.ts';
+import type { LinkCardDeps } from '../../server/card-link/link-card.ts';
 
 /**
  * What the card-link integration tests share: a partner sandbox in-process, a Temporal worker for the card-link
@@ -34,7 +34,7 @@ export async function startCardLinkTestStack(label: string): Promise<CardLinkTes
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace });
   const workflowBundle = await bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('../../worker/workflows/index.ts', import.meta.url)),
+    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
     logger: undefined,
   });
   const worker = await Worker.create({
