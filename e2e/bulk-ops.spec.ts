@@ -40,6 +40,7 @@ test('an engineer discards many entries as a durable bulk operation: preview, ty
     await expect(op.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100', { timeout: 60_000 });
     await expect(op).toContainText('finished');
     await expect(op).toContainText('by engineer');
+    await expect(op.getByRole('link', { name: /workflow \(latest run\)/ })).toHaveAttribute('href', /\/workflows\/dead-letter-bulk/);
     await expect(op.getByTestId('bulk-op-counts')).toContainText('3 of 3 done · 3 discarded · 0 superseded · 0 failed · 0 skipped');
     await op.getByRole('button', { name: 'Results' }).click();
     await expect(op.getByRole('list', { name: /^Results of bulk operation/ }).getByRole('listitem')).toHaveCount(3);

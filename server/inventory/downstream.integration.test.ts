@@ -13,6 +13,8 @@ const storeId = `D-${randomUUID().slice(0, 8)}`;
 const skuPrefix = `DS-${randomUUID().slice(0, 6).toUpperCase()}`;
 const skus = ['A', 'B', 'C'].map((suffix) => `${skuPrefix}-${suffix}`);
 const link = workflowLinker({ uiUrl: 'http://temporal-ui.test', namespace: 'default' });
+/** The rows written here by hand name a topic of their own: real messages on `inventory_levels` (other tests' relays) have the same small offsets. */
+const SYNTHETIC_TOPIC = `test-downstream-${randomUUID().slice(0, 8)}.inventory_levels`;
 
 beforeAll(async () => {
   await db().store.create({ data: { storeId, name: 'Downstream store', city: 'Testville' } });
@@ -41,7 +43,7 @@ async function recordOutcomes(adjustmentId: bigint, offset: number, outcomes: { 
         tableName: 'inventory_levels',
         rowKey,
         updated,
-        topic: 'inventory_levels',
+        topic: SYNTHETIC_TOPIC,
         partition: 1,
         offset: BigInt(offset),
         subProcessor,
@@ -74,7 +76,7 @@ async function applyEffect(change: { updated: string; rowKey: string }, subProce
 async function deadLetter(change: { updated: string; rowKey: string; offset: bigint }, subProcessor: string, stage: 'processor' | 'workflow') {
   const entry = await db().deadLetter.create({
     data: {
-      topic: 'inventory_levels',
+      topic: SYNTHETIC_TOPIC,
       partition: 1,
       offset: change.offset,
       payload: '{}',
@@ -113,7 +115,7 @@ describe('loadDownstream', () => {
 
     const queued = await loadDownstream(db(), first.adjustmentId, link);
     expect(queued).toMatchObject({ status: 'waiting', effects: { queued: 2, applied: 0, failed: 0 } });
-    expect(queued.changes[0]).toMatchObject({ updated: change.updated, kafka: { topic: 'inventory_levels', partition: 1, offset: '10' } });
+    expect(queued.changes[0]).toMatchObject({ updated: change.updated, kafka: { topic: SYNTHETIC_TOPIC, partition: 1, offset: '10' } });
     expect(queued.changes[0]?.subProcessors.map((sp) => [sp.name, sp.state, sp.effect?.workflowUrl])).toEqual([
       ['availability-sync', 'queued', `http://temporal-ui.test/namespaces/default/workflows/${encodeURIComponent(`stream:availability-sync:${storeId}`)}`],
       ['low-stock-replenishment', 'queued', `http://temporal-ui.test/namespaces/default/workflows/${encodeURIComponent(`stream:low-stock-replenishment:${storeId}`)}`],

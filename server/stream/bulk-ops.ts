@@ -5,6 +5,8 @@ import type { Actor } from '../auth/actor.ts';
 import type { DeadLetterBulkKind, DeadLetterBulkOp, DeadLetterBulkResult, DeadLetterBulkStatus, Prisma, PrismaClient } from '../db/generated/client.ts';
 import { deadLetterBulkCancelSignal, deadLetterBulkProgressQuery, deadLetterBulkWorkflowId, TASK_QUEUES, WORKFLOW_TYPES, type DeadLetterBulkInput, type DeadLetterBulkProgress } from '../temporal/contract.ts';
 import { whereFor, type DeadLetterFilter } from './dead-letters.ts';
+import { env } from '../env.ts';
+import { temporalWorkflowUrl } from '../temporal/ui-links.ts';
 
 /**
  * The life of a bulk replay or discard, from the console's side: start (counted, confirmed, audited, then handed
@@ -199,6 +201,8 @@ export interface BulkOpView {
   startedBy: string;
   startedByRole: string;
   workflowId: string;
+  /** The op's workflow in the Temporal UI: its latest run, the one working now (it continues-as-new as it pages). */
+  workflowUrl: string;
   cancelRequestedBy: string | null;
   error: string | null;
   createdAt: Date;
@@ -227,6 +231,7 @@ export function toBulkOpView(op: DeadLetterBulkOp): BulkOpView {
     startedBy: op.startedBy,
     startedByRole: op.startedByRole,
     workflowId: op.workflowId,
+    workflowUrl: temporalWorkflowUrl({ uiUrl: env().TEMPORAL_UI_URL, namespace: env().TEMPORAL_NAMESPACE }, op.workflowId),
     cancelRequestedBy: op.cancelRequestedBy,
     error: op.error,
     createdAt: op.createdAt,

@@ -590,7 +590,7 @@ describe('workflow-stage dead letters', () => {
     try {
       await worker.runUntil(async () => {
         const result = await replayDeadLetter({ db: db(), temporal: temporal(), registry: {}, log, streamTaskQueue: taskQueue }, first.id, actor);
-        expect(result).toMatchObject({ status: 'replayed', outcomes: [{ subProcessor, outcome: 'signalled', workflowId }] });
+        expect(result).toMatchObject({ status: 'replayed', outcomes: [{ subProcessor, outcome: 'signalled', workflowId, runId: expect.any(String) as unknown, workflowUrl: expect.stringContaining(`/workflows/${encodeURIComponent(workflowId)}/`) as unknown }] });
         await vi.waitFor(() => expect(replayed.map(({ id }) => id)).toEqual([message.id]), { timeout: 30_000, interval: 100 });
         await temporal().workflow.getHandle(workflowId).terminate('test done');
       });

@@ -24,6 +24,8 @@ import { dlqTopicFor, isChangefeedTable, type ChangefeedTable } from './tables.t
 import { readWatermark, settleOutcomes, type Db } from './watermarks.ts';
 import type { Actor } from '../auth/actor.ts';
 import { countDeadLetter } from '../metrics/registry.ts';
+import { env } from '../env.ts';
+import { temporalWorkflowUrl } from '../temporal/ui-links.ts';
 
 // ─── Errors the console maps to HTTP statuses ──────────────────────────────────────────────────────────
 
@@ -454,6 +456,10 @@ export interface ReplayOutcome {
   outcome: RunOutcome;
   attempts: number;
   workflowId?: string;
+  /** The stream workflow run the replay's signal reached. */
+  runId?: string;
+  /** That run in the Temporal UI. */
+  workflowUrl?: string;
   error?: string;
 }
 
@@ -486,13 +492,19 @@ async function loadPending(db: Db, id: string | bigint): Promise<DeadLetter> {
  * - it fails (or still cannot be decoded) → stays `pending`, with `replay_attempts` + 1 and the new error.
  * Every call writes one `dead_letter.replay` audit row.
  */
+/** Each outcome that names a stream workflow links it in the Temporal UI (the run the replay reached, when known). */
+function withWorkflowUrls(result: ReplayResult): ReplayResult {
+  const ui = { uiUrl: env().TEMPORAL_UI_URL, namespace: env().TEMPORAL_NAMESPACE };
+  return { ...result, outcomes: result.outcomes.map((o) => (o.workflowId ? { ...o, workflowUrl: temporalWorkflowUrl(ui, o.workflowId, o.runId) } : o)) };
+}
+
 export async function replayDeadLetter(deps: DeadLetterDeps, id: string | bigint, actor: Actor): Promise<ReplayResult> {
   const entry = await loadPending(deps.db, id);
   const key = entry.id.toString();
   if (replaysInFlight.has(key)) throw new DeadLetterReplayInProgressError(key);
   replaysInFlight.add(key);
   try {
-    const result = await rerun(deps, entry);
+    const result = withWorkflowUrls(await rerun(deps, entry));
     await settleReplay(deps.db, entry, actor, result);
     deps.log.info({ deadLetter: key, actor: actor.id, status: result.status, outcomes: result.outcomes }, 'dead letter replayed');
     return result;
@@ -537,7 +549,7 @@ async function resignal(deps: DeadLetterDeps, entry: DeadLetter): Promise<Replay
     };
   }
   try {
-    const { workflowId } = await signalStream(deps.temporal, { subProcessor: entry.subProcessor, shardKey, activity, messages: [message], taskQueue: deps.streamTaskQueue });
+    const { workflowId, runId } = await signalStream(deps.temporal, { subProcessor: entry.subProcessor, shardKey, activity, messages: [message], taskQueue: deps.streamTaskQueue });
     if (source && message.source) {
       await settleOutcomes(deps.db, [
         {
@@ -545,13 +557,14 @@ async function resignal(deps: DeadLetterDeps, entry: DeadLetter): Promise<Replay
           change: { table: message.source.table as ChangefeedTable, rowKey: source.rowKey, updated: parseHlc(source.updated), updatedText: source.updated, source: message.source },
           outcome: 'signalled',
           workflowId,
+          runId,
           detail: `replay of dead letter ${id}: signalled ${message.id}`,
           latencyMs: 0,
           advance: false,
         },
       ]);
     }
-    return { id, status: 'replayed', outcomes: [{ subProcessor: entry.subProcessor, outcome: 'signalled', attempts: 1, workflowId }], resolution: `${entry.subProcessor}: signalled ${message.id} to ${workflowId} again` };
+    return { id, status: 'replayed', outcomes: [{ subProcessor: entry.subProcessor, outcome: 'signalled', attempts: 1, workflowId, runId }], resolution: `${entry.subProcessor}: signalled ${message.id} to ${workflowId} again` };
   } catch (err) {
     return pending(`signalling ${shardKey}'s stream workflow failed: ${describeError(err)}`, [{ subProcessor: entry.subProcessor, outcome: 'dead_lettered', attempts: 1, error: describeError(err) }]);
   }
@@ -602,6 +615,7 @@ async function rerun(deps: DeadLetterDeps, entry: DeadLetter): Promise<ReplayRes
     outcome: run.outcome,
     attempts: run.attempts,
     ...(run.workflowId ? { workflowId: run.workflowId } : {}),
+    ...(run.runId ? { runId: run.runId } : {}),
     ...(run.outcome === 'dead_lettered' ? { error: describeError(run.error) } : {}),
   }));
 

@@ -26,7 +26,7 @@ import {
   type CardLinkInput,
   type LinkOutcome,
 } from '../../server/card-link/contract.ts';
-import { CARD_LINK_ID_REUSE_POLICY } from '../../server/card-link/link-card.ts';
+import { CARD_LINK_ID_REUSE_POLICY, startRaced } from '../../server/card-link/link-card.ts';
 import {
   ReconciliationNotReadyError,
   receivePartnerWebhook,
@@ -181,7 +181,7 @@ describe('card-link workflow on the Temporal dev server', () => {
    * What the console's synchronous API does: Update-With-Start on the derived workflow ID, joining a running
    * link (USE_EXISTING) and, once a run has completed, returning its recorded result instead of a second run.
    */
-  async function requestLink(taskQueue: string, input: CardLinkInput): Promise<LinkOutcome> {
+  async function requestLink(taskQueue: string, input: CardLinkInput, attempt = 1): Promise<LinkOutcome> {
     const workflowId = cardLinkWorkflowId(input.customerId, input.card.fingerprint);
     try {
       return await client.workflow.executeUpdateWithStart(decisionUpdate, {
@@ -195,6 +195,8 @@ describe('card-link workflow on the Temporal dev server', () => {
         }),
       });
     } catch (err) {
+      // Temporal's "retry the whole operation" when this start raced another of the same id (as linkCard does).
+      if (startRaced(err) && attempt < 3) return requestLink(taskQueue, input, attempt + 1);
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       return client.workflow.getHandle<typeof cardLinkWorkflow>(workflowId).result();
     }

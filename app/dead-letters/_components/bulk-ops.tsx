@@ -152,7 +152,10 @@ function BulkOpCard({ op, canChange, hrefFor }: { op: BulkOpJson; canChange: boo
         <span className="font-semibold capitalize">{op.kind}</span>
         <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${STATUS_STYLE[op.status]}`}>{label}</span>
         <span className="text-slate-600">
-          by {op.startedBy} · {new Date(op.createdAt).toLocaleString()} · “{op.reason}”
+          by {op.startedBy} · {new Date(op.createdAt).toLocaleString()} · “{op.reason}” ·{' '}
+          <a href={op.workflowUrl} target="_blank" rel="noopener noreferrer" className="text-blue-700 underline-offset-2 hover:underline">
+            workflow (latest run)<span aria-hidden="true"> ↗</span>
+          </a>
         </span>
         <span className="ml-auto flex gap-2">
           <button type="button" onClick={() => setOpen(!open)} aria-expanded={open} className="rounded border border-slate-300 px-2 py-0.5 font-medium hover:bg-slate-100">

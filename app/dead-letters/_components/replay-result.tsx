@@ -22,6 +22,14 @@ export function ReplayResultText({ result }: { result: ReplayResult }) {
         {words.label}
       </span>
       {result.error ? <span className="text-red-800"> — {result.error}</span> : result.resolution ? <span className="text-slate-700"> — {result.resolution}</span> : null}
+      {result.outcomes.map((o) =>
+        o.workflowUrl ? (
+          <a key={o.subProcessor} href={o.workflowUrl} target="_blank" rel="noopener noreferrer" className="ml-2 text-blue-700 underline-offset-2 hover:underline">
+            {o.subProcessor} workflow{o.runId ? '' : ' (latest run)'}
+            <span aria-hidden="true"> ↗</span>
+          </a>
+        ) : null,
+      )}
     </span>
   );
 }

@@ -1,3 +1,4 @@
+import type { ReplayOutcome as ServerReplayOutcome } from '@/server/stream/dead-letters.ts';
 import type { BulkOpView, BulkResultView } from '@/server/stream/bulk-ops.ts';
 import type { DeadLetterState } from '../_lib/query.ts';
 
@@ -43,13 +44,8 @@ export interface DeadLetterPage {
   nextCursor: string | null;
 }
 
-export interface ReplayOutcome {
-  subProcessor: string;
-  outcome: string;
-  attempts: number;
-  workflowId?: string;
-  error?: string;
-}
+/** One sub-processor's part of a replay: the server's own wire type. */
+export type ReplayOutcome = ServerReplayOutcome;
 
 /** One entry's bulk or single replay result. `pending`: the replay failed and the entry stays open. */
 export interface ReplayResult {
