@@ -8,6 +8,7 @@ import { getSlotLag } from '../server/stream/slot-lag.ts';
 import { changefeedTables, topicFor, type ChangefeedTable } from '../server/stream/tables.ts';
 import type { CdcRelayStatus } from './cdc/relay.ts';
 import { consumerLag } from './pipeline-sampler.ts';
+import { startPeriodic } from './periodic.ts';
 
 /** Applied and failed stream messages are counted over this window. */
 export const STREAM_RECENT_MS = 5 * 60 * 1000;
@@ -159,28 +160,6 @@ export function startMetricsSampler(options: MetricsSamplerOptions): MetricsSamp
     if (failed.length > 0) throw new AggregateError(failed.map((f) => f.reason as unknown), 'some metric readings failed');
   };
 
-  // A slow reading (a broker timing out) makes the next tick skip rather than queue up behind it.
-  let inFlight: Promise<void> | null = null;
-  let stopped = false;
-  const tick = () => {
-    if (stopped || inFlight) return;
-    // Each failure was logged and counted where it happened.
-    inFlight = sampleNow()
-      .catch(() => undefined)
-      .finally(() => {
-        inFlight = null;
-      });
-  };
-  tick();
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-
-  return {
-    sampleNow,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await inFlight;
-    },
-  };
+  // Each failure was logged and counted where it happened.
+  return startPeriodic(sampleNow, intervalMs, () => undefined);
 }

@@ -5,6 +5,7 @@ import type { PrismaClient } from '../server/db/generated/client.ts';
 import { getSlotLag } from '../server/stream/slot-lag.ts';
 import { queueScanFrom, readStreamQueue } from '../server/stream/stream-queue.ts';
 import { changefeedTables, topicFor, type ChangefeedTable } from '../server/stream/tables.ts';
+import { startPeriodic } from './periodic.ts';
 
 export interface PartitionLag {
   partition: number;
@@ -205,27 +206,5 @@ export function startPipelineSampler(options: PipelineSamplerOptions): PipelineS
     if (failed.length > 0) throw new AggregateError(failed.map((f) => f.reason as unknown), 'pipeline sample failed for some tables');
   };
 
-  // A slow sample (a broker timing out) makes the next tick skip rather than queue up behind it.
-  let inFlight: Promise<void> | null = null;
-  let stopped = false;
-  const tick = () => {
-    if (stopped || inFlight) return;
-    inFlight = sampleNow()
-      .catch((err: unknown) => log.error({ err }, 'pipeline sample failed; retrying next tick'))
-      .finally(() => {
-        inFlight = null;
-      });
-  };
-  tick();
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-
-  return {
-    sampleNow,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await inFlight;
-    },
-  };
+  return startPeriodic(sampleNow, intervalMs, (err: unknown) => log.error({ err }, 'pipeline sample failed; retrying next tick'));
 }
