@@ -8,7 +8,7 @@ import { HealthPanel } from '@/components/health-panel.tsx';
 import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
 import type { PipelineHealth, StreamQueueLatest, TableHealth } from '@/server/stream/pipeline-health.ts';
 import { AlertsPanel } from './alerts-panel.tsx';
-import { formatBytes, formatCount, formatDuration, formatRate, timeAgo } from './format.ts';
+import { formatBytes, formatCount, formatDuration, formatRate, timeAgo } from '@/components/format.ts';
 import { MetricChart } from './metric-chart.tsx';
 import { SlotStatus } from './slot-status.tsx';
 

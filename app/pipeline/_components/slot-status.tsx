@@ -1,5 +1,5 @@
 import type { SlotHealth } from '@/server/stream/slot-lag.ts';
-import { formatBytes } from './format.ts';
+import { formatBytes } from '@/components/format.ts';
 
 const LOOK = {
   ok: { icon: '✓', box: 'border-slate-200 bg-white', text: 'text-slate-800' },
