@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflows, decodePayload as decode, EventType, loadHistory, replayHistory, type History } from '../testing/replay-histories.ts';
 
 /**
- * Stream-processing runs recorded with the workflow as it was at 685a58b must replay on today's code: a shard's
+ * Stream-processing runs recorded with the workflow as it was at 685a58b (and, for `local-batches`, at the
+ * STREAM_LOCAL_BATCH_PATCH) must replay on today's code: a shard's
  * run lasts an hour and carries its queue across continue-as-new, so runs like these (`open` was still waiting
  * for its next batch when recorded) are what a new worker takes over on a deploy. The files are
  * `History.toObject(…, { longs: String, enums: String, bytes: String })` of real runs on the dev server.
@@ -18,7 +19,9 @@ function summarize(history: History) {
   const last = events.at(-1);
   return {
     signals: of(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED).map((event) => (decode(event.workflowExecutionSignaledEventAttributes?.input) as { id: string }[]).length),
-    batches: of(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).map((event) => (decode(event.activityTaskScheduledEventAttributes?.input) as { id: string }[]).map(({ id }) => id)),
+    batches: of(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+      .filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name !== 'recordStreamDeadLetter')
+      .map((event) => (decode(event.activityTaskScheduledEventAttributes?.input) as { id: string }[]).map(({ id }) => id)),
     rejected: of(EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED).map((event) => event.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type),
     timersCanceled: of(EventType.EVENT_TYPE_TIMER_CANCELED).length,
     last: last?.eventType ? EventType[last.eventType] : undefined,
@@ -78,6 +81,16 @@ describe('stream-processing workflow replay', () => {
       last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
       result: { processed: 9, generation: 1 },
     });
+    await expect(replay(history)).resolves.toBeUndefined();
+  });
+
+  it('replays a run whose batches ran as local activities (one marker each), one split to dead-letter its poison message', async () => {
+    const history = load('local-batches');
+    const events = history.events;
+    expect(summarize(history)).toMatchObject({ signals: [4, 2], batches: [], last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED', result: { processed: 5, failed: 1 } });
+    expect(events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(6);
+    const deadLettered = events.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'recordStreamDeadLetter');
+    expect(deadLettered.map((event) => (decode(event.activityTaskScheduledEventAttributes?.input) as { message: { id: string } }).message.id)).toEqual(['poison-1']);
     await expect(replay(history)).resolves.toBeUndefined();
   });
 

@@ -8,6 +8,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   workflowInfo,
@@ -46,6 +47,13 @@ export const STREAM_DEAD_LETTERS_PATCH = 'stream-bounded-retries-dead-letters';
  * when one came: two history events and a timer per batch. Since: one timer for the whole run.
  */
 export const STREAM_ONE_RUN_TIMER_PATCH = 'stream-one-run-timer';
+/**
+ * Runs before this patch ran each batch as a normal activity: scheduled on the task queue, dispatched by the
+ * server, and completed in a second workflow task. Since: a local activity, run by the worker in the workflow
+ * task that decided it and recorded as one marker (one workflow task per batch instead of two plus an activity
+ * task). Safe because a batch is idempotent per message (the effect ledger) and takes milliseconds.
+ */
+export const STREAM_LOCAL_BATCH_PATCH = 'stream-local-batch-activity';
 /** Attempts per sub-batch while a failed batch is split to find its failing messages: the batch already used its full bounds. */
 const SPLIT_MAX_ATTEMPTS = 3;
 
@@ -59,8 +67,8 @@ const batchActivities = proxyActivities<Record<string, StreamBatchActivity>>({
   },
 });
 
-function boundedBatchActivities(retry: NonNullable<StreamWorkflowInput['retry']>, maximumAttempts: number) {
-  return proxyActivities<Record<string, StreamBatchActivity>>({
+function boundedBatchActivities(retry: NonNullable<StreamWorkflowInput['retry']>, maximumAttempts: number, local: boolean) {
+  const options = {
     startToCloseTimeout: '1 minute',
     retry: {
       initialInterval: retry.initialIntervalMs,
@@ -69,7 +77,8 @@ function boundedBatchActivities(retry: NonNullable<StreamWorkflowInput['retry']>
       maximumAttempts,
       nonRetryableErrorTypes: STREAM_NON_RETRYABLE_ERROR_TYPES,
     },
-  });
+  } as const;
+  return local ? proxyLocalActivities<Record<string, StreamBatchActivity>>(options) : proxyActivities<Record<string, StreamBatchActivity>>(options);
 }
 
 /** The safety net: recording a dead letter retries until Postgres and Kafka take it. */
@@ -77,6 +86,13 @@ const { recordStreamDeadLetter } = proxyActivities<{ recordStreamDeadLetter(inpu
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+
+/** A batch activity's final failure: an ActivityFailure for a normal activity, the activity's own error for a local one. */
+function batchFailure(err: unknown): { cause: Error | undefined; message: string; nonRetryable: boolean } | undefined {
+  if (err instanceof ActivityFailure) return { cause: err.cause, message: err.message, nonRetryable: err.retryState === RetryState.NON_RETRYABLE_FAILURE };
+  if (err instanceof ApplicationFailure) return { cause: err, message: err.message, nonRetryable: err.nonRetryable || STREAM_NON_RETRYABLE_ERROR_TYPES.includes(err.type ?? '') };
+  return undefined;
+}
 
 interface Queued {
   message: StreamMessage;
@@ -100,8 +116,9 @@ export async function streamProcessingWorkflow(input: StreamWorkflowInput): Prom
   const runBatchActivity = batchActivities[activity];
   if (!runBatchActivity) throw new TypeError(`no activity proxy for "${activity}"`);
   const retry = input.retry ?? DEFAULT_STREAM_RETRY;
-  const boundedActivity = boundedBatchActivities(retry, Math.max(1, retry.maximumAttempts))[activity]!;
-  const splitActivity = boundedBatchActivities(retry, Math.min(SPLIT_MAX_ATTEMPTS, Math.max(1, retry.maximumAttempts)))[activity]!;
+  const boundedAttempts = Math.max(1, retry.maximumAttempts);
+  const splitAttempts = Math.min(SPLIT_MAX_ATTEMPTS, boundedAttempts);
+  const batchActivity = (local: boolean, splitting: boolean) => boundedBatchActivities(retry, splitting ? splitAttempts : boundedAttempts, local)[activity]!;
 
   const startedAtMs = Date.now();
   const runUntil = startedAtMs + runForMs;
@@ -131,10 +148,20 @@ export async function streamProcessingWorkflow(input: StreamWorkflowInput): Prom
   const status = (): StreamWorkflowStatus => ({ queued: queue.length, processed, batches, generation, startedAtMs, failed });
   setHandler(streamStatusQuery, status);
 
+  /**
+   * Local batches run back to back inside one workflow task, whose markers reach the history (and historyLength)
+   * only when the task completes: counted here so a backlog cannot outgrow maxHistoryEvents in a single task.
+   */
+  let historyLengthSeen = 0;
+  let localBatchesSince = 0;
   const mustRollOver = () => {
     if (Date.now() >= runUntil) return true;
     const info = workflowInfo();
-    const historyFull = info.historyLength >= maxHistoryEvents || info.continueAsNewSuggested;
+    if (info.historyLength !== historyLengthSeen) {
+      historyLengthSeen = info.historyLength;
+      localBatchesSince = 0;
+    }
+    const historyFull = info.historyLength + localBatchesSince >= maxHistoryEvents || info.continueAsNewSuggested;
     // A run that starts with a backlog runs at least one batch first, so a low limit cannot hand it on forever.
     return historyFull && (attempted > 0 || queue.length === 0);
   };
@@ -153,23 +180,27 @@ export async function streamProcessingWorkflow(input: StreamWorkflowInput): Prom
     attempted += 1;
     const bounded = patched(STREAM_DEAD_LETTERS_PATCH);
     try {
-      await (bounded ? (splitting ? splitActivity : boundedActivity) : runBatchActivity)(messages);
+      const local = bounded && patched(STREAM_LOCAL_BATCH_PATCH);
+      if (local) localBatchesSince += 1;
+      await (bounded ? batchActivity(local, splitting) : runBatchActivity)(messages);
       processed += messages.length;
       batches += 1;
     } catch (err) {
-      if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+      if (isCancellation(err)) throw err;
+      const failure = batchFailure(err);
+      if (!failure) throw err;
       if (!bounded) {
         if (messages.length > 1) {
-          log.warn('batch rejected; retrying its messages one by one', { activity, size: messages.length, error: err.cause?.message });
+          log.warn('batch rejected; retrying its messages one by one', { activity, size: messages.length, error: failure.cause?.message });
           for (const message of messages) await runBatch([message]);
           return;
         }
         failed += 1;
-        log.error('message rejected by the batch activity; dropped', { activity, id: messages[0]?.id, error: err.cause?.message });
+        log.error('message rejected by the batch activity; dropped', { activity, id: messages[0]?.id, error: failure.cause?.message });
         return;
       }
       if (messages.length > 1) {
-        log.warn('batch failed; splitting it to find the failing messages', { activity, size: messages.length, error: err.cause?.message });
+        log.warn('batch failed; splitting it to find the failing messages', { activity, size: messages.length, error: failure.cause?.message });
         const half = Math.ceil(messages.length / 2);
         await runBatch(messages.slice(0, half), true);
         await runBatch(messages.slice(half), true);
@@ -177,9 +208,9 @@ export async function streamProcessingWorkflow(input: StreamWorkflowInput): Prom
       }
       const message = messages[0]!;
       failed += 1;
-      const attempts = err.retryState === RetryState.NON_RETRYABLE_FAILURE ? 1 : splitting ? Math.min(SPLIT_MAX_ATTEMPTS, retry.maximumAttempts) : retry.maximumAttempts;
-      const cause = err.cause;
-      const error = cause ? `${cause instanceof ApplicationFailure && cause.type ? cause.type : cause.name}: ${cause.message}` : err.message;
+      const attempts = failure.nonRetryable ? 1 : splitting ? splitAttempts : boundedAttempts;
+      const cause = failure.cause;
+      const error = cause ? `${cause instanceof ApplicationFailure && cause.type ? cause.type : cause.name}: ${cause.message}` : failure.message;
       log.error('batch activity gave up on a message; dead-lettering it', { activity, id: message.id, attempts, error });
       await recordStreamDeadLetter({ subProcessor: input.subProcessor, activity, message, error, attempts });
       // A replay re-signals the same id: it must not be dropped as a duplicate.
