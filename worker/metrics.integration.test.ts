@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../server/db/client.ts';
 import { metrics } from '../server/metrics/registry.ts';
-import { recordDeadLetter } from '../server/stream/dead-letters.ts';
+import { recordDeadLetter } from '../server/stream/dead-letter-record.ts';
 import type { SubProcessor } from '../server/stream/sub-processor.ts';
 import type { InventoryLevelRow } from '../server/stream/tables.ts';
 import { eventually } from '../server/testing/eventually.ts';

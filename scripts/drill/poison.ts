@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type ConfigResourceTypes, type Kafka } from 'kafkajs';
 import type { PrismaClient } from '../../server/db/generated/client.ts';
-import { DLQ_HEADERS } from '../../server/stream/dead-letters.ts';
+import { DLQ_HEADERS } from '../../server/stream/dead-letter-record.ts';
 import { formatHlc } from '../../server/stream/envelope.ts';
 import { dlqTopicFor, topicFor } from '../../server/stream/tables.ts';
 import type { StockRow } from './load.ts';

@@ -120,7 +120,7 @@ export function countProcessorOutcome(table: string, subProcessor: string, outco
   if (latencyMs !== null) m.processorLatencySeconds.observe({ table, sub_processor: subProcessor }, latencyMs / 1000);
 }
 
-/** server/stream/dead-letters.ts's hook: a dead letter recorded for the first time (a repeat of one is not counted). */
+/** server/stream/dead-letter-record.ts's hook: a dead letter recorded for the first time (a repeat of one is not counted). */
 export function countDeadLetter(table: string, stage: string): void {
   metrics().deadLetters.inc({ table, stage });
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
 import type { DeadLetterBulkKind, DeadLetterBulkOp, DeadLetterBulkResult, DeadLetterBulkStatus, Prisma, PrismaClient } from '../db/generated/client.ts';
 import { deadLetterBulkCancelSignal, deadLetterBulkProgressQuery, deadLetterBulkWorkflowId, TASK_QUEUES, WORKFLOW_TYPES, type DeadLetterBulkInput, type DeadLetterBulkProgress } from '../temporal/contract.ts';
-import { whereFor, type DeadLetterFilter } from './dead-letters.ts';
+import { whereFor, type DeadLetterFilter } from './dead-letter-query.ts';
 import { env } from '../env.ts';
 import { temporalWorkflowUrl } from '../temporal/ui-links.ts';
 

@@ -3,7 +3,8 @@ import type { Actor, Role } from '../auth/actor.ts';
 import type { DeadLetterBulkResult, PrismaClient } from '../db/generated/client.ts';
 import type { DeadLetterBulkCounts } from '../temporal/contract.ts';
 import { BulkOpNotFoundError, selectionWhere, storedSelectionSchema } from './bulk-ops.ts';
-import { DeadLetterConflictError, DeadLetterNotFoundError, discardDeadLetter, replayDeadLetter, type DeadLetterDeps } from './dead-letters.ts';
+import { DeadLetterConflictError, DeadLetterNotFoundError } from './dead-letter-errors.ts';
+import { discardDeadLetter, replayDeadLetter, type DeadLetterDeps } from './dead-letter-replay.ts';
 import { describeError } from './run-sub-processor.ts';
 
 /**

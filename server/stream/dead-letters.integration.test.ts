@@ -4,20 +4,10 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { db } from '../db/client.ts';
 import { temporal } from '../temporal/client.ts';
-import {
-  countDeadLetters,
-  DeadLetterNotFoundError,
-  DeadLetterNotPendingError,
-  DiscardReasonRequiredError,
-  discardDeadLetter,
-  getDeadLetter,
-  InvalidDeadLetterQueryError,
-  listDeadLetters,
-  recordDeadLetter,
-  replayDeadLetter,
-  type DeadLetterDeps,
-  type DeadLetterMessage,
-} from './dead-letters.ts';
+import { DeadLetterNotFoundError, DeadLetterNotPendingError, DiscardReasonRequiredError, InvalidDeadLetterQueryError } from './dead-letter-errors.ts';
+import { countDeadLetters, getDeadLetter, listDeadLetters } from './dead-letter-query.ts';
+import { recordDeadLetter, type DeadLetterMessage } from './dead-letter-record.ts';
+import { discardDeadLetter, replayDeadLetter, type DeadLetterDeps } from './dead-letter-replay.ts';
 import { runBulkPage } from './bulk-run.ts';
 import { decodeMessage } from './decode.ts';
 import type { SubProcessorRegistry } from './run-sub-processor.ts';

@@ -15,7 +15,7 @@ import { temporal } from '../temporal/client.ts';
 import { TASK_QUEUES } from '../temporal/contract.ts';
 import { workflowLinker } from '../temporal/ui-links.ts';
 import { eventually } from '../testing/eventually.ts';
-import { discardDeadLetter } from './dead-letters.ts';
+import { discardDeadLetter } from './dead-letter-replay.ts';
 import { encodeKey } from './envelope.ts';
 import { advanceHorizon } from './retention.ts';
 import { traceOffsetHref } from './trace-links.ts';

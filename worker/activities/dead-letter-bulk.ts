@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { closeBulkOp, type BulkOpOutcome } from '../../server/stream/bulk-ops.ts';
 import { runBulkPage, type BulkPageInput, type BulkPageResult } from '../../server/stream/bulk-run.ts';
-import type { DeadLetterDeps } from '../../server/stream/dead-letters.ts';
+import type { DeadLetterDeps } from '../../server/stream/dead-letter-replay.ts';
 
 export interface DeadLetterBulkDeps {
   /** Built on first use: a replay needs the Temporal client and the sub-processor registry (the real one, never a fault drill). */

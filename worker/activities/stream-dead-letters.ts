@@ -1,6 +1,6 @@
 import type { Producer } from 'kafkajs';
 import type { PrismaClient } from '../../server/db/generated/client.ts';
-import { recordDeadLetter } from '../../server/stream/dead-letters.ts';
+import { recordDeadLetter } from '../../server/stream/dead-letter-record.ts';
 import { messageSource, type StreamRun } from '../../server/stream/effect-ledger.ts';
 import { isChangefeedTable, topicFor } from '../../server/stream/tables.ts';
 import type { StreamDeadLetterInput } from '../../server/temporal/contract.ts';

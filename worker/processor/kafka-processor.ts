@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../../server/db/generated/client.ts';
-import { recordDeadLetter } from '../../server/stream/dead-letters.ts';
+import { recordDeadLetter } from '../../server/stream/dead-letter-record.ts';
 import { decodeMessage, DEFAULT_MAX_FUTURE_SKEW_MS } from '../../server/stream/decode.ts';
 import type { AnyChange } from '../../server/stream/sub-processor.ts';
 import { ProcessorMetrics, type MetricsSnapshot } from '../../server/stream/metrics.ts';

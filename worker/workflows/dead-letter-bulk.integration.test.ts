@@ -10,7 +10,7 @@ import { env } from '../../server/env.ts';
 import { cleanupAll } from '../../server/testing/cleanup.ts';
 import { eventually } from '../../server/testing/eventually.ts';
 import { cancelBulkOp, getBulkOp, queryBulkProgress, startBulkOp, type BulkOpDeps } from '../../server/stream/bulk-ops.ts';
-import type { DeadLetterDeps } from '../../server/stream/dead-letters.ts';
+import type { DeadLetterDeps } from '../../server/stream/dead-letter-replay.ts';
 import type { SubProcessorRegistry } from '../../server/stream/run-sub-processor.ts';
 import type { SubProcessor } from '../../server/stream/sub-processor.ts';
 import type { InventoryLevelRow } from '../../server/stream/tables.ts';

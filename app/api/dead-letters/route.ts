@@ -1,6 +1,6 @@
 import { parseDeadLetterQuery, deadLetterListSchema } from '@/app/dead-letters/_lib/query.ts';
 import { apiRoute } from '@/server/http/api-route.ts';
-import { listDeadLetters } from '@/server/stream/dead-letters.ts';
+import { listDeadLetters } from '@/server/stream/dead-letter-query.ts';
 import { db } from '@/server/db/client.ts';
 import { deadLetterErrors, toFilter, toSummary } from './_lib/deps.ts';
 

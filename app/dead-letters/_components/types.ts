@@ -1,4 +1,4 @@
-import type { ReplayOutcome as ServerReplayOutcome } from '@/server/stream/dead-letters.ts';
+import type { ReplayOutcome as ServerReplayOutcome } from '@/server/stream/dead-letter-replay.ts';
 import type { BulkOpView, BulkResultView } from '@/server/stream/bulk-ops.ts';
 import type { DeadLetterState } from '../_lib/query.ts';
 

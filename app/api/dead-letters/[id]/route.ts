@@ -1,7 +1,7 @@
 import { deadLetterIdSchema } from '@/app/dead-letters/_lib/query.ts';
 import { db } from '@/server/db/client.ts';
 import { apiRoute, HttpError } from '@/server/http/api-route.ts';
-import { getDeadLetter } from '@/server/stream/dead-letters.ts';
+import { getDeadLetter } from '@/server/stream/dead-letter-query.ts';
 import { deadLetterErrors } from '../_lib/deps.ts';
 
 export const dynamic = 'force-dynamic';

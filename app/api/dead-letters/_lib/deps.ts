@@ -3,15 +3,9 @@ import type { Actor } from '@/server/auth/actor.ts';
 import type { SignedInUser } from '@/server/auth/session.ts';
 import { db } from '@/server/db/client.ts';
 import { logger } from '@/server/logger.ts';
-import {
-  DeadLetterConflictError,
-  DeadLetterNotFoundError,
-  DiscardReasonRequiredError,
-  InvalidDeadLetterQueryError,
-  type DeadLetterDeps,
-  type DeadLetterFilter,
-  type DeadLetterView,
-} from '@/server/stream/dead-letters.ts';
+import { DeadLetterConflictError, DeadLetterNotFoundError, DiscardReasonRequiredError, InvalidDeadLetterQueryError } from '@/server/stream/dead-letter-errors.ts';
+import type { DeadLetterFilter, DeadLetterView } from '@/server/stream/dead-letter-query.ts';
+import type { DeadLetterDeps } from '@/server/stream/dead-letter-replay.ts';
 import { subProcessorsByTable } from '@/server/stream/registry.ts';
 import { temporal } from '@/server/temporal/client.ts';
 import type { DeadLetterQuery } from '@/app/dead-letters/_lib/query.ts';

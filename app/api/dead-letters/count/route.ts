@@ -1,7 +1,7 @@
 import { parseDeadLetterQuery } from '@/app/dead-letters/_lib/query.ts';
 import { db } from '@/server/db/client.ts';
 import { apiRoute } from '@/server/http/api-route.ts';
-import { countDeadLetters } from '@/server/stream/dead-letters.ts';
+import { countDeadLetters } from '@/server/stream/dead-letter-query.ts';
 import { deadLetterErrors, toFilter } from '../_lib/deps.ts';
 
 export const dynamic = 'force-dynamic';

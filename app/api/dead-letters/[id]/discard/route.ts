@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { deadLetterIdSchema } from '@/app/dead-letters/_lib/query.ts';
 import { apiRoute } from '@/server/http/api-route.ts';
 import { freeText } from '@/server/http/text-rules.ts';
-import { discardDeadLetter } from '@/server/stream/dead-letters.ts';
+import { discardDeadLetter } from '@/server/stream/dead-letter-replay.ts';
 import { actorOf, deadLetterDeps, deadLetterErrors } from '../../_lib/deps.ts';
 
 export const dynamic = 'force-dynamic';

@@ -1,6 +1,7 @@
 import { deadLetterIdSchema } from '@/app/dead-letters/_lib/query.ts';
 import { apiRoute } from '@/server/http/api-route.ts';
-import { getDeadLetter, replayDeadLetter } from '@/server/stream/dead-letters.ts';
+import { getDeadLetter } from '@/server/stream/dead-letter-query.ts';
+import { replayDeadLetter } from '@/server/stream/dead-letter-replay.ts';
 import { actorOf, deadLetterDeps, deadLetterErrors } from '../../_lib/deps.ts';
 
 export const dynamic = 'force-dynamic';
