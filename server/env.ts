@@ -58,6 +58,11 @@ const schema = z.object({
   CONSOLE_URL: z.url().default('http://localhost:3000'),
   /** How long `POST /api/card-links` waits for the card-link decision before answering 504 (the link continues). */
   CARD_LINK_DECISION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /**
+   * `on`: `POST /api/card-links` may answer `linked` once the decision is made, before the link is written (the
+   * write follows durably; README, card-link API, says what `linked` then guarantees). `off`: rows exist on `linked`.
+   */
+  CARD_LINK_EARLY_RETURN: z.enum(['on', 'off']).default('off'),
   /** Cool-downs before a re-submitted card with a recorded decision is evaluated again (server/card-link/re-evaluation.ts). */
   CARD_LINK_RECHECK_NOT_ELIGIBLE_AFTER_MS: z.coerce.number().int().min(0).default(24 * 3_600_000),
   CARD_LINK_RECHECK_RECONCILIATION_FAILED_AFTER_MS: z.coerce.number().int().min(0).default(3_600_000),
