@@ -1,4 +1,4 @@
-import type { Prisma } from '../db/generated/client.ts';
+import { Prisma } from '../db/generated/client.ts';
 import type { StreamMessage, StreamMessageSource } from '../temporal/contract.ts';
 import { compareHlc, formatHlc, parseHlc } from './envelope.ts';
 
@@ -29,11 +29,21 @@ export function messageSource(message: Pick<StreamMessage, 'id' | 'source'>): Pi
  */
 export async function claimMessages<T>(tx: Prisma.TransactionClient, subProcessor: string, messages: readonly StreamMessage<T>[], run: StreamRun, now = Date.now()): Promise<StreamMessage<T>[]> {
   if (messages.length === 0) return [];
+  const claimed = await tx.$queryRaw<{ message_id: string }[]>(claimSql(subProcessor, messages, run, now));
+  const fresh = new Set(claimed.map((row) => row.message_id));
+  return messages.filter((message) => fresh.delete(message.id));
+}
+
+/**
+ * The claim as a statement returning the newly claimed `message_id`s: usable as a CTE (`claimed AS (…)`), so a batch
+ * activity can claim and apply in one statement, which Postgres runs atomically, instead of an interactive transaction.
+ */
+export function claimSql(subProcessor: string, messages: readonly StreamMessage<unknown>[], run: StreamRun, now = Date.now()): Prisma.Sql {
   const sources = messages.map(messageSource);
   const latency = messages.map((message) =>
     message.committedAtMs === undefined ? null : Math.max(0, Math.min(INT4_MAX, Math.round(now - message.committedAtMs))),
   );
-  const claimed = await tx.$queryRaw<{ message_id: string }[]>`
+  return Prisma.sql`
     INSERT INTO stream_applied (sub_processor, message_id, table_name, row_key, updated, workflow_id, run_id, latency_ms)
     SELECT ${subProcessor}, m.id, m.table_name, m.row_key, m.updated, ${run.workflowId}, ${run.runId}, m.latency_ms
     FROM unnest(${messages.map((message) => message.id)}::text[], ${sources.map((source) => source?.table ?? null)}::text[],
@@ -41,8 +51,6 @@ export async function claimMessages<T>(tx: Prisma.TransactionClient, subProcesso
                 ${latency}::int[]) AS m(id, table_name, row_key, updated, latency_ms)
     ON CONFLICT (sub_processor, message_id) DO NOTHING
     RETURNING message_id`;
-  const fresh = new Set(claimed.map((row) => row.message_id));
-  return messages.filter((message) => fresh.delete(message.id));
 }
 
 /** The newest version of this message's key that `subProcessor` applied after it, if any: replaying it would go backwards. */

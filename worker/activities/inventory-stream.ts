@@ -1,10 +1,10 @@
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { Actor } from '../../server/auth/actor.ts';
-import type { Prisma, PrismaClient } from '../../server/db/generated/client.ts';
+import { Prisma, type PrismaClient } from '../../server/db/generated/client.ts';
 import { UnknownStockItemError } from '../../server/inventory/errors.ts';
 import { writeOffLotIn } from '../../server/inventory/stock.ts';
-import { claimMessages, type StreamRun } from '../../server/stream/effect-ledger.ts';
+import { claimMessages, claimSql, type StreamRun } from '../../server/stream/effect-ledger.ts';
 import { AVAILABILITY_SYNC, EXPIRY_WRITE_OFF, LOW_STOCK_REPLENISHMENT, type ExpiredLotPayload, type StockKeyPayload } from '../../server/stream/sub-processors/index.ts';
 import { AVAILABILITY_SYNC_ACTIVITY } from '../../server/stream/sub-processors/availability-sync.ts';
 import { EXPIRY_WRITE_OFF_ACTIVITY } from '../../server/stream/sub-processors/expiry-write-off.ts';
@@ -55,10 +55,20 @@ function payloads<T>(messages: StreamMessage<unknown>[], schema: z.ZodType<T>): 
   return valid;
 }
 
-/** Distinct (store, SKU) pairs, as two parallel arrays for `unnest`. */
-function distinctStockKeys(keys: StockKeyPayload[]): { storeIds: string[]; skus: string[] } {
-  const seen = new Map(keys.map((key) => [JSON.stringify([key.storeId, key.sku]), key]));
-  return { storeIds: [...seen.values()].map((key) => key.storeId), skus: [...seen.values()].map((key) => key.sku) };
+/** Each message's (store, SKU), as three parallel arrays for `unnest`: the statement keeps the pairs of the messages it claimed. */
+function messageKeys(messages: StreamMessage<unknown>[], keys: StockKeyPayload[]): { ids: string[]; storeIds: string[]; skus: string[] } {
+  return { ids: messages.map((message) => message.id), storeIds: keys.map((key) => key.storeId), skus: keys.map((key) => key.sku) };
+}
+
+/** The distinct (store, SKU) pairs of the messages `claimed` returned: the batch's newly claimed work. */
+function claimedKeysSql(claim: Prisma.Sql, { ids, storeIds, skus }: { ids: string[]; storeIds: string[]; skus: string[] }): Prisma.Sql {
+  return Prisma.sql`
+    claimed AS (${claim}),
+    keys AS (
+      SELECT DISTINCT k.store_id, k.sku
+      FROM unnest(${ids}::text[], ${storeIds}::text[], ${skus}::text[]) AS k(id, store_id, sku)
+      JOIN claimed ON claimed.message_id = k.id
+    )`;
 }
 
 export interface AvailabilitySyncResult {
@@ -104,8 +114,8 @@ export function createInventoryStreamActivities({ db, now = () => new Date(), cu
      * missing level counts as 0). updated_at moves only when the flag does.
      */
     async syncAvailability(messages: StreamMessage<StockKeyPayload>[]): Promise<AvailabilitySyncResult> {
-      payloads(messages, stockKeyPayload);
-      return inLedger(AVAILABILITY_SYNC, messages, (tx, fresh) => syncAvailabilityIn(tx, messages.length, distinctStockKeys(payloads(fresh, stockKeyPayload))));
+      const keys = payloads(messages, stockKeyPayload);
+      return syncAvailabilityClaimed(db, messages.length, claimSql(AVAILABILITY_SYNC, messages, currentRun(), now().getTime()), messageKeys(messages, keys));
     },
 
     /**
@@ -114,8 +124,8 @@ export function createInventoryStreamActivities({ db, now = () => new Date(), cu
      * one. Rows are rewritten only when something changed.
      */
     async suggestReplenishment(messages: StreamMessage<StockKeyPayload>[]): Promise<ReplenishmentResult> {
-      payloads(messages, stockKeyPayload);
-      return inLedger(LOW_STOCK_REPLENISHMENT, messages, (tx, fresh) => suggestReplenishmentIn(tx, messages.length, distinctStockKeys(payloads(fresh, stockKeyPayload))));
+      const keys = payloads(messages, stockKeyPayload);
+      return suggestReplenishmentClaimed(db, messages.length, claimSql(LOW_STOCK_REPLENISHMENT, messages, currentRun(), now().getTime()), messageKeys(messages, keys));
     },
 
     /**
@@ -130,12 +140,13 @@ export function createInventoryStreamActivities({ db, now = () => new Date(), cu
   };
 }
 
-/** Sets catalog_availability.available = on_hand > 0 for each store × SKU, from inventory_levels (a missing level counts as 0). */
-async function syncAvailabilityIn(db: Prisma.TransactionClient, messages: number, { storeIds, skus }: { storeIds: string[]; skus: string[] }): Promise<AvailabilitySyncResult> {
-  const [counts] = await db.$queryRaw<{ known: number; made_available: number; made_unavailable: number }[]>`
-    WITH keys AS (
-      SELECT k.store_id, k.sku FROM unnest(${storeIds}::text[], ${skus}::text[]) AS k(store_id, sku)
-    ), wanted AS (
+/**
+ * Claims the messages and sets catalog_availability.available = on_hand > 0 for the store × SKU pairs of those newly
+ * claimed, from inventory_levels (a missing level counts as 0): one statement, so the claim and the effect commit together.
+ */
+async function syncAvailabilityClaimed(db: PrismaClient, messages: number, claim: Prisma.Sql, keys: { ids: string[]; storeIds: string[]; skus: string[] }): Promise<AvailabilitySyncResult> {
+  const [counts] = await db.$queryRaw<{ keys: number; known: number; made_available: number; made_unavailable: number }[]>`
+    WITH ${claimedKeysSql(claim, keys)}, wanted AS (
       SELECT keys.store_id, keys.sku, COALESCE(l.on_hand, 0) > 0 AS available
       FROM keys
       JOIN stores s ON s.store_id = keys.store_id
@@ -148,26 +159,27 @@ async function syncAvailabilityIn(db: Prisma.TransactionClient, messages: number
       WHERE ca.available IS DISTINCT FROM EXCLUDED.available
       RETURNING ca.available
     )
-    SELECT (SELECT count(*) FROM wanted)::int AS known,
+    SELECT (SELECT count(*) FROM keys)::int AS keys,
+           (SELECT count(*) FROM wanted)::int AS known,
            (SELECT count(*) FROM written WHERE available)::int AS made_available,
            (SELECT count(*) FROM written WHERE NOT available)::int AS made_unavailable`;
-  const known = counts?.known ?? 0;
+  const claimedKeys = counts?.keys ?? 0;
   return {
     messages,
-    keys: storeIds.length,
+    keys: claimedKeys,
     madeAvailable: counts?.made_available ?? 0,
     madeUnavailable: counts?.made_unavailable ?? 0,
-    unknown: storeIds.length - known,
+    unknown: claimedKeys - (counts?.known ?? 0),
   };
 }
 
-/** Opens, refreshes or closes replenishment suggestions for each store × SKU. */
-async function suggestReplenishmentIn(db: Prisma.TransactionClient, messages: number, { storeIds, skus }: { storeIds: string[]; skus: string[] }): Promise<ReplenishmentResult> {
-  const [counts] = await db.$queryRaw<{ opened: number; refreshed: number; closed: number }[]>`
-    WITH state AS (
+/** Claims the messages and opens, refreshes or closes replenishment suggestions for the store × SKU pairs of those newly claimed, in one statement. */
+async function suggestReplenishmentClaimed(db: PrismaClient, messages: number, claim: Prisma.Sql, keys: { ids: string[]; storeIds: string[]; skus: string[] }): Promise<ReplenishmentResult> {
+  const [counts] = await db.$queryRaw<{ keys: number; opened: number; refreshed: number; closed: number }[]>`
+    WITH ${claimedKeysSql(claim, keys)}, state AS (
       SELECT k.store_id, k.sku, l.on_hand, c.reorder_point,
              (l.on_hand IS NOT NULL AND c.reorder_point IS NOT NULL AND l.on_hand <= c.reorder_point) AS low
-      FROM unnest(${storeIds}::text[], ${skus}::text[]) AS k(store_id, sku)
+      FROM keys k
       LEFT JOIN inventory_levels l ON l.store_id = k.store_id AND l.sku = k.sku
       LEFT JOIN catalog_items c ON c.sku = k.sku
     ), opened AS (
@@ -194,12 +206,13 @@ async function suggestReplenishmentIn(db: Prisma.TransactionClient, messages: nu
       WHERE rs.store_id = state.store_id AND rs.sku = state.sku AND NOT state.low AND rs.status = 'open'
       RETURNING rs.store_id
     )
-    SELECT (SELECT count(*) FROM opened WHERE is_new)::int AS opened,
+    SELECT (SELECT count(*) FROM keys)::int AS keys,
+           (SELECT count(*) FROM opened WHERE is_new)::int AS opened,
            (SELECT count(*) FROM opened WHERE NOT is_new)::int AS refreshed,
            (SELECT count(*) FROM closed)::int AS closed`;
   return {
     messages,
-    keys: storeIds.length,
+    keys: counts?.keys ?? 0,
     opened: counts?.opened ?? 0,
     refreshed: counts?.refreshed ?? 0,
     closed: counts?.closed ?? 0,
