@@ -1,4 +1,5 @@
 import type { Prisma, PrismaClient } from '../db/generated/client.ts';
+import { recordAudit } from './audit-row.ts';
 
 /**
  * Audit rows for what crosses the trust boundary: sign-ins, partner webhooks and card-link service calls.
@@ -31,14 +32,11 @@ export function auditText(value: string, max = 200): string {
 }
 
 export async function recordSecurityEvent(db: Pick<PrismaClient, 'auditLog'>, event: SecurityEvent): Promise<void> {
-  await db.auditLog.create({
-    data: {
-      action: event.action,
-      actor: auditText(event.actor, 100),
-      actorRole: event.actorRole,
-      target: auditText(event.target),
-      reason: event.reason === undefined ? null : auditText(event.reason),
-      details: event.details,
-    },
+  await recordAudit(db, {
+    actor: { id: auditText(event.actor, 100), role: event.actorRole },
+    action: event.action,
+    target: auditText(event.target),
+    reason: event.reason === undefined ? null : auditText(event.reason),
+    details: event.details,
   });
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
+import { recordAudit } from '../audit/audit-row.ts';
 import type { PrismaClient } from '../db/generated/client.ts';
 import { hasControlCharacters, hasControlCharactersBesidesLines } from '../http/text-rules.ts';
 import { UnknownStockItemError } from './errors.ts';
@@ -168,26 +169,22 @@ export async function redriveRows(db: PrismaClient, input: RedriveRequest, actor
   let done: Progress = { levels: 0, lots: 0, batches: 0 };
 
   const audit = (tx: Pick<PrismaClient, 'auditLog'>, progress: Progress, outcome: { completed: boolean; error?: string }) =>
-    tx.auditLog.create({
-      data: {
-        actor: actor.id,
-        actorRole: actor.role,
-        action: 'inventory.redrive',
-        target: redriveTarget(request),
-        reason: request.reason,
-        details: {
-          storeId: request.storeId,
-          skuPrefix: request.skuPrefix ?? null,
-          includeLots: request.includeLots,
-          via: options.via,
-          matched: preview.total,
-          touched: { levels: progress.levels, lots: progress.lots, total: totalOf(progress) },
-          batches: progress.batches,
-          max: maxRows,
-          ...outcome,
-        },
+    recordAudit(tx, {
+      actor,
+      action: 'inventory.redrive',
+      target: redriveTarget(request),
+      reason: request.reason,
+      details: {
+        storeId: request.storeId,
+        skuPrefix: request.skuPrefix ?? null,
+        includeLots: request.includeLots,
+        via: options.via,
+        matched: preview.total,
+        touched: { levels: progress.levels, lots: progress.lots, total: totalOf(progress) },
+        batches: progress.batches,
+        max: maxRows,
+        ...outcome,
       },
-      select: { id: true },
     });
 
   try {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
+import { recordAudit } from '../audit/audit-row.ts';
 import { Prisma, type PrismaClient } from '../db/generated/client.ts';
 import { escapeLike } from './search.ts';
 
@@ -43,15 +44,12 @@ export async function touchRows(db: PrismaClient, input: TouchRequest, actor: Ac
             UPDATE inventory_lots SET updated_at = clock_timestamp()
             WHERE (${request.storeId ?? null}::text IS NULL OR store_id = ${request.storeId ?? null})
               AND (${keys ?? null}::text[] IS NULL OR lot_id = ANY(${keys ?? null}::text[]))`;
-    await tx.auditLog.create({
-      data: {
-        actor: actor.id,
-        actorRole: actor.role,
-        action: 'inventory.touch',
-        target: request.table,
-        reason,
-        details: { storeId: request.storeId ?? null, keys: keys ?? null, touched: count },
-      },
+    await recordAudit(tx, {
+      actor,
+      action: 'inventory.touch',
+      target: request.table,
+      reason,
+      details: { storeId: request.storeId ?? null, keys: keys ?? null, touched: count },
     });
     return count;
   });

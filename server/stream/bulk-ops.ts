@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
+import { recordAudit } from '../audit/audit-row.ts';
 import type { DeadLetterBulkKind, DeadLetterBulkOp, DeadLetterBulkResult, DeadLetterBulkStatus, Prisma, PrismaClient } from '../db/generated/client.ts';
 import { deadLetterBulkCancelSignal, deadLetterBulkProgressQuery, deadLetterBulkWorkflowId, TASK_QUEUES, WORKFLOW_TYPES, type DeadLetterBulkInput, type DeadLetterBulkProgress } from '../temporal/contract.ts';
 import { whereFor, type DeadLetterFilter } from './dead-letter-query.ts';
@@ -107,15 +108,12 @@ export async function startBulkOp(deps: BulkOpDeps, input: StartBulkOpInput, act
     const created = await tx.deadLetterBulkOp.create({
       data: { id, kind: input.kind, selection, maxId, reason, ratePerSecond: input.ratePerSecond, total, cursor: 0n, startedBy: actor.id, startedByRole: actor.role, workflowId },
     });
-    await tx.auditLog.create({
-      data: {
-        actor: actor.id,
-        actorRole: actor.role,
-        action: 'dead_letter.bulk_op.started',
-        target: `dead_letter_bulk_op:${id}`,
-        reason,
-        details: { kind: input.kind, selection, total, ratePerSecond: input.ratePerSecond, workflowId },
-      },
+    await recordAudit(tx, {
+      actor,
+      action: 'dead_letter.bulk_op.started',
+      target: `dead_letter_bulk_op:${id}`,
+      reason,
+      details: { kind: input.kind, selection, total, ratePerSecond: input.ratePerSecond, workflowId },
     });
     return created;
   });
@@ -165,15 +163,12 @@ export async function closeBulkOp(db: PrismaClient, opId: string, end: BulkOpOut
     if (!op) return;
     await tx.deadLetterBulkClaim.deleteMany({ where: { opId } });
     const counts = { done: op.done, succeeded: op.succeeded, superseded: op.superseded, failed: op.failed, skipped: op.skipped };
-    await tx.auditLog.create({
-      data: {
-        actor: end.outcome === 'cancelled' ? end.by.id : op.startedBy,
-        actorRole: end.outcome === 'cancelled' ? end.by.role : op.startedByRole,
-        action: `dead_letter.bulk_op.${end.outcome}`,
-        target: `dead_letter_bulk_op:${opId}`,
-        reason: end.outcome === 'failed' ? end.error : `${op.kind} of ${op.done} of ${op.total} entries: ${op.succeeded} ${op.kind === 'replay' ? 'replayed' : 'discarded'}, ${op.superseded} superseded, ${op.failed} failed, ${op.skipped} skipped`,
-        details: { kind: op.kind, counts, total: op.total, workflowId: op.workflowId },
-      },
+    await recordAudit(tx, {
+      actor: end.outcome === 'cancelled' ? end.by : { id: op.startedBy, role: op.startedByRole },
+      action: `dead_letter.bulk_op.${end.outcome}`,
+      target: `dead_letter_bulk_op:${opId}`,
+      reason: end.outcome === 'failed' ? end.error : `${op.kind} of ${op.done} of ${op.total} entries: ${op.succeeded} ${op.kind === 'replay' ? 'replayed' : 'discarded'}, ${op.superseded} superseded, ${op.failed} failed, ${op.skipped} skipped`,
+      details: { kind: op.kind, counts, total: op.total, workflowId: op.workflowId },
     });
   });
 }

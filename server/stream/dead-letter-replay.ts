@@ -21,6 +21,7 @@ import {
 import { isChangefeedTable, type ChangefeedTable } from './tables.ts';
 import { readWatermark, settleOutcomes, type Db } from './watermarks.ts';
 import type { Actor } from '../auth/actor.ts';
+import { recordAudit } from '../audit/audit-row.ts';
 import { env } from '../env.ts';
 import { temporalWorkflowUrl } from '../temporal/ui-links.ts';
 import { DeadLetterNotFoundError, DeadLetterNotPendingError, DeadLetterReplayInProgressError, DiscardReasonRequiredError } from './dead-letter-errors.ts';
@@ -236,21 +237,18 @@ async function settleReplay(db: PrismaClient, entry: DeadLetter, actor: Actor, r
     : { errorMessage: result.error ?? 'replay failed', errorStack: null, lastFailedAt: now, replayAttempts: { increment: 1 } };
   await db.$transaction([
     db.deadLetter.updateMany({ where: { id: entry.id, status: 'pending' }, data }),
-    db.auditLog.create({
-      data: {
-        actor: actor.id,
-        actorRole: actor.role,
-        action: 'dead_letter.replay',
-        target: `dead_letter:${entry.id}`,
-        reason: resolved ? (result.resolution ?? result.status) : `replay failed: ${result.error ?? ''}`,
-        details: {
-          result: result.status,
-          outcomes: result.outcomes as unknown as Prisma.InputJsonValue,
-          topic: entry.topic,
-          partition: entry.partition,
-          offset: entry.offset.toString(),
-          subProcessor: entry.subProcessor,
-        },
+    recordAudit(db, {
+      actor,
+      action: 'dead_letter.replay',
+      target: `dead_letter:${entry.id}`,
+      reason: resolved ? (result.resolution ?? result.status) : `replay failed: ${result.error ?? ''}`,
+      details: {
+        result: result.status,
+        outcomes: result.outcomes as unknown as Prisma.InputJsonValue,
+        topic: entry.topic,
+        partition: entry.partition,
+        offset: entry.offset.toString(),
+        subProcessor: entry.subProcessor,
       },
     }),
   ]);
@@ -271,15 +269,12 @@ export async function discardDeadLetter(deps: Pick<DeadLetterDeps, 'db'> & Parti
       const current = await tx.deadLetter.findUniqueOrThrow({ where: { id: entry.id }, select: { status: true } });
       throw new DeadLetterNotPendingError(entry.id.toString(), current.status);
     }
-    await tx.auditLog.create({
-      data: {
-        actor: actor.id,
-        actorRole: actor.role,
-        action: 'dead_letter.discard',
-        target: `dead_letter:${entry.id}`,
-        reason: why,
-        details: { topic: entry.topic, partition: entry.partition, offset: entry.offset.toString(), subProcessor: entry.subProcessor },
-      },
+    await recordAudit(tx, {
+      actor,
+      action: 'dead_letter.discard',
+      target: `dead_letter:${entry.id}`,
+      reason: why,
+      details: { topic: entry.topic, partition: entry.partition, offset: entry.offset.toString(), subProcessor: entry.subProcessor },
     });
   });
   deps.log?.info({ deadLetter: entry.id.toString(), actor: actor.id, reason: why }, 'dead letter discarded');
