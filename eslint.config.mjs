@@ -30,7 +30,7 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'child_process', 'net', 'http', 'https'], message: 'Workflows must be deterministic: no Node built-ins. Use an activity.' },
-            { regex: '/server/(?!temporal/contract|card-link/contract)', message: 'Workflows may import only the shared contract from server/; do I/O in activities.' },
+            { regex: '/server/(?!temporal/contract\\.ts)', message: 'Workflows may import only the shared contract from server/; do I/O in activities.' },
             { group: ['kafkajs', 'pg', '@prisma/*', '**/generated/**'], message: 'Workflows must not do I/O; use an activity.' },
           ],
         },

@@ -134,9 +134,8 @@ async function main(): Promise<void> {
     Object.assign(process.env, sandbox.env);
 
     const { Client, Connection, WithStartWorkflowOperation } = await import('@temporalio/client');
-    const { CARD_LINK_TASK_QUEUE, decisionUpdate } = await import('../server/card-link/contract.ts');
     const { CARD_LINK_ID_REUSE_POLICY, cardLinkRequestSchema, linkCard } = await import('../server/card-link/link-card.ts');
-    const { searchAttributes } = await import('../server/temporal/contract.ts');
+    const { decisionUpdate, searchAttributes, TASK_QUEUES, WORKFLOW_TYPES } = await import('../server/temporal/contract.ts');
     const { db } = await import('../server/db/client.ts');
     const connect = async (address: string) => {
       const connection = await Connection.connect({ address });
@@ -144,13 +143,13 @@ async function main(): Promise<void> {
       return new Client({ connection, namespace: 'default' });
     };
     const waitForPoller = (client: InstanceType<typeof Client>, log: string) =>
-      step(`Worker polling ${CARD_LINK_TASK_QUEUE} (log ${path.basename(log)})`, () =>
+      step(`Worker polling ${TASK_QUEUES.cardLink} (log ${path.basename(log)})`, () =>
         waitFor(
-          `a worker polling the ${CARD_LINK_TASK_QUEUE} task queue (see ${path.relative(repoRoot, log)})`,
+          `a worker polling the ${TASK_QUEUES.cardLink} task queue (see ${path.relative(repoRoot, log)})`,
           async () => {
             const { pollers } = await client.workflowService.describeTaskQueue({
               namespace: client.options.namespace,
-              taskQueue: { name: CARD_LINK_TASK_QUEUE },
+              taskQueue: { name: TASK_QUEUES.cardLink },
               taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
             });
             return (pollers?.length ?? 0) > 0;
@@ -288,9 +287,9 @@ async function main(): Promise<void> {
       const card = PARTNER_CARDS[i % PARTNER_CARDS.length]!;
       const started = performance.now();
       await client.workflow.executeUpdateWithStart(decisionUpdate, {
-        startWorkflowOperation: new WithStartWorkflowOperation('emptyDecisionWorkflow', {
+        startWorkflowOperation: new WithStartWorkflowOperation(WORKFLOW_TYPES.emptyDecision, {
           workflowId: `bench-floor:${run}:${i}`,
-          taskQueue: CARD_LINK_TASK_QUEUE,
+          taskQueue: TASK_QUEUES.cardLink,
           args: [
             {
               customerId,

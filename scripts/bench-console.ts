@@ -82,8 +82,7 @@ async function main(): Promise<void> {
 
     const { db } = await import('../server/db/client.ts');
     const { Client, Connection } = await import('@temporalio/client');
-    const { searchAttributes } = await import('../server/temporal/contract.ts');
-    const { CARD_LINK_WORKFLOW_TYPE } = await import('../server/card-link/link-card.ts');
+    const { searchAttributes, WORKFLOW_TYPES } = await import('../server/temporal/contract.ts');
     const connection = await Connection.connect({ address: services.env.TEMPORAL_ADDRESS ?? '' });
     cleanups.push(() => connection.close());
     const client = new Client({ connection, namespace: services.env.TEMPORAL_NAMESPACE ?? 'default' });
@@ -135,7 +134,7 @@ async function main(): Promise<void> {
           while (next < WORKFLOWS - SEARCHED_CUSTOMERS) {
             const i = next++;
             const customerId = `cus_filler_${run}_${i % 5000}`;
-            await client.workflow.start(CARD_LINK_WORKFLOW_TYPE, {
+            await client.workflow.start(WORKFLOW_TYPES.cardLink, {
               workflowId: `card-link:${customerId}:fp_filler_${i}`,
               taskQueue: 'bench-console-idle',
               args: [{ customerId, card: { paymentMethodId: `pm_filler_${i}`, fingerprint: `fp_filler_${i}`, bin: '414721', last4: '4242', country: 'US', network: 'visa', expMonth: 12, expYear: 2030 }, requestedBy: 'bench' }],

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
 
     const { Client, Connection, WithStartWorkflowOperation } = await import('@temporalio/client');
     const { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } = await import('@temporalio/worker');
-    const { decisionUpdate } = await import('../server/card-link/contract.ts');
+    const { decisionUpdate, WORKFLOW_TYPES } = await import('../server/temporal/contract.ts');
     Runtime.install({
       logger: new DefaultLogger('WARN'),
       telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${METRICS_PORT}`, useSecondsForDurations: false } } },
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
         timed(() => {
           const i = id++;
           return client.workflow.executeUpdateWithStart(decisionUpdate, {
-            startWorkflowOperation: new WithStartWorkflowOperation('emptyDecisionWorkflow', {
+            startWorkflowOperation: new WithStartWorkflowOperation(WORKFLOW_TYPES.emptyDecision, {
               workflowId: `bench-uws-${i}`,
               taskQueue: TASK_QUEUE,
               args: [floorInput(i)],
@@ -103,12 +103,12 @@ async function main(): Promise<void> {
           });
         }),
       ],
-      ['start + result', timed(() => client.workflow.execute('localActivityChainWorkflow', { workflowId: `bench-start-${id++}`, taskQueue: TASK_QUEUE, args: [0] }))],
+      ['start + result', timed(() => client.workflow.execute(WORKFLOW_TYPES.localActivityChain, { workflowId: `bench-start-${id++}`, taskQueue: TASK_QUEUE, args: [0] }))],
       ...[0, ...LA_COUNTS].map(
         (count): [string, () => Promise<number>] => [
           count === 0 ? 'eager start' : `eager + ${count} LA`,
           timed(() =>
-            eagerClient.workflow.execute('localActivityChainWorkflow', {
+            eagerClient.workflow.execute(WORKFLOW_TYPES.localActivityChain, {
               workflowId: `bench-eager${count}-${id++}`,
               taskQueue: TASK_QUEUE,
               args: [count],

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { CARD_LINK_TASK_QUEUE } from '../server/card-link/contract.ts';
+import { TASK_QUEUES } from '../server/temporal/contract.ts';
 import { registerPartnerRows } from '../server/card-link/partners/partner-rows.ts';
 import { partnerRegistry } from '../server/card-link/partners/registry.ts';
 import { partnersWithoutWebhookSecret } from '../server/card-link/webhook-signature.ts';
@@ -11,7 +11,6 @@ import { kafkaAdmin, kafkaProducer } from '../server/kafka/client.ts';
 import { logger } from '../server/logger.ts';
 import { metrics } from '../server/metrics/registry.ts';
 import { temporal } from '../server/temporal/client.ts';
-import { TASK_QUEUES } from '../server/temporal/contract.ts';
 import { createActivities } from './activities/index.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { startInventoryRelay, startInventoryStream } from './inventory-stream.ts';
@@ -26,7 +25,7 @@ const log = logger.child({ component: 'worker' });
 const TASK_QUEUE_OF_ROLE = {
   'default-worker': TASK_QUEUES.default,
   'stream-worker': TASK_QUEUES.stream,
-  'cardlink-worker': CARD_LINK_TASK_QUEUE,
+  'cardlink-worker': TASK_QUEUES.cardLink,
 } as const satisfies Partial<Record<WorkerRole, string>>;
 
 /** One Temporal worker per task queue, sharing one workflow bundle: bundling is the slow part of a worker's start. */

@@ -1,7 +1,6 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { CARD_LINK_TASK_QUEUE } from '../server/card-link/contract.ts';
-import { TASK_QUEUES } from '../server/temporal/contract.ts';
+import { TASK_QUEUES, WORKFLOW_TYPES } from '../server/temporal/contract.ts';
 
 export const EXPIRY_SWEEP_SCHEDULE_ID = 'inventory-expiry-sweep';
 /** The benefit-lifecycle safety net: starts and lapses any subscription whose own timers did not (see benefitLifecycleSweepWorkflow). */
@@ -14,19 +13,19 @@ const SCHEDULES: ScheduleOptions[] = [
     scheduleId: EXPIRY_SWEEP_SCHEDULE_ID,
     spec: { intervals: [{ every: '1 hour' }] },
     policies: { overlap: ScheduleOverlapPolicy.SKIP },
-    action: { type: 'startWorkflow', workflowType: 'expirySweepWorkflow', taskQueue: TASK_QUEUES.default, args: [] },
+    action: { type: 'startWorkflow', workflowType: WORKFLOW_TYPES.expirySweep, taskQueue: TASK_QUEUES.default, args: [] },
   },
   {
     scheduleId: BENEFIT_LIFECYCLE_SWEEP_SCHEDULE_ID,
     spec: { intervals: [{ every: '15 minutes' }] },
     policies: { overlap: ScheduleOverlapPolicy.SKIP },
-    action: { type: 'startWorkflow', workflowType: 'benefitLifecycleSweepWorkflow', taskQueue: CARD_LINK_TASK_QUEUE, args: [] },
+    action: { type: 'startWorkflow', workflowType: WORKFLOW_TYPES.benefitLifecycleSweep, taskQueue: TASK_QUEUES.cardLink, args: [] },
   },
   {
     scheduleId: RETENTION_SCHEDULE_ID,
     spec: { intervals: [{ every: '1 hour' }] },
     policies: { overlap: ScheduleOverlapPolicy.SKIP },
-    action: { type: 'startWorkflow', workflowType: 'retentionWorkflow', taskQueue: TASK_QUEUES.default, args: [] },
+    action: { type: 'startWorkflow', workflowType: WORKFLOW_TYPES.retention, taskQueue: TASK_QUEUES.default, args: [] },
   },
 ];
 

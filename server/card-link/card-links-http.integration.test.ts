@@ -11,7 +11,7 @@ import { db } from '../db/client.ts';
 import { env } from '../env.ts';
 import { cleanupAll } from '../testing/cleanup.ts';
 import { temporal } from '../temporal/client.ts';
-import { CARD_LINK_TASK_QUEUE } from './contract.ts';
+import { TASK_QUEUES } from '../temporal/contract.ts';
 
 /**
  * The service API over real HTTP: the console's own route handler (`POST /api/card-links`, bearer token) served
@@ -45,7 +45,7 @@ beforeAll(async () => {
   nativeConnection = await NativeConnection.connect({ address: env().TEMPORAL_ADDRESS });
   worker = await Worker.create({
     connection: nativeConnection,
-    taskQueue: CARD_LINK_TASK_QUEUE,
+    taskQueue: TASK_QUEUES.cardLink,
     workflowBundle: await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('../../worker/workflows/index.ts', import.meta.url)), logger: undefined }),
     activities: createCardLinkActivities({ db: db(), partnerHttp: partnerHttpFor(sandbox.url) }),
   });

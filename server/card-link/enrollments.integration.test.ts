@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { db } from '../db/client.ts';
-import { searchAttributes } from '../temporal/contract.ts';
+import { searchAttributes, WORKFLOW_TYPES, reconciliationWorkflowId, type LinkOutcome } from '../temporal/contract.ts';
 import { eventually } from '../testing/eventually.ts';
 import { startCardLinkTestStack, type CardLinkTestStack } from '../../worker/testing/card-link-test-stack.ts';
-import { reconciliationWorkflowId, type LinkOutcome } from './contract.ts';
 import {
   ActionNotAllowedError,
   EnrollmentNotFoundError,
@@ -17,7 +16,7 @@ import {
 } from './enrollments.ts';
 import { startDemoCardLinks } from './demo-links.ts';
 import { demoFingerprint, type DemoCard } from './seed.ts';
-import { CARD_LINK_WORKFLOW_TYPE, cardLinkRequestSchema, linkCard, type LinkCardResult } from './link-card.ts';
+import { cardLinkRequestSchema, linkCard, type LinkCardResult } from './link-card.ts';
 import { receivePartnerWebhook, UnknownPartnerReferenceError, WebhookPartnerMismatchError } from './partner-webhook.ts';
 import { mismatchRates, recentMismatches, shadowOverview } from './shadow.ts';
 
@@ -121,7 +120,7 @@ describe('listEnrollments and getEnrollment', () => {
     const customerId = await stack.customer();
     const linked = await link(customerId, '4242');
     // A card-link workflow no worker serves: listed by visibility, but nothing can answer its query.
-    const orphan = await stack.client.workflow.start(CARD_LINK_WORKFLOW_TYPE, {
+    const orphan = await stack.client.workflow.start(WORKFLOW_TYPES.cardLink, {
       workflowId: `card-link:${customerId}:fp_orphan`,
       taskQueue: `no-worker-${randomUUID()}`,
       args: [],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CardLinkProgress } from './contract.ts';
+import type { CardLinkProgress } from '../temporal/contract.ts';
 import { isReconciliationPending, type Enrollment } from './enrollments.ts';
 
 const progress = (currentStep: CardLinkProgress['currentStep']): CardLinkProgress => ({

@@ -3,9 +3,8 @@ import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
 import type { PrismaClient } from '../db/generated/client.ts';
 import { freeText } from '../http/text-rules.ts';
-import { searchAttributes } from '../temporal/contract.ts';
-import { progressQuery, reconciliationAnswerSignal, reconciliationWorkflowId, type CardLinkProgress } from './contract.ts';
-import { CARD_LINK_WORKFLOW_TYPE, customerIdSchema } from './link-card.ts';
+import { searchAttributes, WORKFLOW_TYPES, progressQuery, reconciliationAnswerSignal, reconciliationWorkflowId, type CardLinkProgress } from '../temporal/contract.ts';
+import { customerIdSchema } from './link-card.ts';
 
 export interface Enrollment {
   workflowId: string;
@@ -58,7 +57,7 @@ export function visibilityString(value: string): string {
 export function enrollmentsQuery(customerId: string): string {
   const parsed = customerIdSchema.safeParse(customerId);
   if (!parsed.success) throw new InvalidEnrollmentQueryError(parsed.error.issues[0]?.message ?? 'invalid customerId');
-  return `WorkflowType = ${visibilityString(CARD_LINK_WORKFLOW_TYPE)} AND CustomerId = ${visibilityString(parsed.data)}`;
+  return `WorkflowType = ${visibilityString(WORKFLOW_TYPES.cardLink)} AND CustomerId = ${visibilityString(parsed.data)}`;
 }
 
 /** Every card-link workflow of a customer, newest first, each with its progress (a failing query spoils only its row). */
@@ -83,7 +82,7 @@ export async function getEnrollment(client: Client, workflowId: string): Promise
     if (err instanceof WorkflowNotFoundError) throw new EnrollmentNotFoundError(workflowId);
     throw err;
   }
-  if (execution.type !== CARD_LINK_WORKFLOW_TYPE) throw new EnrollmentNotFoundError(workflowId);
+  if (execution.type !== WORKFLOW_TYPES.cardLink) throw new EnrollmentNotFoundError(workflowId);
   return withProgress(client, execution);
 }
 

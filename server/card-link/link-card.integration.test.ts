@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../db/client.ts';
 import { eventually } from '../testing/eventually.ts';
 import { startCardLinkTestStack, type CardLinkTestStack } from '../../worker/testing/card-link-test-stack.ts';
-import { cardLinkWorkflowId, reconciliationAnswerSignal, reconciliationWorkflowId } from './contract.ts';
+import { cardLinkWorkflowId, reconciliationAnswerSignal, reconciliationWorkflowId } from '../temporal/contract.ts';
 import {
   cardLinkRequestSchema,
   DecisionPendingError,

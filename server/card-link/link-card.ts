@@ -12,17 +12,8 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { PrismaClient } from '../db/generated/client.ts';
-import { searchAttributes } from '../temporal/contract.ts';
-import {
-  CARD_LINK_TASK_QUEUE,
-  cardLinkWorkflowId,
-  decisionUpdate,
-  type CardLinkInput,
-  type LinkOutcome,
-} from './contract.ts';
+import { searchAttributes, TASK_QUEUES, WORKFLOW_TYPES, cardLinkWorkflowId, decisionUpdate, type CardLinkInput, type LinkOutcome } from '../temporal/contract.ts';
 import { DEFAULT_RE_EVALUATION_POLICY, reEvaluation, type CurrentFacts, type ReEvaluationPolicy } from './re-evaluation.ts';
-
-export const CARD_LINK_WORKFLOW_TYPE = 'cardLinkWorkflow';
 
 // ─── Input ─────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -168,7 +159,7 @@ export interface LinkCardDeps {
   temporal: Client;
   /** How long to wait for the decision before answering DecisionPendingError. */
   decisionTimeoutMs: number;
-  /** Tests run their own worker on their own queue; everything else uses CARD_LINK_TASK_QUEUE. */
+  /** Tests run their own worker on their own queue; everything else uses TASK_QUEUES.cardLink. */
   taskQueue?: string;
   /** Cool-downs before a decided card is evaluated again (DEFAULT_RE_EVALUATION_POLICY unless given). */
   reEvaluation?: ReEvaluationPolicy;
@@ -265,9 +256,9 @@ async function decide(deps: LinkCardDeps, workflowId: string, input: CardLinkInp
 async function decideOnce(deps: LinkCardDeps, workflowId: string, input: CardLinkInput): Promise<LinkOutcome | 'completed'> {
   const { customerId } = input;
   const client = deps.temporal;
-  const startOperation = new WithStartWorkflowOperation(CARD_LINK_WORKFLOW_TYPE, {
+  const startOperation = new WithStartWorkflowOperation(WORKFLOW_TYPES.cardLink, {
     workflowId,
-    taskQueue: deps.taskQueue ?? CARD_LINK_TASK_QUEUE,
+    taskQueue: deps.taskQueue ?? TASK_QUEUES.cardLink,
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: CARD_LINK_ID_REUSE_POLICY,

@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { PrismaClient } from '../db/generated/client.ts';
-import { reconciliationAnswerSignal, reconciliationWorkflowId } from './contract.ts';
+import { reconciliationAnswerSignal, reconciliationWorkflowId } from '../temporal/contract.ts';
 import type { ReconciliationWebhookBody } from './partners/partner-api.ts';
 
 export { reconciliationWebhookBody } from './partners/partner-api.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../db/client.ts';
 import { startCardLinkTestStack, type CardLinkTestStack } from '../../worker/testing/card-link-test-stack.ts';
-import { cardLinkWorkflowId, reconciliationAnswerSignal, reconciliationWorkflowId } from './contract.ts';
+import { cardLinkWorkflowId, reconciliationAnswerSignal, reconciliationWorkflowId } from '../temporal/contract.ts';
 import { ActionNotAllowedError } from './enrollments.ts';
 import { cardLinkRequestSchema, linkCard, NothingToRecheckError, type CardLinkRequest, type LinkCardDeps } from './link-card.ts';
 import { SLOT_TAKEN_REASON } from './re-evaluation.ts';

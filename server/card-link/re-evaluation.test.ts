@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCardLinkWorkflowId, cardLinkWorkflowId, type LinkOutcome } from './contract.ts';
+import { parseCardLinkWorkflowId, cardLinkWorkflowId, type LinkOutcome } from '../temporal/contract.ts';
 import { reEvaluation, reEvaluationPolicyFrom, SLOT_TAKEN_REASON } from './re-evaluation.ts';
 
 const policy = { notEligibleAfterMs: 24 * 3_600_000, reconciliationFailedAfterMs: 3_600_000 };

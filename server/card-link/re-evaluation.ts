@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LinkOutcome } from './contract.ts';
+import type { LinkOutcome } from '../temporal/contract.ts';
 
 /**
  * When a card whose link already has a recorded decision is evaluated again on re-submission. A running link

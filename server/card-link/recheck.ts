@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
 import type { PrismaClient } from '../db/generated/client.ts';
-import { cardLinkWorkflowId, parseCardLinkWorkflowId } from './contract.ts';
+import { cardLinkWorkflowId, parseCardLinkWorkflowId } from '../temporal/contract.ts';
 import { ActionNotAllowedError, EnrollmentNotFoundError, getEnrollment, InvalidEnrollmentQueryError } from './enrollments.ts';
 import { DecisionPendingError, linkCard, NothingToRecheckError, type CardLinkRequest, type LinkCardDeps, type LinkCardResult } from './link-card.ts';
 

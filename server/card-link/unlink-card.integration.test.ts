@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../db/client.ts';
 import { eventually } from '../testing/eventually.ts';
 import { startCardLinkTestStack, type CardLinkTestStack } from '../../worker/testing/card-link-test-stack.ts';
-import { cardUnlinkWorkflowId } from './contract-lifecycle.ts';
+import { cardUnlinkWorkflowId } from '../temporal/contract.ts';
 import { cardLinkRequestSchema, linkCard, type CardLinkRequest } from './link-card.ts';
 import { UNLINK_ACTION, unlinkCard, unlinkRecords, UnknownLinkError } from './unlink-card.ts';
 

@@ -6,9 +6,15 @@ import {
 } from '@temporalio/client';
 import { z } from 'zod';
 import type { PrismaClient } from '../db/generated/client.ts';
-import { searchAttributes } from '../temporal/contract.ts';
-import { CARD_LINK_TASK_QUEUE } from './contract.ts';
-import { CARD_UNLINK_WORKFLOW_TYPE, cardUnlinkWorkflowId, unlinkUpdate, type CardUnlinkInput, type UnlinkOutcome } from './contract-lifecycle.ts';
+import {
+  searchAttributes,
+  TASK_QUEUES,
+  WORKFLOW_TYPES,
+  cardUnlinkWorkflowId,
+  unlinkUpdate,
+  type CardUnlinkInput,
+  type UnlinkOutcome,
+} from '../temporal/contract.ts';
 import { customerIdSchema, isTemporalUnavailable, TemporalUnavailableError } from './link-card.ts';
 
 /**
@@ -85,9 +91,9 @@ export async function unlinkCard(deps: UnlinkDeps, linkId: string, request: Unli
   const input: CardUnlinkInput = { linkId, reason, requestedBy: actor.id };
   const workflowId = cardUnlinkWorkflowId(linkId);
   const client = deps.temporal;
-  const startWorkflowOperation = new WithStartWorkflowOperation(CARD_UNLINK_WORKFLOW_TYPE, {
+  const startWorkflowOperation = new WithStartWorkflowOperation(WORKFLOW_TYPES.cardUnlink, {
     workflowId,
-    taskQueue: deps.taskQueue ?? CARD_LINK_TASK_QUEUE,
+    taskQueue: deps.taskQueue ?? TASK_QUEUES.cardLink,
     args: [input],
     // A running unlink is joined; a finished one is started again, finds the link ended and says so.
     workflowIdConflictPolicy: 'USE_EXISTING',

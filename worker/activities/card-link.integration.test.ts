@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CardFacts, EligibilityDecision } from '../../server/card-link/contract.ts';
+import type { CardFacts, EligibilityDecision } from '../../server/temporal/contract.ts';
 import type { PartnerHttp } from '../../server/card-link/partners/partner.ts';
 import { db } from '../../server/db/client.ts';
 import { createCardLinkActivities, type CreateLinkInput } from './card-link.ts';

@@ -2,12 +2,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import type { CardFacts } from '../../server/card-link/contract.ts';
+import { CARD_LINK_NON_RETRYABLE_ERROR_TYPES, RECONCILIATION_NON_RETRYABLE_ERROR_TYPES, type CardFacts } from '../../server/temporal/contract.ts';
 import { NON_RETRYABLE_PARTNER_ERRORS, PartnerProtocolError, PartnerRejectedError, PartnerUnavailableError } from '../../server/card-link/partners/http.ts';
 import type { PartnerHttp } from '../../server/card-link/partners/partner.ts';
 import type { PrismaClient } from '../../server/db/generated/client.ts';
-import { CARD_LINK_NON_RETRYABLE_ERROR_TYPES } from '../workflows/card-link.ts';
-import { RECONCILIATION_NON_RETRYABLE_ERROR_TYPES } from '../workflows/reconciliation.ts';
 import {
   createCardLinkActivities,
   InvalidCardError,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { CardFacts, EligibilityDecision } from '../../server/card-link/contract.ts';
+import type { CardFacts, EligibilityDecision } from '../../server/temporal/contract.ts';
 import type pg from 'pg';
 import { createPartnerHttp, type PartnerHttpOptions } from '../../server/card-link/partners/http.ts';
 import { cardLinkPool } from '../../server/card-link/pg-pool.ts';

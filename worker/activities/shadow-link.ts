@@ -1,4 +1,4 @@
-import type { CardFacts, EligibilityDecision } from '../../server/card-link/contract.ts';
+import type { CardFacts, EligibilityDecision } from '../../server/temporal/contract.ts';
 import type { PartnerHttp, PartnerIntegration } from '../../server/card-link/partners/partner.ts';
 import { linkMismatches, type MismatchKind, type ShadowLink } from '../../server/card-link/shadow-link.ts';
 import type { PrismaClient } from '../../server/db/generated/client.ts';

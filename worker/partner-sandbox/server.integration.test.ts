@@ -1,6 +1,6 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CardFacts } from '../../server/card-link/contract.ts';
+import type { CardFacts } from '../../server/temporal/contract.ts';
 import { chase } from '../../server/card-link/partners/chase.ts';
 import { createPartnerHttp } from '../../server/card-link/partners/http.ts';
 import { issuedWithin } from '../../server/card-link/partners/issuing.ts';

@@ -1,5 +1,5 @@
 import { condition, proxyLocalActivities, setHandler } from '@temporalio/workflow';
-import { decisionUpdate, type CardLinkInput, type LinkOutcome } from '../../server/card-link/contract.ts';
+import { decisionUpdate, type CardLinkInput, type LinkOutcome } from '../../server/temporal/contract.ts';
 
 /**
  * The latency floor for `npm run bench:cardlink`: the card-link workflow's Update-With-Start shape (same input,

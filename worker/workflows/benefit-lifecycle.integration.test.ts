@@ -5,10 +5,16 @@ import { Client } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decisionUpdate, type CardFacts, type CardLinkInput, type LinkOutcome } from '../../server/card-link/contract.ts';
-import { cardUnlinkWorkflowId, unlinkUpdate } from '../../server/card-link/contract-lifecycle.ts';
+import {
+  decisionUpdate,
+  cardUnlinkWorkflowId,
+  unlinkUpdate,
+  searchAttributes,
+  type CardFacts,
+  type CardLinkInput,
+  type LinkOutcome,
+} from '../../server/temporal/contract.ts';
 import { db } from '../../server/db/client.ts';
-import { searchAttributes } from '../../server/temporal/contract.ts';
 import { createCardLinkActivities, partnerHttpFor } from '../activities/card-link.ts';
 import type { PartnerSandbox } from '../partner-sandbox/server.ts';
 import { startSandboxOnFreePort } from '../partner-sandbox/testing.ts';

@@ -22,10 +22,11 @@ import {
   decisionUpdate,
   progressQuery,
   reconciliationWorkflowId,
+  searchAttributes,
   type CardFacts,
   type CardLinkInput,
   type LinkOutcome,
-} from '../../server/card-link/contract.ts';
+} from '../../server/temporal/contract.ts';
 import { CARD_LINK_ID_REUSE_POLICY, startRaced } from '../../server/card-link/link-card.ts';
 import {
   ReconciliationNotReadyError,
@@ -39,7 +40,6 @@ import { chase } from '../../server/card-link/partners/chase.ts';
 import { rbcV1 } from '../../server/card-link/partners/rbc.ts';
 import { createPartnerRegistry, partnerRegistry } from '../../server/card-link/partners/registry.ts';
 import { db } from '../../server/db/client.ts';
-import { searchAttributes } from '../../server/temporal/contract.ts';
 import { eventually } from '../../server/testing/eventually.ts';
 import type { PartnerSandbox } from '../partner-sandbox/server.ts';
 import { closeServer, listenOnFreePort, startSandboxOnFreePort } from '../partner-sandbox/testing.ts';

@@ -1,6 +1,6 @@
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cardLinkWorkflowId } from '../../server/card-link/contract.ts';
+import { cardLinkWorkflowId } from '../../server/temporal/contract.ts';
 import { bundleWorkflows, loadHistory, replayHistory } from '../testing/replay-histories.ts';
 
 /**

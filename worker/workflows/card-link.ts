@@ -17,33 +17,23 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  CARD_LINK_NON_RETRYABLE_ERROR_TYPES,
   decisionUpdate,
   progressQuery,
   reconciliationWorkflowId,
+  searchAttributes,
   type CardLinkInput,
   type CardLinkProgress,
   type CardLinkStep,
   type EligibilityDecision,
   type LinkOutcome,
-} from '../../server/card-link/contract.ts';
+} from '../../server/temporal/contract.ts';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import { searchAttributes } from '../../server/temporal/contract.ts';
 import type { CardEligibility, CardEligibilityFailure, CardLinkActivities, PartnerSelection, SelectPartnerResult } from '../activities/card-link.ts';
 import { reconciliationWorkflow, type ReconciliationResult } from './reconciliation.ts';
 import type { ShadowLinkInput } from '../activities/shadow-link.ts';
 
 type ShadowLink = ShadowLinkInput['liveLink'];
-
-/**
- * `Error.name`s of card-link activity errors that no retry can fix (worker/activities/card-link.ts and the
- * partner errors in server/card-link/partners/errors.ts; a unit test keeps the names in step).
- */
-export const CARD_LINK_NON_RETRYABLE_ERROR_TYPES = [
-  'InvalidCardError',
-  'PartnerNotConfiguredError',
-  'PartnerRejectedError',
-  'PartnerProtocolError',
-];
 
 /** Values of the `LinkStatus` search attribute: a LinkOutcome status, or where the workflow is before one. */
 export type LinkStatusValue = 'in_progress' | 'failed' | LinkOutcome['status'];

@@ -1,12 +1,19 @@
 import { allHandlersFinished, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import { unlinkProgressQuery, unlinkUpdate, type CardUnlinkInput, type UnlinkOutcome, type UnlinkProgress } from '../../server/card-link/contract-lifecycle.ts';
-import { searchAttributes } from '../../server/temporal/contract.ts';
+import {
+  CARD_LINK_NON_RETRYABLE_ERROR_TYPES,
+  CARD_UNLINK_NON_RETRYABLE_ERROR_TYPES,
+  unlinkProgressQuery,
+  unlinkUpdate,
+  searchAttributes,
+  type CardUnlinkInput,
+  type UnlinkOutcome,
+  type UnlinkProgress,
+} from '../../server/temporal/contract.ts';
 import type { CardUnlinkActivities } from '../activities/card-unlink.ts';
-import { CARD_LINK_NON_RETRYABLE_ERROR_TYPES } from './card-link.ts';
 
 const ending = proxyActivities<CardUnlinkActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: [...CARD_LINK_NON_RETRYABLE_ERROR_TYPES, 'LinkNotFoundError'] },
+  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: CARD_UNLINK_NON_RETRYABLE_ERROR_TYPES },
 });
 
 /** The partner may be down for a while: keep telling it, with long backoff, for up to a week. */

@@ -1,5 +1,6 @@
 import { ApplicationFailure, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
+  DEAD_LETTER_BULK_NON_RETRYABLE_ERROR_TYPES,
   deadLetterBulkCancelSignal,
   deadLetterBulkProgressQuery,
   type DeadLetterBulkCanceller,
@@ -13,7 +14,7 @@ const { processDeadLetterBulkPage } = proxyActivities<Activities>({
   // A page is a few seconds of paced work, but one entry's replay retries its sub-processor: generous, with heartbeats.
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 30, nonRetryableErrorTypes: ['BulkOpNotFoundError'] },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 30, nonRetryableErrorTypes: DEAD_LETTER_BULK_NON_RETRYABLE_ERROR_TYPES },
 });
 
 const { finishDeadLetterBulkOp } = proxyActivities<Activities>({

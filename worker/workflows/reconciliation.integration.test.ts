@@ -10,14 +10,14 @@ import {
   progressQuery,
   reconciliationAnswerSignal,
   reconciliationWorkflowId,
+  searchAttributes,
   type CardFacts,
   type CardLinkInput,
   type LinkOutcome,
-} from '../../server/card-link/contract.ts';
+} from '../../server/temporal/contract.ts';
 import type { EligibilityAnswer, ReconciliationState } from '../../server/card-link/partners/partner-api.ts';
 import type { PartnerHttp } from '../../server/card-link/partners/partner.ts';
 import { db } from '../../server/db/client.ts';
-import { searchAttributes } from '../../server/temporal/contract.ts';
 import { eventually } from '../../server/testing/eventually.ts';
 import { createCardLinkActivities } from '../activities/card-link.ts';
 import { cardLinkWorkflow, RECONCILIATION_DEADLINE_REASON, reconciliationWorkflow } from './index.ts';

@@ -11,18 +11,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { reconciliationAnswerSignal, type ReconciliationAnswer } from '../../server/card-link/contract.ts';
-import { searchAttributes } from '../../server/temporal/contract.ts';
+import { RECONCILIATION_NON_RETRYABLE_ERROR_TYPES, reconciliationAnswerSignal, searchAttributes, type ReconciliationAnswer } from '../../server/temporal/contract.ts';
 import type { CardLinkActivities, PartnerSelection } from '../activities/card-link.ts';
-
-/** Error types of the reconciliation activities that no retry can fix. */
-export const RECONCILIATION_NON_RETRYABLE_ERROR_TYPES = [
-  'LinkNotFoundError',
-  'ReconciliationNotPollableError',
-  'PartnerNotConfiguredError',
-  'PartnerRejectedError',
-  'PartnerProtocolError',
-];
 
 /** Continue-as-new well before Temporal's history limits: a 30-second poll over two days is ~60k events. */
 export const RECONCILIATION_MAX_HISTORY_EVENTS = 2000;

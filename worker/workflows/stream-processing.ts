@@ -17,6 +17,7 @@ import { RetryState } from '@temporalio/common';
 import {
   DEFAULT_STREAM_RETRY,
   enqueueSignal,
+  STREAM_NON_RETRYABLE_ERROR_TYPES,
   streamStatusQuery,
   type StreamDeadLetterInput,
   type StreamMessage,
@@ -26,13 +27,6 @@ import {
 
 /** What every batch activity a stream workflow can name looks like. The workflow never reads `payload`. */
 export type StreamBatchActivity<T = unknown> = (messages: StreamMessage<T>[]) => Promise<unknown>;
-
-/**
- * `Error.name`s a batch activity throws when retrying cannot help (see worker/activities/inventory-stream.ts).
- * Everything else is retried with backoff, up to the run's `retry` bounds: later messages of the shard wait
- * behind the failing batch, because skipping it would break per-key ordering.
- */
-export const STREAM_NON_RETRYABLE_ERROR_TYPES = ['InvalidStreamMessageError', 'ZodError'];
 
 export const DEFAULT_MAX_HISTORY_EVENTS = 4000;
 /** A run lasts at least this long, whatever the client asked for, so that a carried queue is worked off. */

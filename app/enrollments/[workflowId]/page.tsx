@@ -1,5 +1,5 @@
 import { requireArea } from '@/server/auth/session.ts';
-import { reconciliationWorkflowId } from '@/server/card-link/contract.ts';
+import { reconciliationWorkflowId } from '@/server/temporal/contract.ts';
 import { env } from '@/server/env.ts';
 import { workflowIdParam } from '../../api/enrollments/schemas.ts';
 import { EnrollmentDetail } from '../_components/enrollment-detail.tsx';

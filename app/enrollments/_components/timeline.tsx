@@ -1,4 +1,4 @@
-import type { CardLinkProgress } from '@/server/card-link/contract.ts';
+import type { CardLinkProgress } from '@/server/temporal/contract.ts';
 import { Time } from './format-time.tsx';
 import { FieldList } from './partner-response.tsx';
 import { elapsed, STEP_STATE_VIEWS, timeline, TONE_CLASSES, type ManualResolutionRecord, type StepState, type UnlinkRecord } from './view-model.ts';

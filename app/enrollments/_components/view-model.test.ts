@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CARD_LINK_STEPS, type CardLinkProgress, type CompletedStep } from '@/server/card-link/contract.ts';
+import { CARD_LINK_STEPS, type CardLinkProgress, type CompletedStep } from '@/server/temporal/contract.ts';
 import { customerIdSchema } from '@/server/card-link/link-card.ts';
 import { customerIdProblem, elapsed, enrollmentStatus, formatRate, maskedCard, STEP_ORDER, timeline } from './view-model.ts';
 

@@ -1,4 +1,4 @@
-import type { CardLinkProgress, CardLinkStep, CompletedStep } from '@/server/card-link/contract.ts';
+import type { CardLinkProgress, CardLinkStep, CompletedStep } from '@/server/temporal/contract.ts';
 import type { Enrollment, ManualResolutionRecord } from '@/server/card-link/enrollments.ts';
 import type { PartnerShadowStatus, ShadowMismatch } from '@/server/card-link/shadow.ts';
 import type { UnlinkRecord } from '@/server/card-link/unlink-card.ts';

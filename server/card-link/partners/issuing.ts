@@ -1,4 +1,4 @@
-import type { CardFacts } from '../contract.ts';
+import type { CardFacts } from '../../temporal/contract.ts';
 
 /** A BIN range a partner issues, on one network, in some countries. BINs compare on their first six digits. */
 export interface IssuingRange {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CardFacts, EligibilityDecision } from '../contract.ts';
+import type { CardFacts, EligibilityDecision } from '../../temporal/contract.ts';
 import { PartnerProtocolError } from './errors.ts';
 import type { EligibilityRequest, PartnerHttp, ReconciliationPoll, UnlinkAcknowledgement, UnlinkRequest } from './partner.ts';
 

@@ -1,4 +1,4 @@
-import type { CardFacts, EligibilityDecision } from '../contract.ts';
+import type { CardFacts, EligibilityDecision } from '../../temporal/contract.ts';
 
 /** Talks to a partner's HTTP API (the partner sandbox in development and tests). */
 export interface PartnerHttp {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CardFacts } from '../contract.ts';
+import type { CardFacts } from '../../temporal/contract.ts';
 import { afterpayV1 } from './afterpay.ts';
 import { DAY_MS, HOUR_MS } from './benefit-dates.ts';
 import { chaseV1, chaseV2 } from './chase.ts';

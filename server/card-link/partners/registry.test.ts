@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CardFacts } from '../contract.ts';
+import type { CardFacts } from '../../temporal/contract.ts';
 import { afterpay } from './afterpay.ts';
 import { addMonthsUtc, DAY_MS, HOUR_MS } from './benefit-dates.ts';
 import { chase, chaseV1, chaseV2 } from './chase.ts';

@@ -1,4 +1,4 @@
-import type { CardFacts } from '../contract.ts';
+import type { CardFacts } from '../../temporal/contract.ts';
 import { afterpay } from './afterpay.ts';
 import { chase } from './chase.ts';
 import type { PartnerIntegration } from './partner.ts';

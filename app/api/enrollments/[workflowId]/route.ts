@@ -1,4 +1,4 @@
-import { cardLinkWorkflowId, parseCardLinkWorkflowId } from '@/server/card-link/contract.ts';
+import { cardLinkWorkflowId, parseCardLinkWorkflowId } from '@/server/temporal/contract.ts';
 import { EnrollmentNotFoundError, getEnrollment, InvalidEnrollmentQueryError, isReconciliationPending, manualResolutions } from '@/server/card-link/enrollments.ts';
 import { linkOfWorkflow, unlinkRecords } from '@/server/card-link/unlink-card.ts';
 import { db } from '@/server/db/client.ts';
