@@ -1,10 +1,9 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import pg from 'pg';
 import { z } from 'zod';
-import { cpuSpent, sampleCpu, type CpuSample } from './bench-cdc/cpu.ts';
+import { cpuSpent, readCmdline, sampleCpu, serviceName, type CpuSample } from './bench-kit/cpu.ts';
 import { DEBEZIUM_VERSION, ensureDebezium, startDebezium, type DebeziumProcess } from './bench-cdc/debezium.ts';
 import { recordBatches } from './bench-cdc/kafka-batches.ts';
 import { prepareWriters, write, type Written } from './bench-cdc/writers.ts';
@@ -221,7 +220,7 @@ async function main(): Promise<void> {
       new Map<number, string>([
         [process.pid, 'bench (relay)'],
         [debezium.pid, 'debezium'],
-        ...supervisor.pids.map((pid): [number, string] => [pid, /postgres/.test(readCmdline(pid)) ? 'postgres' : 'kafka']),
+        ...supervisor.pids.map((pid): [number, string] => [pid, serviceName(pid)]),
       ]);
     const ctx: Context = { pool, admin, kafka: kafka(), kafkaLogDir: path.join(dataDir, 'kafka', 'kraft'), cpuRoots };
     const contestants = {
@@ -257,14 +256,6 @@ async function main(): Promise<void> {
     console.error('bench:cdc failed:', err);
     await teardown();
     process.exit(1);
-  }
-}
-
-function readCmdline(pid: number): string {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-  } catch {
-    return '';
   }
 }
 

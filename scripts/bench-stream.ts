@@ -7,6 +7,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import type { PrismaClient } from '../server/db/generated/client.ts';
 import type { ChangefeedTable } from '../server/stream/tables.ts';
+import { cpuSpent, sampleCpu, serviceName, type CpuSample } from './bench-kit/cpu.ts';
 import { startWorker } from './stack/app.ts';
 import { percentiles, startBenchRun } from './stack/bench.ts';
 import { dataRoot } from './stack/paths.ts';
@@ -181,11 +182,7 @@ async function main(): Promise<void> {
     const cpuRoots = () => {
       const roots = new Map<number, string>([[process.pid, 'bench (writers)']]);
       for (const worker of workers) if (worker.proc.pid) roots.set(worker.proc.pid, worker.name);
-      for (const pid of supervisor.pids) {
-        if (roots.has(pid) || !fs.existsSync(`/proc/${pid}/cmdline`)) continue;
-        const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        roots.set(pid, /postgres/.test(command) ? 'postgres' : /temporal/.test(command) ? 'temporal' : /kafka|java/.test(command) ? 'kafka' : path.basename(command.split('\0')[0] ?? 'child'));
-      }
+      for (const pid of supervisor.pids) if (!roots.has(pid) && fs.existsSync(`/proc/${pid}/cmdline`)) roots.set(pid, serviceName(pid));
       return roots;
     };
     const cpu: CpuMeter = { sample: sampleCpu, since: (before) => cpuSpent(before, sampleCpu(), cpuRoots()) };
@@ -291,61 +288,6 @@ async function seed(pool: pg.Pool, prefixes: string[]): Promise<void> {
 interface CpuMeter {
   sample(): CpuSample;
   since(before: CpuSample): Record<string, number>;
-}
-
-interface CpuSample {
-  ticks: Map<number, { ppid: number; ticks: number }>;
-  /** /proc/stat: busy and stolen (by the hypervisor) ticks of the whole host. */
-  hostBusy: number;
-  hostSteal: number;
-}
-
-const TICKS_PER_SECOND = 100; // USER_HZ, what /proc reports in on Linux
-
-/** Every process's CPU ticks and the host's, from /proc (Linux; elsewhere empty). */
-function sampleCpu(): CpuSample {
-  const ticks = new Map<number, { ppid: number; ticks: number }>();
-  let hostBusy = 0;
-  let hostSteal = 0;
-  try {
-    const [, user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
-    hostBusy = user + nice + system + irq + softirq + steal;
-    hostSteal = steal;
-    for (const entry of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-        // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        ticks.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
-      } catch {
-        // The process ended between listing and reading.
-      }
-    }
-  } catch {
-    // No /proc: report nothing rather than fail the run.
-  }
-  return { ticks, hostBusy, hostSteal };
-}
-
-/**
- * CPU seconds between two samples, per named process tree (a worker with its threads, Postgres with its backends),
- * the rest of the host as `other` (other people's work on a shared machine), and the hypervisor's `steal`.
- */
-function cpuSpent(before: CpuSample, after: CpuSample, roots: Map<number, string>): Record<string, number> {
-  const spent: Record<string, number> = {};
-  let ours = 0;
-  for (const [pid, { ticks }] of after.ticks) {
-    let name: string | undefined;
-    for (let at: number | undefined = pid, hops = 0; at && !name && hops < 64; at = after.ticks.get(at)?.ppid, hops++) name = roots.get(at);
-    if (!name) continue;
-    const delta = ticks - (before.ticks.get(pid)?.ticks ?? 0);
-    spent[name] = (spent[name] ?? 0) + delta;
-    ours += delta;
-  }
-  spent.other = Math.max(0, after.hostBusy - before.hostBusy - ours);
-  spent.steal = after.hostSteal - before.hostSteal;
-  return Object.fromEntries(Object.entries(spent).map(([name, ticks]) => [name, round(ticks / TICKS_PER_SECOND, 1)]));
 }
 
 // ─── 1. Latency at a steady open-loop rate ─────────────────────────────────────────────────────────────

@@ -1,9 +1,17 @@
 import fs from 'node:fs';
+import path from 'node:path';
 
-/** Every process's CPU ticks (user + system), and the host's busy ticks, from /proc (Linux; elsewhere empty). */
+/**
+ * Where a benchmark's CPU went: every process's ticks from /proc, summed per named process tree (a worker with its
+ * threads, Postgres with its backends), with the rest of the host as `other`. Linux only; elsewhere it is empty.
+ */
+
 export interface CpuSample {
+  /** Every process's CPU ticks (user + system), with its parent. */
   ticks: Map<number, { ppid: number; ticks: number }>;
+  /** /proc/stat: busy and stolen (by the hypervisor) ticks of the whole host. */
   hostBusy: number;
+  hostSteal: number;
 }
 
 const TICKS_PER_SECOND = 100; // USER_HZ, what /proc reports in on Linux
@@ -11,9 +19,11 @@ const TICKS_PER_SECOND = 100; // USER_HZ, what /proc reports in on Linux
 export function sampleCpu(): CpuSample {
   const ticks = new Map<number, { ppid: number; ticks: number }>();
   let hostBusy = 0;
+  let hostSteal = 0;
   try {
     const [, user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
     hostBusy = user + nice + system + irq + softirq + steal;
+    hostSteal = steal;
     for (const entry of fs.readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       try {
@@ -28,12 +38,12 @@ export function sampleCpu(): CpuSample {
   } catch {
     // No /proc: report nothing rather than fail the run.
   }
-  return { ticks, hostBusy };
+  return { ticks, hostBusy, hostSteal };
 }
 
 /**
- * CPU seconds between two samples per named process tree (a root pid and its descendants), and the rest of the
- * host as `other` (other people's work on a shared machine).
+ * CPU seconds (two decimals) between two samples per named process tree (a root pid and its descendants), the rest
+ * of the host as `other` (other people's work on a shared machine), and the hypervisor's `steal` (within `other`).
  */
 export function cpuSpent(
   before: CpuSample,
@@ -54,5 +64,21 @@ export function cpuSpent(
     ours += delta;
   }
   spent.other = Math.max(0, after.hostBusy - before.hostBusy - ours);
+  spent.steal = after.hostSteal - before.hostSteal;
   return Object.fromEntries(Object.entries(spent).map(([name, ticks]) => [name, Math.round((ticks / TICKS_PER_SECOND) * 100) / 100]));
+}
+
+/** A process's command line, its arguments joined by spaces; empty once it has gone. */
+export function readCmdline(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** A supervised service's tree named for what it runs: postgres, temporal, kafka, else its executable's name. */
+export function serviceName(pid: number): string {
+  const command = readCmdline(pid);
+  return /postgres/.test(command) ? 'postgres' : /temporal/.test(command) ? 'temporal' : /kafka|java/.test(command) ? 'kafka' : path.basename(command.split(' ')[0] || 'child');
 }
