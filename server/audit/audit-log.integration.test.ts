@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../db/client.ts';
 import { cleanupAll } from '../testing/cleanup.ts';
-import { listAuditActions, listAuditLog, parseAuditQuery } from './audit-log.ts';
+import { listAuditActions, listAuditLog } from './audit-log.ts';
+import { parseAuditQuery } from './requests.ts';
 
 const prefix = `test-audit-${randomUUID().slice(0, 8)}`;
 const actor = `${prefix}-admin`;

@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
 import type { PrismaClient } from '../db/generated/client.ts';
 import { ActionNotAllowedError } from './enrollments.ts';
 import { partnerRegistry, type PartnerRegistry } from './partners/registry.ts';
+import { partnerIdSchema, partnerVersionChangeSchema } from './requests.ts';
 
 /**
  * An admin puts a partner's integration version into shadow mode, stops it, or promotes the version in shadow
@@ -14,21 +14,6 @@ export const PARTNER_SHADOW_ACTION = 'card_link.partner_shadow';
 export const PARTNER_PROMOTE_ACTION = 'card_link.partner_promote';
 
 const ADMINS: readonly Actor['role'][] = ['admin'];
-
-const reason = z.string().trim().min(3, 'a reason of at least 3 characters is required').max(500, 'the reason is at most 500 characters');
-
-export const partnerVersionChangeSchema = z.discriminatedUnion(
-  'action',
-  [
-    z.object({ action: z.literal('shadow'), version: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'version must be 1-32 letters, digits, _ . or -'), reason }),
-    z.object({ action: z.literal('stop_shadow'), reason }),
-    z.object({ action: z.literal('promote'), reason }),
-  ],
-  { error: 'action must be shadow, stop_shadow or promote' },
-);
-export type PartnerVersionChange = z.input<typeof partnerVersionChangeSchema>;
-
-export const partnerIdSchema = z.string().regex(/^[a-z0-9_-]{1,64}$/, 'partnerId must be 1-64 lower-case letters, digits, _ or -');
 
 /** 404. */
 export class PartnerNotFoundError extends Error {
@@ -54,6 +39,16 @@ export interface PartnerVersions {
   available: string[];
 }
 
+/** `GET /api/partners`. */
+export interface PartnerVersionsResponse {
+  partners: PartnerVersions[];
+}
+
+/** `POST /api/partners/<partnerId>/versions`: the partner as it is after the change. */
+export interface PartnerVersionChangeResponse {
+  partner: PartnerVersions;
+}
+
 type Db = Pick<PrismaClient, 'partner' | '$transaction'>;
 
 export async function listPartnerVersions(db: Pick<PrismaClient, 'partner'>, registry: PartnerRegistry = partnerRegistry): Promise<PartnerVersions[]> {
@@ -64,7 +59,7 @@ export async function listPartnerVersions(db: Pick<PrismaClient, 'partner'>, reg
 export async function changePartnerVersion(
   db: Db,
   partnerId: string,
-  /** A PartnerVersionChange, validated here after the role check (a non-admin learns nothing from a 422). */
+  /** A PartnerVersionChange (server/card-link/requests.ts), validated here after the role check (a non-admin learns nothing from a 422). */
   change: unknown,
   actor: Actor,
   registry: PartnerRegistry = partnerRegistry,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { POST } from '../../app/api/partner-webhooks/[partnerId]/route.ts';
 import type { PartnerSandbox } from '../../worker/partner-sandbox/server.ts';
@@ -7,6 +7,7 @@ import { closeServer, listenOnFreePort, startSandboxOnFreePort } from '../../wor
 import { db } from '../db/client.ts';
 import { env } from '../env.ts';
 import { eventually } from '../testing/eventually.ts';
+import { routeServer } from '../testing/route-server.ts';
 
 /**
  * The partner sandbox's real webhooks into the console's own route handler over HTTP: Chase has a secret on both
@@ -23,26 +24,11 @@ let sandbox: PartnerSandbox;
 let server: Server;
 const customerId = `cus_webhook_${randomUUID().slice(0, 8)}`;
 
-async function toRequest(message: IncomingMessage, url: string): Promise<Request> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of message) chunks.push(chunk as Buffer);
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(message.headers)) if (typeof value === 'string') headers.set(name, value);
-  return new Request(new URL(message.url ?? '/', url), { method: message.method, headers, body: chunks.length > 0 ? Buffer.concat(chunks) : undefined });
-}
-
 beforeAll(async () => {
   expect([...env().PARTNER_WEBHOOK_SECRETS.keys()]).toEqual(['chase']);
-  server = createServer((message, reply) => {
-    void (async () => {
-      const partnerId = decodeURIComponent(/^\/api\/partner-webhooks\/([^/?]+)/.exec(message.url ?? '')?.[1] ?? '');
-      const response = await POST(await toRequest(message, 'http://127.0.0.1'), { params: Promise.resolve({ partnerId }) });
-      reply.writeHead(response.status, Object.fromEntries(response.headers.entries()));
-      reply.end(Buffer.from(await response.arrayBuffer()));
-    })().catch((err: unknown) => {
-      reply.writeHead(500);
-      reply.end(String(err));
-    });
+  server = routeServer((request, message) => {
+    const partnerId = decodeURIComponent(/^\/api\/partner-webhooks\/([^/?]+)/.exec(message.url ?? '')?.[1] ?? '');
+    return POST(request, { params: Promise.resolve({ partnerId }) });
   });
   const port = await listenOnFreePort(server);
   sandbox = await startSandboxOnFreePort({

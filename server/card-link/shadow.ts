@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../db/generated/client.ts';
+import type { ShadowWindow } from './requests.ts';
 import { MISMATCH_KINDS, type MismatchKind, type ShadowLink } from './shadow-link.ts';
 
 type Db = Pick<PrismaClient, 'shadowComparison'>;
@@ -100,6 +101,17 @@ export interface PartnerShadowStatus {
   candidateVersion: string | null;
   /** Comparisons per (live, candidate) pair: the current pair first (even with none yet), then the latest compared. */
   versions: ShadowVersionRate[];
+}
+
+/** `GET /api/enrollments/shadow?window=`. */
+export interface ShadowResponse {
+  window: ShadowWindow;
+  partners: PartnerShadowStatus[];
+}
+
+/** `GET /api/enrollments/shadow/mismatches`. */
+export interface MismatchesResponse {
+  mismatches: ShadowMismatch[];
 }
 
 export interface ShadowCountGroup {

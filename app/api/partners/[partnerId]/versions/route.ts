@@ -4,6 +4,7 @@ import {
   PartnerNotFoundError,
   PartnerVersionConflictError,
   UnknownVersionError,
+  type PartnerVersionChangeResponse,
 } from '@/server/card-link/partner-versions.ts';
 import { db } from '@/server/db/client.ts';
 import { apiRoute } from '@/server/http/api-route.ts';
@@ -24,7 +25,7 @@ export const POST = apiRoute<{ partnerId: string }>(
       [UnknownVersionError, 422],
     ],
   },
-  async (ctx) => {
+  async (ctx): Promise<PartnerVersionChangeResponse> => {
     const partner = await changePartnerVersion(db(), ctx.params.partnerId, await ctx.json(), { id: ctx.user.id, role: ctx.user.role });
     return { partner };
   },
