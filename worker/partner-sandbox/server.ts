@@ -142,270 +142,33 @@ class HttpError extends Error {
   }
 }
 
-export async function startPartnerSandbox(options: PartnerSandboxOptions): Promise<PartnerSandbox> {
-  const registry = options.registry ?? partnerRegistry;
-  const reconcileAfterMs = options.reconcileAfterMs ?? 2000;
-  const consoleUrl = options.consoleUrl.replace(/\/+$/, '');
-  const retry = { attempts: 8, baseDelayMs: 500, maxDelayMs: 10_000, timeoutMs: 30_000, ...options.webhookRetry };
-  const log = options.log ?? silent;
-  const webhookSecrets = options.webhookSecrets ?? new Map<string, string>();
-
-  const reconciliations = new Map<string, Reconciliation>();
-  const faults = new Map<string, Faults>();
-  const deliveries: WebhookDelivery[] = [];
+/** Everything the sandbox remembers, from start (or the last reset) until it stops. */
+interface SandboxState {
+  registry: PartnerRegistry;
+  reconcileAfterMs: number;
+  consoleUrl: string;
+  retry: { attempts: number; baseDelayMs: number; maxDelayMs: number; timeoutMs: number };
+  log: SandboxLog;
+  webhookSecrets: ReadonlyMap<string, string>;
+  reconciliations: Map<string, Reconciliation>;
+  faults: Map<string, Faults>;
+  deliveries: WebhookDelivery[];
   /** `<partnerId>:<reference>` of every enrollment unlinked since the last reset. */
-  const unlinked = new Set<string>();
-  const requests: RequestRecord[] = [];
-  const hung = new Set<ServerResponse>();
-  // Aborted on reset and stop: cancels webhook retries that belong to the state being forgotten.
-  let lifecycle = new AbortController();
+  unlinked: Set<string>;
+  requests: RequestRecord[];
+  hung: Set<ServerResponse>;
+  /** Aborted on reset and stop: cancels webhook retries that belong to the state being forgotten. */
+  lifecycle: AbortController;
+}
 
-  const partnerOf = (partnerId: string): PartnerIntegration => {
-    const partner = registry.get(partnerId)?.live;
-    if (!partner) throw new HttpError(404, { error: `unknown partner ${partnerId}` });
-    return partner;
-  };
-  const usesWebhooks = (partnerId: string) => registry.get(partnerId)?.live.reconciliation.via !== 'polling';
-
-  function decide(partner: PartnerIntegration, body: EligibilityRequestBody): EligibilityAnswer {
-    const key = digest(`${partner.partnerId}:${body.customerId}:${body.fingerprint}`);
-    // A bank knows its own BIN ranges, which the live integration's `matches` encodes. The bank never sees our
-    // payment-method id or the expiry; the placeholders stand for "not expired".
-    const issued = partner.matches({ ...body, paymentMethodId: body.fingerprint, expMonth: 12, expYear: 9999 });
-    if (!issued) return { decision: 'not_eligible', reason: 'card_not_issued_by_partner' };
-    if (body.customerId.toLowerCase().includes('decline')) return { decision: 'not_eligible', reason: 'customer_not_eligible' };
-    if (body.last4 === '0002') return { decision: 'not_eligible', reason: 'account_not_in_good_standing' };
-    if (body.last4 in MULTI_MATCH_OUTCOMES) {
-      const reference = `mm-${partner.partnerId}-${key}-${body.last4}`;
-      track(reference, partner.partnerId);
-      return { decision: 'multi_match', reference, candidates: 2 + (parseInt(key.slice(0, 4), 16) % 3) };
-    }
-    return { decision: 'eligible', reference: `ref-${partner.partnerId}-${key}` };
-  }
-
-  /** Registers a multi-match the first time it is seen, and schedules its answer. */
-  function track(reference: string, partnerId: string): Reconciliation {
-    const existing = reconciliations.get(reference);
-    if (existing) return existing;
-    const planned = MULTI_MATCH_OUTCOMES[reference.slice(-4)] ?? null;
-    const entry: Reconciliation = { reference, partnerId, planned, answer: null };
-    if (planned) {
-      entry.timer = setTimeout(() => resolve(entry, planned), reconcileAfterMs);
-      entry.timer.unref();
-    }
-    reconciliations.set(reference, entry);
-    return entry;
-  }
-
-  /** A reference this sandbox issued, even before a restart: `mm-<partnerId>-<key>-<last4>`. */
-  function lookup(reference: string, partnerId?: string): Reconciliation {
-    const known = reconciliations.get(reference);
-    if (known && (partnerId === undefined || known.partnerId === partnerId)) return known;
-    const parsed = /^mm-(.+)-[0-9a-f]{12}-(\d{4})$/.exec(reference);
-    const issuer = parsed?.[1];
-    if (!known && issuer && registry.get(issuer) && (partnerId === undefined || issuer === partnerId) && parsed[2]! in MULTI_MATCH_OUTCOMES) {
-      return track(reference, issuer);
-    }
-    throw new HttpError(404, { error: `unknown reconciliation ${reference}` });
-  }
-
-  function resolve(entry: Reconciliation, answer: Answer): boolean {
-    if (entry.answer) return false;
-    clearTimeout(entry.timer);
-    entry.answer = answer;
-    log.info({ partnerId: entry.partnerId, reference: entry.reference, ...answer }, 'multi-match resolved');
-    if (!usesWebhooks(entry.partnerId)) return false;
-    const delivery: WebhookDelivery = {
-      url: `${consoleUrl}/api/partner-webhooks/${encodeURIComponent(entry.partnerId)}`,
-      partnerId: entry.partnerId,
-      reference: entry.reference,
-      matched: answer.matched,
-      ...(answer.reason === undefined ? {} : { reason: answer.reason }),
-      status: 'pending',
-      attempts: 0,
-    };
-    deliveries.push(delivery);
-    void deliver(delivery, lifecycle.signal);
-    return true;
-  }
-
-  async function deliver(delivery: WebhookDelivery, signal: AbortSignal): Promise<void> {
-    const { url, status: _status, attempts: _attempts, lastError: _lastError, ...body } = delivery;
-    while (delivery.attempts < retry.attempts && !signal.aborted) {
-      delivery.attempts += 1;
-      let retryAfterMs = 0;
-      try {
-        const json = JSON.stringify(body);
-        const secret = webhookSecrets.get(body.partnerId);
-        // Signed per attempt: a retry after minutes must still fall inside the console's replay window.
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'idempotency-key': `${body.reference}:${body.matched}`,
-            ...(secret ? signWebhook(secret, json) : {}),
-          },
-          body: json,
-          signal: AbortSignal.any([signal, AbortSignal.timeout(retry.timeoutMs)]),
-        });
-        await res.body?.cancel();
-        retryAfterMs = Number(res.headers.get('retry-after')) * 1000 || 0;
-        if (res.ok) {
-          delivery.status = 'delivered';
-          log.info({ url, reference: body.reference, attempts: delivery.attempts }, 'webhook delivered');
-          return;
-        }
-        delivery.lastError = `HTTP ${res.status}`;
-        // A 404 or 503 can be the webhook overtaking the link it answers; a bad body or secret stays bad.
-        if (FINAL_WEBHOOK_STATUSES.has(res.status)) break;
-      } catch (err) {
-        delivery.lastError = err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);
-      }
-      if (delivery.attempts < retry.attempts) {
-        const backoffMs = Math.min(retry.baseDelayMs * 2 ** (delivery.attempts - 1), retry.maxDelayMs);
-        await sleep(Math.max(backoffMs, Math.min(retryAfterMs, retry.maxDelayMs)), signal);
-      }
-    }
-    if (signal.aborted) return;
-    delivery.status = 'failed';
-    log.warn({ url, reference: body.reference, attempts: delivery.attempts, error: delivery.lastError }, 'webhook not delivered');
-  }
-
-  /** Applies injected latency, then a pending hang or 503; says which, if the request is dealt with. */
-  async function injectFaults(partnerId: string, res: ServerResponse): Promise<'hung' | 503 | undefined> {
-    const own = faults.get(partnerId);
-    const global = faults.get(GLOBAL);
-    const latencyMs = own?.latencyMs || global?.latencyMs || 0;
-    if (latencyMs > 0) await sleep(latencyMs, lifecycle.signal);
-    const take = (field: 'failNext' | 'timeoutNext') => {
-      const scope = own && own[field] > 0 ? own : global && global[field] > 0 ? global : undefined;
-      if (scope) scope[field] -= 1;
-      return scope !== undefined;
-    };
-    if (take('timeoutNext')) {
-      hung.add(res);
-      res.on('close', () => hung.delete(res));
-      return 'hung';
-    }
-    if (take('failNext')) {
-      send(res, 503, { error: 'injected failure' });
-      return 503;
-    }
-    return undefined;
-  }
-
-  async function partnerRoute(req: IncomingMessage, res: ServerResponse, partnerId: string, rest: string[]): Promise<number | 'hung'> {
-    const partner = partnerOf(partnerId);
-    let handler: (() => Promise<unknown>) | undefined;
-    if (req.method === 'POST' && rest.length === 1 && rest[0] === 'eligibility') {
-      handler = async () => decide(partner, parse(eligibilityRequestBody, await readJson(req)));
-    } else if (req.method === 'GET' && rest.length === 2 && rest[0] === 'reconciliations') {
-      handler = async () => reconciliationState(lookup(rest[1]!, partnerId));
-    } else if (req.method === 'POST' && rest.length === 1 && rest[0] === 'unlinks') {
-      handler = async () => {
-        const { reference } = parse(unlinkRequestBody, await readJson(req));
-        const key = `${partnerId}:${reference}`;
-        if (unlinked.has(key)) return { state: 'already_unlinked' };
-        unlinked.add(key);
-        return { state: 'unlinked' };
-      };
-    }
-    if (!handler) throw new HttpError(404, { error: `no route ${req.method} /partners/${partnerId}/${rest.join('/')}` });
-    const fault = await injectFaults(partnerId, res);
-    if (fault) return fault;
-    send(res, 200, await handler());
-    return 200;
-  }
-
-  async function controlRoute(req: IncomingMessage, res: ServerResponse, rest: string[]): Promise<void> {
-    const route = `${req.method} ${rest[0] ?? ''}${rest.length > 2 ? '/…' : rest.length === 2 ? '/:reference' : ''}`;
-    switch (route) {
-      case 'GET health':
-        return send(res, 200, { ok: true, partners: registry.partnerIds, reconcileAfterMs, consoleUrl });
-      case 'POST faults': {
-        const { partnerId, ...settings } = parse(faultsSchema, await readJson(req));
-        if (partnerId !== undefined) partnerOf(partnerId);
-        const scope = partnerId ?? GLOBAL;
-        faults.set(scope, { latencyMs: 0, failNext: 0, timeoutNext: 0, ...faults.get(scope), ...settings });
-        return send(res, 200, { faults: Object.fromEntries(faults) });
-      }
-      case 'POST reconciliations/:reference': {
-        const answer = parse(resolveSchema, await readJson(req));
-        const entry = lookup(rest[1]!);
-        if (entry.answer) throw new HttpError(409, { error: `${entry.reference} is already resolved`, ...reconciliationState(entry) });
-        const webhook = resolve(entry, answer);
-        return send(res, 200, { reference: entry.reference, partnerId: entry.partnerId, ...reconciliationState(entry), webhook });
-      }
-      case 'POST reset':
-        reset();
-        return send(res, 200, { ok: true });
-      case 'GET webhooks':
-        return send(res, 200, { deliveries });
-      case 'GET requests':
-        return send(res, 200, { requests });
-      default:
-        throw new HttpError(404, { error: `no route ${req.method} /_control/${rest.join('/')}` });
-    }
-  }
-
-  function reset(): void {
-    lifecycle.abort();
-    lifecycle = new AbortController();
-    for (const entry of reconciliations.values()) clearTimeout(entry.timer);
-    reconciliations.clear();
-    unlinked.clear();
-    faults.clear();
-    deliveries.length = 0;
-    requests.length = 0;
-    for (const res of hung) res.destroy();
-    hung.clear();
-  }
-
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://sandbox');
-    const segments = url.pathname.split('/').filter(Boolean).map(safeDecode);
-    const [root, first, ...rest] = segments;
-    let partnerId: string | undefined;
-    const handled = (async () => {
-      if (root === 'partners' && first !== undefined) {
-        partnerId = first;
-        return partnerRoute(req, res, first, rest);
-      }
-      if (root === '_control' && first !== undefined) {
-        await controlRoute(req, res, [first, ...rest]);
-        return undefined;
-      }
-      throw new HttpError(404, { error: `no route ${req.method} ${url.pathname}` });
-    })();
-    handled
-      .catch((err: unknown) => {
-        if (err instanceof HttpError) {
-          send(res, err.status, err.body);
-          return err.status;
-        }
-        log.warn({ err, method: req.method, path: url.pathname }, 'sandbox request failed');
-        send(res, 500, { error: 'sandbox error' });
-        return 500;
-      })
-      .then((status) => {
-        if (partnerId === undefined || status === undefined) return;
-        requests.push({ at: new Date().toISOString(), method: req.method ?? '', path: url.pathname, partnerId, status });
-        if (requests.length > MAX_REQUEST_LOG) requests.shift();
-      })
-      .catch(() => undefined);
-  });
+export async function startPartnerSandbox(options: PartnerSandboxOptions): Promise<PartnerSandbox> {
+  const state = initialState(options);
+  const server = http.createServer((req, res) => handleRequest(state, req, res));
   server.keepAliveTimeout = 30_000;
-
-  await new Promise<void>((resolveListen, rejectListen) => {
-    server.once('error', rejectListen);
-    server.listen({ port: options.port, host: options.host ?? '127.0.0.1' }, () => {
-      server.off('error', rejectListen);
-      resolveListen();
-    });
-  });
+  await listen(server, options.port, options.host ?? '127.0.0.1');
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host === undefined || options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}`;
-  log.info({ url, partners: registry.partnerIds, reconcileAfterMs, consoleUrl }, 'partner sandbox listening');
+  state.log.info({ url, partners: state.registry.partnerIds, reconcileAfterMs: state.reconcileAfterMs, consoleUrl: state.consoleUrl }, 'partner sandbox listening');
 
   let stopped: Promise<void> | undefined;
   return {
@@ -413,7 +176,7 @@ export async function startPartnerSandbox(options: PartnerSandboxOptions): Promi
     port,
     stop: () => {
       stopped ??= new Promise<void>((resolveStop) => {
-        reset();
+        reset(state);
         server.close(() => resolveStop());
         server.closeAllConnections();
       });
@@ -421,6 +184,302 @@ export async function startPartnerSandbox(options: PartnerSandboxOptions): Promi
     },
   };
 }
+
+function initialState(options: PartnerSandboxOptions): SandboxState {
+  return {
+    registry: options.registry ?? partnerRegistry,
+    reconcileAfterMs: options.reconcileAfterMs ?? 2000,
+    consoleUrl: options.consoleUrl.replace(/\/+$/, ''),
+    retry: { attempts: 8, baseDelayMs: 500, maxDelayMs: 10_000, timeoutMs: 30_000, ...options.webhookRetry },
+    log: options.log ?? silent,
+    webhookSecrets: options.webhookSecrets ?? new Map<string, string>(),
+    reconciliations: new Map(),
+    faults: new Map(),
+    deliveries: [],
+    unlinked: new Set(),
+    requests: [],
+    hung: new Set(),
+    lifecycle: new AbortController(),
+  };
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolveListen, rejectListen) => {
+    server.once('error', rejectListen);
+    server.listen({ port, host }, () => {
+      server.off('error', rejectListen);
+      resolveListen();
+    });
+  });
+}
+
+// ─── Routing ──────────────────────────────────────────────────────────────────────────────────────────
+
+/** Routes one request, answers errors, and logs partner calls (not control calls) with their status. */
+function handleRequest(state: SandboxState, req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://sandbox');
+  const segments = url.pathname.split('/').filter(Boolean).map(safeDecode);
+  const [root, first, ...rest] = segments;
+  let partnerId: string | undefined;
+  const handled = (async () => {
+    if (root === 'partners' && first !== undefined) {
+      partnerId = first;
+      return partnerRoute(state, req, res, first, rest);
+    }
+    if (root === '_control' && first !== undefined) {
+      await controlRoute(state, req, res, [first, ...rest]);
+      return undefined;
+    }
+    throw new HttpError(404, { error: `no route ${req.method} ${url.pathname}` });
+  })();
+  handled
+    .catch((err: unknown) => {
+      if (err instanceof HttpError) {
+        send(res, err.status, err.body);
+        return err.status;
+      }
+      state.log.warn({ err, method: req.method, path: url.pathname }, 'sandbox request failed');
+      send(res, 500, { error: 'sandbox error' });
+      return 500;
+    })
+    .then((status) => {
+      if (partnerId !== undefined && status !== undefined) logRequest(state, { at: new Date().toISOString(), method: req.method ?? '', path: url.pathname, partnerId, status });
+    })
+    .catch(() => undefined);
+}
+
+function logRequest(state: SandboxState, record: RequestRecord): void {
+  state.requests.push(record);
+  if (state.requests.length > MAX_REQUEST_LOG) state.requests.shift();
+}
+
+/** `/partners/:partnerId/…`: finds the endpoint, then applies the injected faults before answering. */
+async function partnerRoute(state: SandboxState, req: IncomingMessage, res: ServerResponse, partnerId: string, rest: string[]): Promise<number | 'hung'> {
+  const partner = partnerOf(state, partnerId);
+  let handler: (() => Promise<unknown>) | undefined;
+  if (req.method === 'POST' && rest.length === 1 && rest[0] === 'eligibility') {
+    handler = async () => decideEligibility(state, partner, parse(eligibilityRequestBody, await readJson(req)));
+  } else if (req.method === 'GET' && rest.length === 2 && rest[0] === 'reconciliations') {
+    handler = async () => reconciliationState(lookup(state, rest[1]!, partnerId));
+  } else if (req.method === 'POST' && rest.length === 1 && rest[0] === 'unlinks') {
+    handler = async () => unlink(state, partnerId, parse(unlinkRequestBody, await readJson(req)).reference);
+  }
+  if (!handler) throw new HttpError(404, { error: `no route ${req.method} /partners/${partnerId}/${rest.join('/')}` });
+  const fault = await injectFaults(state, partnerId, res);
+  if (fault) return fault;
+  send(res, 200, await handler());
+  return 200;
+}
+
+/** `/_control/…`: the test's handle on the sandbox, never subject to faults. */
+async function controlRoute(state: SandboxState, req: IncomingMessage, res: ServerResponse, rest: string[]): Promise<void> {
+  const route = `${req.method} ${rest[0] ?? ''}${rest.length > 2 ? '/…' : rest.length === 2 ? '/:reference' : ''}`;
+  switch (route) {
+    case 'GET health':
+      return send(res, 200, { ok: true, partners: state.registry.partnerIds, reconcileAfterMs: state.reconcileAfterMs, consoleUrl: state.consoleUrl });
+    case 'POST faults':
+      return send(res, 200, { faults: setFaults(state, parse(faultsSchema, await readJson(req))) });
+    case 'POST reconciliations/:reference':
+      return send(res, 200, resolveByHand(state, rest[1]!, parse(resolveSchema, await readJson(req))));
+    case 'POST reset':
+      reset(state);
+      return send(res, 200, { ok: true });
+    case 'GET webhooks':
+      return send(res, 200, { deliveries: state.deliveries });
+    case 'GET requests':
+      return send(res, 200, { requests: state.requests });
+    default:
+      throw new HttpError(404, { error: `no route ${req.method} /_control/${rest.join('/')}` });
+  }
+}
+
+// ─── Partner endpoints ────────────────────────────────────────────────────────────────────────────────
+
+function partnerOf(state: SandboxState, partnerId: string): PartnerIntegration {
+  const partner = state.registry.get(partnerId)?.live;
+  if (!partner) throw new HttpError(404, { error: `unknown partner ${partnerId}` });
+  return partner;
+}
+
+/** The eligibility rules in the header, first match wins. */
+function decideEligibility(state: SandboxState, partner: PartnerIntegration, body: EligibilityRequestBody): EligibilityAnswer {
+  const key = digest(`${partner.partnerId}:${body.customerId}:${body.fingerprint}`);
+  // A bank knows its own BIN ranges, which the live integration's `matches` encodes. The bank never sees our
+  // payment-method id or the expiry; the placeholders stand for "not expired".
+  const issued = partner.matches({ ...body, paymentMethodId: body.fingerprint, expMonth: 12, expYear: 9999 });
+  if (!issued) return { decision: 'not_eligible', reason: 'card_not_issued_by_partner' };
+  if (body.customerId.toLowerCase().includes('decline')) return { decision: 'not_eligible', reason: 'customer_not_eligible' };
+  if (body.last4 === '0002') return { decision: 'not_eligible', reason: 'account_not_in_good_standing' };
+  if (body.last4 in MULTI_MATCH_OUTCOMES) {
+    const reference = `mm-${partner.partnerId}-${key}-${body.last4}`;
+    track(state, reference, partner.partnerId);
+    return { decision: 'multi_match', reference, candidates: 2 + (parseInt(key.slice(0, 4), 16) % 3) };
+  }
+  return { decision: 'eligible', reference: `ref-${partner.partnerId}-${key}` };
+}
+
+function unlink(state: SandboxState, partnerId: string, reference: string): { state: 'unlinked' | 'already_unlinked' } {
+  const key = `${partnerId}:${reference}`;
+  if (state.unlinked.has(key)) return { state: 'already_unlinked' };
+  state.unlinked.add(key);
+  return { state: 'unlinked' };
+}
+
+// ─── Reconciliations ──────────────────────────────────────────────────────────────────────────────────
+
+/** Registers a multi-match the first time it is seen, and schedules its answer. */
+function track(state: SandboxState, reference: string, partnerId: string): Reconciliation {
+  const existing = state.reconciliations.get(reference);
+  if (existing) return existing;
+  const planned = MULTI_MATCH_OUTCOMES[reference.slice(-4)] ?? null;
+  const entry: Reconciliation = { reference, partnerId, planned, answer: null };
+  if (planned) {
+    entry.timer = setTimeout(() => resolveReconciliation(state, entry, planned), state.reconcileAfterMs);
+    entry.timer.unref();
+  }
+  state.reconciliations.set(reference, entry);
+  return entry;
+}
+
+/** A reference this sandbox issued, even before a restart: `mm-<partnerId>-<key>-<last4>`. */
+function lookup(state: SandboxState, reference: string, partnerId?: string): Reconciliation {
+  const known = state.reconciliations.get(reference);
+  if (known && (partnerId === undefined || known.partnerId === partnerId)) return known;
+  const parsed = /^mm-(.+)-[0-9a-f]{12}-(\d{4})$/.exec(reference);
+  const issuer = parsed?.[1];
+  if (!known && issuer && state.registry.get(issuer) && (partnerId === undefined || issuer === partnerId) && parsed[2]! in MULTI_MATCH_OUTCOMES) {
+    return track(state, reference, issuer);
+  }
+  throw new HttpError(404, { error: `unknown reconciliation ${reference}` });
+}
+
+/** Answers a multi-match once; says whether a webhook was queued for it. */
+function resolveReconciliation(state: SandboxState, entry: Reconciliation, answer: Answer): boolean {
+  if (entry.answer) return false;
+  clearTimeout(entry.timer);
+  entry.answer = answer;
+  state.log.info({ partnerId: entry.partnerId, reference: entry.reference, ...answer }, 'multi-match resolved');
+  if (state.registry.get(entry.partnerId)?.live.reconciliation.via === 'polling') return false;
+  queueWebhook(state, entry, answer);
+  return true;
+}
+
+/** `POST /_control/reconciliations/:reference`: resolves one now; 409 once resolved. */
+function resolveByHand(state: SandboxState, reference: string, answer: Answer) {
+  const entry = lookup(state, reference);
+  if (entry.answer) throw new HttpError(409, { error: `${entry.reference} is already resolved`, ...reconciliationState(entry) });
+  const webhook = resolveReconciliation(state, entry, answer);
+  return { reference: entry.reference, partnerId: entry.partnerId, ...reconciliationState(entry), webhook };
+}
+
+// ─── Webhook delivery ─────────────────────────────────────────────────────────────────────────────────
+
+function queueWebhook(state: SandboxState, entry: Reconciliation, answer: Answer): void {
+  const delivery: WebhookDelivery = {
+    url: `${state.consoleUrl}/api/partner-webhooks/${encodeURIComponent(entry.partnerId)}`,
+    partnerId: entry.partnerId,
+    reference: entry.reference,
+    matched: answer.matched,
+    ...(answer.reason === undefined ? {} : { reason: answer.reason }),
+    status: 'pending',
+    attempts: 0,
+  };
+  state.deliveries.push(delivery);
+  void deliverWebhook(state, delivery, state.lifecycle.signal);
+}
+
+/** POSTs until delivered, a final status, the attempts run out, or the sandbox resets; backoff honours Retry-After. */
+async function deliverWebhook(state: SandboxState, delivery: WebhookDelivery, signal: AbortSignal): Promise<void> {
+  const { retry, log } = state;
+  const { url, status: _status, attempts: _attempts, lastError: _lastError, ...body } = delivery;
+  while (delivery.attempts < retry.attempts && !signal.aborted) {
+    delivery.attempts += 1;
+    let retryAfterMs = 0;
+    try {
+      const json = JSON.stringify(body);
+      const secret = state.webhookSecrets.get(body.partnerId);
+      // Signed per attempt: a retry after minutes must still fall inside the console's replay window.
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': `${body.reference}:${body.matched}`,
+          ...(secret ? signWebhook(secret, json) : {}),
+        },
+        body: json,
+        signal: AbortSignal.any([signal, AbortSignal.timeout(retry.timeoutMs)]),
+      });
+      await res.body?.cancel();
+      retryAfterMs = Number(res.headers.get('retry-after')) * 1000 || 0;
+      if (res.ok) {
+        delivery.status = 'delivered';
+        log.info({ url, reference: body.reference, attempts: delivery.attempts }, 'webhook delivered');
+        return;
+      }
+      delivery.lastError = `HTTP ${res.status}`;
+      // A 404 or 503 can be the webhook overtaking the link it answers; a bad body or secret stays bad.
+      if (FINAL_WEBHOOK_STATUSES.has(res.status)) break;
+    } catch (err) {
+      delivery.lastError = err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);
+    }
+    if (delivery.attempts < retry.attempts) {
+      const backoffMs = Math.min(retry.baseDelayMs * 2 ** (delivery.attempts - 1), retry.maxDelayMs);
+      await sleep(Math.max(backoffMs, Math.min(retryAfterMs, retry.maxDelayMs)), signal);
+    }
+  }
+  if (signal.aborted) return;
+  delivery.status = 'failed';
+  log.warn({ url, reference: body.reference, attempts: delivery.attempts, error: delivery.lastError }, 'webhook not delivered');
+}
+
+// ─── Fault injection ──────────────────────────────────────────────────────────────────────────────────
+
+/** `POST /_control/faults`: each field given replaces that setting, for one partner or all (`*`). */
+function setFaults(state: SandboxState, { partnerId, ...settings }: z.output<typeof faultsSchema>): Record<string, Faults> {
+  if (partnerId !== undefined) partnerOf(state, partnerId);
+  const scope = partnerId ?? GLOBAL;
+  state.faults.set(scope, { latencyMs: 0, failNext: 0, timeoutNext: 0, ...state.faults.get(scope), ...settings });
+  return Object.fromEntries(state.faults);
+}
+
+/** Applies injected latency, then a pending hang or 503; says which, if the request is dealt with. */
+async function injectFaults(state: SandboxState, partnerId: string, res: ServerResponse): Promise<'hung' | 503 | undefined> {
+  const own = state.faults.get(partnerId);
+  const global = state.faults.get(GLOBAL);
+  const latencyMs = own?.latencyMs || global?.latencyMs || 0;
+  if (latencyMs > 0) await sleep(latencyMs, state.lifecycle.signal);
+  const take = (field: 'failNext' | 'timeoutNext') => {
+    const scope = own && own[field] > 0 ? own : global && global[field] > 0 ? global : undefined;
+    if (scope) scope[field] -= 1;
+    return scope !== undefined;
+  };
+  if (take('timeoutNext')) {
+    state.hung.add(res);
+    res.on('close', () => state.hung.delete(res));
+    return 'hung';
+  }
+  if (take('failNext')) {
+    send(res, 503, { error: 'injected failure' });
+    return 503;
+  }
+  return undefined;
+}
+
+/** Forgets faults, reconciliations, unlinks, webhook deliveries and the request log; drops hung requests. */
+function reset(state: SandboxState): void {
+  state.lifecycle.abort();
+  state.lifecycle = new AbortController();
+  for (const entry of state.reconciliations.values()) clearTimeout(entry.timer);
+  state.reconciliations.clear();
+  state.unlinked.clear();
+  state.faults.clear();
+  state.deliveries.length = 0;
+  state.requests.length = 0;
+  for (const res of state.hung) res.destroy();
+  state.hung.clear();
+}
+
+// ─── Helpers ──────────────────────────────────────────────────────────────────────────────────────────
 
 function reconciliationState(entry: Reconciliation): ReconciliationState {
   if (!entry.answer) return { state: 'pending' };
