@@ -1,3 +1,4 @@
+import { streamPool } from '../server/db/pg-pool.ts';
 import type { Client } from '@temporalio/client';
 import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -38,6 +39,7 @@ export async function startInventoryStream(options: InventoryStreamOptions): Pro
     kafka: kafka(),
     producer: options.producer,
     db: options.db,
+    sql: streamPool(),
     temporal: options.temporal,
     registry: drills ? withFaultDrills(subProcessorsByTable, databaseFaultDrills(options.db)) : subProcessorsByTable,
     log: options.log,

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { PrismaClient } from '../db/generated/client.ts';
+import type { Prisma, PrismaClient } from '../db/generated/client.ts';
 import type { Client } from '@temporalio/client';
 import type { StreamMessage, StreamWorkflowInput } from '../temporal/contract.ts';
 import { runSubProcessor, runSubProcessorBatch, type AnySubProcessor, type AnyTableChange } from './run-sub-processor.ts';
@@ -15,9 +15,9 @@ function context(watermark: { updatedWall: bigint; updatedLogical: number } | nu
   const advanced: unknown[][] = [];
   const db = {
     $queryRaw: async () => (watermark ? [{ table_name: change.table, row_key: change.rowKey, updated_wall: watermark.updatedWall, updated_logical: watermark.updatedLogical }] : []),
-    $executeRaw: async (sql: TemplateStringsArray, ...values: unknown[]) => {
-      statements.push(sql.join('?'));
-      advanced.push(values[0] as unknown[]);
+    $executeRaw: async (sql: Prisma.Sql) => {
+      statements.push(sql.sql);
+      advanced.push(sql.values[0] as unknown[]);
       return 1;
     },
   } as unknown as PrismaClient;

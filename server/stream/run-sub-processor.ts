@@ -107,7 +107,7 @@ const INT4_MAX = 2_147_483_647;
  */
 export async function runSubProcessorBatch(sp: AnySubProcessor, changes: readonly AnyTableChange[], ctx: ProcessContext, options: RunOptions = {}): Promise<RunResult[]> {
   const run = await planSubProcessorBatch(sp, changes, ctx, options);
-  await settleOutcomes(ctx.db, run.outcomes, { now: options.now, maxFutureSkewMs: options.maxFutureSkewMs });
+  await settleOutcomes(ctx.sql ?? ctx.db, run.outcomes, { now: options.now, maxFutureSkewMs: options.maxFutureSkewMs });
   return run.results;
 }
 
@@ -134,7 +134,7 @@ export async function planSubProcessorBatch(sp: AnySubProcessor, changes: readon
     outcomes.push({ subProcessor: sp.name, change, outcome: kind, workflowId: result.workflowId, runId: result.runId, detail: result.detail, latencyMs, advance });
   };
 
-  const seen = await readWatermarks(ctx.db, sp.name, changes, { now: now(), maxFutureSkewMs: options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS });
+  const seen = await readWatermarks(ctx.sql ?? ctx.db, sp.name, changes, { now: now(), maxFutureSkewMs: options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS });
   const accepted: number[] = [];
   changes.forEach((change, index) => {
     const key = watermarkKey(change);

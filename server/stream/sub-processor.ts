@@ -1,3 +1,4 @@
+import type { SqlClient } from '../db/sql.ts';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../db/generated/client.ts';
@@ -25,6 +26,8 @@ export type AnyChange = { [T in ChangefeedTable]: Change<TableRows[T]> }[Changef
 
 export interface ProcessContext {
   db: PrismaClient;
+  /** Where the framework's own hot statements (watermarks, outcomes) run: a `pg` pool in the worker; `db` if absent. */
+  sql?: SqlClient;
   temporal: Client;
   log: Logger;
 }

@@ -1,4 +1,5 @@
 import { Prisma, type ChangeOutcomeKind, type PrismaClient } from '../db/generated/client.ts';
+import { sqlExecute, sqlRows, type SqlClient } from '../db/sql.ts';
 // The decoder refuses an `updated` further ahead than this skew; a stored watermark further ahead is poisoned.
 import { DEFAULT_MAX_FUTURE_SKEW_MS } from './decode.ts';
 import { compareHlc, type Hlc } from './envelope.ts';
@@ -77,7 +78,7 @@ export const watermarkKey = (change: Pick<WatermarkedChange, 'table' | 'rowKey'>
  * is left out, so it cannot make every later change of its key look stale; `settleOutcomes` then overwrites it.
  */
 export async function readWatermarks(
-  db: Db,
+  db: SqlClient,
   subProcessor: Named,
   changes: readonly WatermarkedChange[],
   { now, maxFutureSkewMs }: { now: Date; maxFutureSkewMs: number },
@@ -86,11 +87,14 @@ export async function readWatermarks(
   if (keys.size === 0) return new Map();
   const tables = [...keys.values()].map((change) => change.table);
   const rowKeys = [...keys.values()].map((change) => change.rowKey);
-  const rows = await db.$queryRaw<{ table_name: string; row_key: string; updated_wall: bigint; updated_logical: number }[]>`
+  const rows = await sqlRows<{ table_name: string; row_key: string; updated_wall: bigint | string; updated_logical: number }>(
+    db,
+    Prisma.sql`
     SELECT w.table_name, w.row_key, w.updated_wall, w.updated_logical
     FROM unnest(${tables}::text[], ${rowKeys}::text[]) AS k(table_name, row_key)
     JOIN processor_watermarks w ON w.sub_processor = ${nameOf(subProcessor)} AND w.table_name = k.table_name AND w.row_key = k.row_key
-    WHERE w.updated_wall <= ${poisonedAboveWall(now, maxFutureSkewMs).toString()}::bigint`;
+    WHERE w.updated_wall <= ${poisonedAboveWall(now, maxFutureSkewMs).toString()}::bigint`,
+  );
   return new Map(rows.map((row) => [watermarkKey({ table: row.table_name as ChangefeedTable, rowKey: row.row_key }), { wall: BigInt(row.updated_wall), logical: row.updated_logical }]));
 }
 
@@ -112,7 +116,7 @@ export interface PendingOutcome {
  * version, so concurrent writers and redeliveries can never move a watermark back; a poisoned (far-future)
  * watermark may be overwritten.
  */
-export async function settleOutcomes(db: Db, outcomes: readonly PendingOutcome[], { now = () => new Date(), maxFutureSkewMs = DEFAULT_MAX_FUTURE_SKEW_MS }: { now?: () => Date; maxFutureSkewMs?: number } = {}): Promise<void> {
+export async function settleOutcomes(db: SqlClient, outcomes: readonly PendingOutcome[], { now = () => new Date(), maxFutureSkewMs = DEFAULT_MAX_FUTURE_SKEW_MS }: { now?: () => Date; maxFutureSkewMs?: number } = {}): Promise<void> {
   if (outcomes.length === 0) return;
   // Per key, the newest handled version: one upsert row per key (ON CONFLICT cannot touch a row twice).
   const newest = new Map<string, PendingOutcome>();
@@ -124,7 +128,9 @@ export async function settleOutcomes(db: Db, outcomes: readonly PendingOutcome[]
   }
   const marks = [...newest.values()];
   const column = <T>(rows: readonly PendingOutcome[], pick: (row: PendingOutcome) => T): T[] => rows.map(pick);
-  await db.$executeRaw`
+  await sqlExecute(
+    db,
+    Prisma.sql`
     WITH marks AS (
       INSERT INTO processor_watermarks AS w (sub_processor, table_name, row_key, updated_wall, updated_logical, processed_at)
       SELECT m.sub_processor, m.table_name, m.row_key, m.updated_wall, m.updated_logical, now()
@@ -143,5 +149,6 @@ export async function settleOutcomes(db: Db, outcomes: readonly PendingOutcome[]
                 ${column(outcomes, (o) => o.change.source.offset)}::bigint[], ${column(outcomes, (o) => o.subProcessor)}::text[],
                 ${column(outcomes, (o) => o.outcome)}::text[], ${column(outcomes, (o) => o.workflowId ?? null)}::text[], ${column(outcomes, (o) => o.runId ?? null)}::text[],
                 ${column(outcomes, (o) => o.detail?.slice(0, 2000) ?? null)}::text[], ${column(outcomes, (o) => o.latencyMs)}::int[])
-           AS o(table_name, row_key, updated, topic, partition, "offset", sub_processor, outcome, workflow_id, run_id, detail, latency_ms)`;
+           AS o(table_name, row_key, updated, topic, partition, "offset", sub_processor, outcome, workflow_id, run_id, detail, latency_ms)`,
+  );
 }

@@ -1,3 +1,4 @@
+import { streamPool } from '../../server/db/pg-pool.ts';
 import { db } from '../../server/db/client.ts';
 import { env } from '../../server/env.ts';
 import { createCardLinkActivities, partnerHttpFor, type CardLinkDeps } from './card-link.ts';
@@ -24,7 +25,7 @@ export type ActivityDeps = Partial<InventoryStreamDeps> &
 /** Every activity the worker registers, built from the process's shared clients. */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createInventoryStreamActivities({ db: deps.db ?? db(), now: deps.now, currentRun: deps.currentRun }),
+    ...createInventoryStreamActivities({ db: deps.db ?? db(), sql: deps.sql ?? deps.db ?? streamPool(), now: deps.now, currentRun: deps.currentRun }),
     ...createStreamDeadLetterActivities({ db: deps.db ?? db(), producer: deps.producer ?? kafkaProducer, currentRun: deps.currentRun }),
     ...createExpirySweepActivities({ db: deps.db ?? db() }),
     ...createDeadLetterBulkActivities({

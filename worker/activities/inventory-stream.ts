@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { Actor } from '../../server/auth/actor.ts';
 import { Prisma, type PrismaClient } from '../../server/db/generated/client.ts';
+import { sqlRows, type SqlClient } from '../../server/db/sql.ts';
 import { UnknownStockItemError } from '../../server/inventory/errors.ts';
 import { writeOffLotIn } from '../../server/inventory/stock.ts';
 import { claimMessages, claimSql, type StreamRun } from '../../server/stream/effect-ledger.ts';
@@ -20,6 +21,8 @@ import type { StreamMessage } from '../../server/temporal/contract.ts';
 
 export interface InventoryStreamDeps {
   db: PrismaClient;
+  /** Where the hot one-statement batches run: a `pg` pool in the worker (see server/db/pg-pool.ts); `db` if absent. */
+  sql?: SqlClient;
   /** Injected in tests; decides what "expired" means today. */
   now?: () => Date;
   /** The workflow run the activity serves; the activity's own context by default. */
@@ -103,7 +106,7 @@ export interface ExpiryWriteOffResult {
   missing: number;
 }
 
-export function createInventoryStreamActivities({ db, now = () => new Date(), currentRun = activityRun }: InventoryStreamDeps) {
+export function createInventoryStreamActivities({ db, sql = db, now = () => new Date(), currentRun = activityRun }: InventoryStreamDeps) {
   /** Claims the messages and applies the newly claimed ones, in one transaction. */
   const inLedger = <T, R>(subProcessor: string, messages: StreamMessage<T>[], apply: (tx: Prisma.TransactionClient, fresh: StreamMessage<T>[]) => Promise<R>): Promise<R> =>
     db.$transaction(async (tx) => apply(tx, await claimMessages(tx, subProcessor, messages, currentRun(), now().getTime())), { timeout: 30_000 });
@@ -115,7 +118,7 @@ export function createInventoryStreamActivities({ db, now = () => new Date(), cu
      */
     async syncAvailability(messages: StreamMessage<StockKeyPayload>[]): Promise<AvailabilitySyncResult> {
       const keys = payloads(messages, stockKeyPayload);
-      return syncAvailabilityClaimed(db, messages.length, claimSql(AVAILABILITY_SYNC, messages, currentRun(), now().getTime()), messageKeys(messages, keys));
+      return syncAvailabilityClaimed(sql, messages.length, claimSql(AVAILABILITY_SYNC, messages, currentRun(), now().getTime()), messageKeys(messages, keys));
     },
 
     /**
@@ -125,7 +128,7 @@ export function createInventoryStreamActivities({ db, now = () => new Date(), cu
      */
     async suggestReplenishment(messages: StreamMessage<StockKeyPayload>[]): Promise<ReplenishmentResult> {
       const keys = payloads(messages, stockKeyPayload);
-      return suggestReplenishmentClaimed(db, messages.length, claimSql(LOW_STOCK_REPLENISHMENT, messages, currentRun(), now().getTime()), messageKeys(messages, keys));
+      return suggestReplenishmentClaimed(sql, messages.length, claimSql(LOW_STOCK_REPLENISHMENT, messages, currentRun(), now().getTime()), messageKeys(messages, keys));
     },
 
     /**
@@ -144,8 +147,10 @@ export function createInventoryStreamActivities({ db, now = () => new Date(), cu
  * Claims the messages and sets catalog_availability.available = on_hand > 0 for the store × SKU pairs of those newly
  * claimed, from inventory_levels (a missing level counts as 0): one statement, so the claim and the effect commit together.
  */
-async function syncAvailabilityClaimed(db: PrismaClient, messages: number, claim: Prisma.Sql, keys: { ids: string[]; storeIds: string[]; skus: string[] }): Promise<AvailabilitySyncResult> {
-  const [counts] = await db.$queryRaw<{ keys: number; known: number; made_available: number; made_unavailable: number }[]>`
+async function syncAvailabilityClaimed(db: SqlClient, messages: number, claim: Prisma.Sql, keys: { ids: string[]; storeIds: string[]; skus: string[] }): Promise<AvailabilitySyncResult> {
+  const [counts] = await sqlRows<{ keys: number; known: number; made_available: number; made_unavailable: number }>(
+    db,
+    Prisma.sql`
     WITH ${claimedKeysSql(claim, keys)}, wanted AS (
       SELECT keys.store_id, keys.sku, COALESCE(l.on_hand, 0) > 0 AS available
       FROM keys
@@ -162,7 +167,8 @@ async function syncAvailabilityClaimed(db: PrismaClient, messages: number, claim
     SELECT (SELECT count(*) FROM keys)::int AS keys,
            (SELECT count(*) FROM wanted)::int AS known,
            (SELECT count(*) FROM written WHERE available)::int AS made_available,
-           (SELECT count(*) FROM written WHERE NOT available)::int AS made_unavailable`;
+           (SELECT count(*) FROM written WHERE NOT available)::int AS made_unavailable`,
+  );
   const claimedKeys = counts?.keys ?? 0;
   return {
     messages,
@@ -174,8 +180,10 @@ async function syncAvailabilityClaimed(db: PrismaClient, messages: number, claim
 }
 
 /** Claims the messages and opens, refreshes or closes replenishment suggestions for the store × SKU pairs of those newly claimed, in one statement. */
-async function suggestReplenishmentClaimed(db: PrismaClient, messages: number, claim: Prisma.Sql, keys: { ids: string[]; storeIds: string[]; skus: string[] }): Promise<ReplenishmentResult> {
-  const [counts] = await db.$queryRaw<{ keys: number; opened: number; refreshed: number; closed: number }[]>`
+async function suggestReplenishmentClaimed(db: SqlClient, messages: number, claim: Prisma.Sql, keys: { ids: string[]; storeIds: string[]; skus: string[] }): Promise<ReplenishmentResult> {
+  const [counts] = await sqlRows<{ keys: number; opened: number; refreshed: number; closed: number }>(
+    db,
+    Prisma.sql`
     WITH ${claimedKeysSql(claim, keys)}, state AS (
       SELECT k.store_id, k.sku, l.on_hand, c.reorder_point,
              (l.on_hand IS NOT NULL AND c.reorder_point IS NOT NULL AND l.on_hand <= c.reorder_point) AS low
@@ -209,7 +217,8 @@ async function suggestReplenishmentClaimed(db: PrismaClient, messages: number, c
     SELECT (SELECT count(*) FROM keys)::int AS keys,
            (SELECT count(*) FROM opened WHERE is_new)::int AS opened,
            (SELECT count(*) FROM opened WHERE NOT is_new)::int AS refreshed,
-           (SELECT count(*) FROM closed)::int AS closed`;
+           (SELECT count(*) FROM closed)::int AS closed`,
+  );
   return {
     messages,
     keys: counts?.keys ?? 0,

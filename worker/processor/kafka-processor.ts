@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../../server/db/generated/client.ts';
+import type { SqlClient } from '../../server/db/sql.ts';
 import { recordDeadLetter } from '../../server/stream/dead-letter-record.ts';
 import { decodeMessage, DEFAULT_MAX_FUTURE_SKEW_MS } from '../../server/stream/decode.ts';
 import type { AnyChange } from '../../server/stream/sub-processor.ts';
@@ -31,6 +32,8 @@ export interface KafkaProcessorOptions {
   /** Used for the dead-letter topics; owned (connected, disconnected) by the caller. */
   producer: Producer;
   db: PrismaClient;
+  /** Where the hot statements (watermarks, outcomes) run: a `pg` pool in the worker; `db` if absent. */
+  sql?: SqlClient;
   temporal: Client;
   /** server/stream/registry.ts's `subProcessorsByTable` in the worker; tests pass their own. */
   registry: SubProcessorRegistry;
@@ -130,6 +133,7 @@ export async function startKafkaProcessors(options: KafkaProcessorOptions): Prom
         signal: createSignalCoalescer(temporal, { lingerMs: options.signalLingerMs ?? DEFAULT_SIGNAL_LINGER_MS }),
         producer,
         db,
+        sql: options.sql ?? db,
         temporal,
         registry,
         metrics,
@@ -158,6 +162,7 @@ interface HandlerDeps {
   table: ChangefeedTable;
   producer: Producer;
   db: PrismaClient;
+  sql: SqlClient;
   temporal: Client;
   registry: SubProcessorRegistry;
   metrics: ProcessorMetrics;
@@ -175,8 +180,8 @@ interface HandlerDeps {
  * shard, and one statement for every outcome and watermark); then resolve and commit the chunk's last offset.
  * Offsets move only after the chunk's effects are durable, so a crash anywhere redelivers, never skips.
  */
-function batchHandler({ table, producer, db, temporal, registry, metrics, retry, maxFutureSkewMs, chunkSize, taskQueue, signal, log }: HandlerDeps) {
-  const ctx = { db, temporal, log };
+function batchHandler({ table, producer, db, sql, temporal, registry, metrics, retry, maxFutureSkewMs, chunkSize, taskQueue, signal, log }: HandlerDeps) {
+  const ctx = { db, sql, temporal, log };
   const subProcessors = subProcessorsFor(registry, table);
 
   const handleChunk = async (topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>): Promise<void> => {
@@ -210,7 +215,7 @@ function batchHandler({ table, producer, db, temporal, registry, metrics, retry,
 
     const options = { ...retry, maxFutureSkewMs, taskQueue, heartbeat, signal };
     const runs = await Promise.all(subProcessors.map(async (sp) => ({ sp, run: await planSubProcessorBatch(sp, changes, ctx, options) })));
-    await settleOutcomes(db, runs.flatMap(({ run }) => run.outcomes), { maxFutureSkewMs });
+    await settleOutcomes(sql, runs.flatMap(({ run }) => run.outcomes), { maxFutureSkewMs });
     // Outcomes first: if recording a dead letter then fails, the redelivered chunk finds the other sub-processors'
     // work done (duplicates) and re-runs only what was given up on.
     for (const { sp, run } of runs) {
