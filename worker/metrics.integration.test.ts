@@ -35,7 +35,7 @@ beforeAll(async () => {
   await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
   await db().$executeRaw`SELECT pg_create_logical_replication_slot(${slotName}, 'pgoutput')`;
   server = await startMetricsServer({ address: '127.0.0.1:0', registry: metrics().registry, coreAddress: null, log });
-  relayStatus = { slotName, connected: true, lastAckedLsn: null, lastReceivedLsn: null, messagesProduced: 0, lastCommitAt: null, lastResolved: null };
+  relayStatus = { slotName, messagesProduced: 0, lastResolved: null };
   sampler = startMetricsSampler({
     db: db(),
     admin: async () => admin,

@@ -32,6 +32,8 @@ export interface CdcRelayOptions {
   maxQueuedBytes?: number;
   /** Fault injection for tests. */
   faults?: CdcRelayFaults;
+  /** For tests: called with each position the relay has read up to (commits and keepalives), before it is in Kafka. */
+  onReceived?: (lsn: string) => void;
 }
 
 export interface CdcRelayFaults {
@@ -44,21 +46,17 @@ export interface CdcRelayFaults {
   crashBeforeAcknowledge?(commit: { lsn: string; xid: number; changes: number }): boolean;
 }
 
+/**
+ * What the worker's metrics sampler reads (worker/metrics-sampler.ts: relay rows, confirmed age). Where the slot is
+ * confirmed and whether it is streaming, Postgres says (pg_replication_slots, server/stream/slot-lag.ts); why a
+ * session failed and when streaming resumed, the relay's log says.
+ */
 export interface CdcRelayStatus {
   slotName: string;
-  /** Streaming from the slot right now. */
-  connected: boolean;
-  /** Confirmed to Postgres: every change before it is in Kafka. */
-  lastAckedLsn: string | null;
-  lastReceivedLsn: string | null;
   /** Change envelopes Kafka acknowledged since start (resolved messages not counted). */
   messagesProduced: number;
-  /** Commit time of the last acknowledged transaction, ISO-8601. */
-  lastCommitAt: string | null;
   /** The last resolved timestamp produced. */
   lastResolved: string | null;
-  /** Why the last replication session failed; cleared once streaming resumes. */
-  lastError?: string;
 }
 
 export interface CdcRelay {
@@ -164,8 +162,6 @@ class Relay {
   /** Ping time of the newest keepalive confirmed with nothing before it unsent: caught up as of then. */
   caughtUpAt: number | null = null;
   resolved: Hlc | null = null;
-  connected = false;
-  lastError: string | undefined;
 
   constructor(
     readonly options: CdcRelayOptions,
@@ -198,18 +194,14 @@ class Relay {
   status(): CdcRelayStatus {
     return {
       slotName: this.options.slotName,
-      connected: this.connected,
-      lastAckedLsn: this.acked === null ? null : formatLsn(this.acked),
-      lastReceivedLsn: this.received === null ? null : formatLsn(this.received),
       messagesProduced: this.produced,
-      lastCommitAt: this.lastCommit ? new Date(Number(this.lastCommit.wall / 1_000_000n)).toISOString() : null,
       lastResolved: this.resolved ? formatHlc(this.resolved) : null,
-      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };
   }
 
   noteReceived(lsn: Lsn): void {
     this.received = this.received === null ? lsn : maxLsn(this.received, lsn);
+    this.options.onReceived?.(formatLsn(lsn));
   }
 
   /** The resolved timestamp to publish now, or null when nothing is known yet. Never goes backwards. */
@@ -231,17 +223,14 @@ class Relay {
         // A session that got as far as streaming resets the backoff.
         if (session.streamed) delay = initialMs;
         if (err instanceof SimulatedCrashError) {
-          this.lastError = err.message;
           this.log.warn({ slot: this.options.slotName }, 'CDC relay halted by an injected crash');
           return;
         }
         if (!this.stopping) {
-          this.lastError = err instanceof Error ? err.message : String(err);
           this.log.error({ err, slot: this.options.slotName, retryInMs: delay }, 'CDC replication failed; reconnecting');
         }
       } finally {
         this.session = null;
-        this.connected = false;
       }
       if (this.stopping) return;
       await new Promise<void>((resolve) => {
@@ -346,8 +335,6 @@ class Session {
       return;
     }
     this.streamed = true;
-    this.relay.connected = true;
-    this.relay.lastError = undefined;
     this.relay.log.info({ slot: this.relay.options.slotName, from: formatLsn(this.relay.acked ?? 0n) }, 'CDC replication streaming');
     // The reply keepalive tells how far the server has decoded, which confirms we are caught up.
     this.sendStatus(true);
