@@ -1,4 +1,5 @@
 import type { Actor } from '../auth/actor.ts';
+import { recordAudit } from '../audit/audit-row.ts';
 import type { PrismaClient } from '../db/generated/client.ts';
 import { ActionNotAllowedError } from './enrollments.ts';
 import { partnerRegistry, type PartnerRegistry } from './partners/registry.ts';
@@ -93,15 +94,12 @@ export async function changePartnerVersion(
         break;
     }
     await tx.partner.update({ where: { partnerId: id }, data: after });
-    await tx.auditLog.create({
-      data: {
-        actor: actor.id,
-        actorRole: actor.role,
-        action: parsed.action === 'promote' ? PARTNER_PROMOTE_ACTION : PARTNER_SHADOW_ACTION,
-        target: `partner:${id}`,
-        reason: parsed.reason,
-        details: { change: parsed.action, before, after },
-      },
+    await recordAudit(tx, {
+      actor,
+      action: parsed.action === 'promote' ? PARTNER_PROMOTE_ACTION : PARTNER_SHADOW_ACTION,
+      target: `partner:${id}`,
+      reason: parsed.reason,
+      details: { change: parsed.action, before, after },
     });
     return { partnerId: id, name: row.name, ...after, available };
   });
