@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CardFacts, EligibilityDecision } from '../../temporal/contract.ts';
+import { binSchema, countrySchema, last4Schema } from '../card-rules.ts';
 import { PartnerProtocolError } from './errors.ts';
 import type { EligibilityRequest, PartnerHttp, ReconciliationPoll, UnlinkAcknowledgement, UnlinkRequest } from './partner.ts';
 
@@ -8,13 +9,13 @@ import type { EligibilityRequest, PartnerHttp, ReconciliationPoll, UnlinkAcknowl
  * `/partners/<id>`. Integrations build on these calls; the sandbox validates against the same schemas.
  */
 
-/** What a partner is told about a card: never the PAN, the expiry or our payment-method id. */
+/** What a partner is told about a card: never the PAN, the expiry or our payment-method id (fields by the card rules). */
 export const eligibilityRequestBody = z.object({
   customerId: z.string().min(1),
   fingerprint: z.string().min(1),
-  bin: z.string().regex(/^\d{6,8}$/, 'bin must be 6 to 8 digits'),
-  last4: z.string().regex(/^\d{4}$/, 'last4 must be 4 digits'),
-  country: z.string().regex(/^[A-Z]{2}$/, 'country must be an ISO 3166-1 alpha-2 code'),
+  bin: binSchema,
+  last4: last4Schema,
+  country: countrySchema,
   network: z.string().min(1),
 });
 export type EligibilityRequestBody = z.infer<typeof eligibilityRequestBody>;
