@@ -1,10 +1,8 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo, type WorkflowExecutionStatusName } from '@temporalio/client';
-import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
 import type { PrismaClient } from '../db/generated/client.ts';
-import { freeText } from '../http/text-rules.ts';
 import { searchAttributes, WORKFLOW_TYPES, progressQuery, reconciliationAnswerSignal, reconciliationWorkflowId, type CardLinkProgress } from '../temporal/contract.ts';
-import { customerIdSchema } from './link-card.ts';
+import { customerIdSchema, manualResolutionSchema, type ManualResolution } from './requests.ts';
 
 export interface Enrollment {
   workflowId: string;
@@ -127,11 +125,6 @@ export function isReconciliationPending(enrollment: Pick<Enrollment, 'status' | 
   return enrollment.linkStatus === 'pending_reconciliation';
 }
 
-export const manualResolutionSchema = z.object({
-  matched: z.boolean({ error: 'matched must be true or false' }),
-  reason: freeText('reason', 500).pipe(z.string().min(3, 'a reason of at least 3 characters is required')),
-});
-export type ManualResolution = z.input<typeof manualResolutionSchema>;
 
 /**
  * A support agent settles a multi-match by hand: signals the reconciliation like a partner's webhook would, and

@@ -1,18 +1,14 @@
-import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
 import type { PrismaClient } from '../db/generated/client.ts';
 import { cardLinkWorkflowId, parseCardLinkWorkflowId } from '../temporal/contract.ts';
 import { ActionNotAllowedError, EnrollmentNotFoundError, getEnrollment, InvalidEnrollmentQueryError } from './enrollments.ts';
-import { DecisionPendingError, linkCard, NothingToRecheckError, type CardLinkRequest, type LinkCardDeps, type LinkCardResult } from './link-card.ts';
+import { DecisionPendingError, linkCard, NothingToRecheckError, type LinkCardDeps, type LinkCardResult } from './link-card.ts';
+import { recheckSchema, type CardLinkRequest, type RecheckInput } from './requests.ts';
 
 const RECHECKERS: readonly Actor['role'][] = ['support', 'admin'];
 
 export const RECHECK_ELIGIBILITY_ACTION = 'card_link.recheck_eligibility';
 
-export const recheckSchema = z.object({
-  reason: z.string().trim().min(3, 'a reason of at least 3 characters is required').max(500, 'the reason is at most 500 characters'),
-});
-export type RecheckInput = z.input<typeof recheckSchema>;
 
 export interface RecheckDeps extends Omit<LinkCardDeps, 'db'> {
   db: Pick<PrismaClient, '$queryRaw' | 'paymentMethod' | 'auditLog'>;

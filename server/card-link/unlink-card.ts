@@ -4,7 +4,6 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
-import { z } from 'zod';
 import type { PrismaClient } from '../db/generated/client.ts';
 import {
   searchAttributes,
@@ -15,7 +14,8 @@ import {
   type CardUnlinkInput,
   type UnlinkOutcome,
 } from '../temporal/contract.ts';
-import { customerIdSchema, isTemporalUnavailable, TemporalUnavailableError } from './link-card.ts';
+import { isTemporalUnavailable, TemporalUnavailableError } from './link-card.ts';
+import type { UnlinkRequest } from './requests.ts';
 
 /**
  * Unlinking a card, for the service API (`DELETE /api/card-links/<linkId>`) and support's console action. The
@@ -25,20 +25,6 @@ import { customerIdSchema, isTemporalUnavailable, TemporalUnavailableError } fro
 
 export const UNLINK_ACTION = 'card_link.unlink';
 
-export const linkIdSchema = z.string().regex(/^link_[A-Za-z0-9-]{1,64}$/, 'linkId must be a link id such as link_<uuid>');
-
-export const unlinkRequestSchema = z.object({
-  /** When given, the link must be this customer's: a client cannot end another customer's link by its id. */
-  customerId: customerIdSchema.optional(),
-  reason: z
-    .string()
-    .trim()
-    .min(3, 'reason must be at least 3 characters')
-    .max(500, 'reason must be at most 500 characters')
-    .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'reason must not contain control characters')
-    .optional(),
-});
-export type UnlinkRequest = z.output<typeof unlinkRequestSchema>;
 
 /** 404. */
 export class UnknownLinkError extends Error {

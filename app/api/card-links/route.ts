@@ -1,13 +1,14 @@
 import { ZodError } from 'zod';
 import {
   CardLinkFailedError,
-  cardLinkRequestSchema,
   DecisionPendingError,
   linkCard,
   PaymentMethodConflictError,
   TemporalUnavailableError,
   UnknownCustomerError,
+  type LinkCardResult,
 } from '@/server/card-link/link-card.ts';
+import { cardLinkRequestSchema } from '@/server/card-link/requests.ts';
 import { reEvaluationPolicyFrom } from '@/server/card-link/re-evaluation.ts';
 import { auditedCardLinkCall } from '@/server/audit/card-link-calls.ts';
 import { timedCardLinkCall } from '@/server/metrics/card-link-metrics.ts';
@@ -48,7 +49,7 @@ async function handlePost(request: Request) {
     customerId = input.customerId;
     const deps = { db: db(), temporal: temporal(), decisionTimeoutMs: env().CARD_LINK_DECISION_TIMEOUT_MS, reEvaluation: reEvaluationPolicyFrom(env()) };
     const result = await linkCard(deps, input);
-    return Response.json(result, { status: 200, headers: noStore });
+    return Response.json(result satisfies LinkCardResult, { status: 200, headers: noStore });
   } catch (err) {
     if (err instanceof ZodError) {
       return Response.json({ error: 'Invalid card-link request.', issues: err.issues }, { status: 422, headers: noStore });

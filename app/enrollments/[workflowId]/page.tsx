@@ -1,7 +1,7 @@
 import { requireArea } from '@/server/auth/session.ts';
 import { reconciliationWorkflowId } from '@/server/temporal/contract.ts';
 import { env } from '@/server/env.ts';
-import { workflowIdParam } from '../../api/enrollments/schemas.ts';
+import { workflowIdParam } from '@/server/card-link/requests.ts';
 import { EnrollmentDetail } from '../_components/enrollment-detail.tsx';
 
 export const dynamic = 'force-dynamic';

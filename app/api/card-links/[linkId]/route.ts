@@ -1,7 +1,8 @@
 import { ZodError } from 'zod';
 import { TemporalUnavailableError } from '@/server/card-link/link-card.ts';
 import { serviceTokenRefusal } from '@/server/card-link/service-token.ts';
-import { linkIdSchema, unlinkCard, unlinkRequestSchema, UnknownLinkError, UnlinkPendingError } from '@/server/card-link/unlink-card.ts';
+import { linkIdSchema, unlinkRequestSchema } from '@/server/card-link/requests.ts';
+import { unlinkCard, UnknownLinkError, UnlinkPendingError, type UnlinkResult } from '@/server/card-link/unlink-card.ts';
 import { db } from '@/server/db/client.ts';
 import { env } from '@/server/env.ts';
 import { logger } from '@/server/logger.ts';
@@ -41,7 +42,7 @@ export async function DELETE(request: Request, { params }: { params: Promise<{ l
     const linkId = linkIdSchema.parse(rawLinkId);
     const input = unlinkRequestSchema.parse(body);
     const result = await unlinkCard({ db: db(), temporal: temporal(), timeoutMs: env().CARD_LINK_DECISION_TIMEOUT_MS }, linkId, input, API_ACTOR, 'api');
-    return Response.json(result, { status: 200, headers: noStore });
+    return Response.json(result satisfies UnlinkResult, { status: 200, headers: noStore });
   } catch (err) {
     if (err instanceof ZodError) return Response.json({ error: 'Invalid unlink request.', issues: err.issues }, { status: 422, headers: noStore });
     if (err instanceof UnknownLinkError) return Response.json({ error: err.message }, { status: 404, headers: noStore });

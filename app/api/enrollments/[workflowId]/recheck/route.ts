@@ -1,12 +1,12 @@
 import { ActionNotAllowedError, EnrollmentNotFoundError, InvalidEnrollmentQueryError } from '@/server/card-link/enrollments.ts';
-import { CardLinkFailedError, DecisionPendingError, NothingToRecheckError, TemporalUnavailableError } from '@/server/card-link/link-card.ts';
+import { CardLinkFailedError, DecisionPendingError, NothingToRecheckError, TemporalUnavailableError, type LinkCardResult } from '@/server/card-link/link-card.ts';
 import { reEvaluationPolicyFrom } from '@/server/card-link/re-evaluation.ts';
-import { recheckEligibility, recheckSchema } from '@/server/card-link/recheck.ts';
+import { recheckEligibility } from '@/server/card-link/recheck.ts';
+import { recheckSchema, workflowIdParam } from '@/server/card-link/requests.ts';
 import { db } from '@/server/db/client.ts';
 import { env } from '@/server/env.ts';
 import { apiRoute } from '@/server/http/api-route.ts';
 import { temporal } from '@/server/temporal/client.ts';
-import { workflowIdParam } from '../../schemas.ts';
 import { withTemporal } from '../../temporal-errors.ts';
 
 export const dynamic = 'force-dynamic';
@@ -28,7 +28,7 @@ export const POST = apiRoute<{ workflowId: string }>(
       [DecisionPendingError, 504],
     ],
   },
-  async (ctx) => {
+  async (ctx): Promise<LinkCardResult> => {
     const { params, user } = ctx;
     const workflowId = workflowIdParam(params.workflowId);
     const input = recheckSchema.parse(await ctx.json());

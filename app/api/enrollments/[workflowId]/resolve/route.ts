@@ -1,15 +1,15 @@
+import type { ResolveResponse } from '@/server/card-link/enrollment-answers.ts';
 import {
   ActionNotAllowedError,
   EnrollmentNotFoundError,
   InvalidEnrollmentQueryError,
-  manualResolutionSchema,
   NoPendingReconciliationError,
   resolveMultiMatchByHand,
 } from '@/server/card-link/enrollments.ts';
+import { manualResolutionSchema, workflowIdParam } from '@/server/card-link/requests.ts';
 import { db } from '@/server/db/client.ts';
 import { apiRoute } from '@/server/http/api-route.ts';
 import { temporal } from '@/server/temporal/client.ts';
-import { workflowIdParam } from '../../schemas.ts';
 import { withTemporal } from '../../temporal-errors.ts';
 
 export const dynamic = 'force-dynamic';
@@ -28,7 +28,7 @@ export const POST = apiRoute<{ workflowId: string }>(
       [InvalidEnrollmentQueryError, 422],
     ],
   },
-  async (ctx) => {
+  async (ctx): Promise<ResolveResponse> => {
     const { params, user } = ctx;
     const workflowId = workflowIdParam(params.workflowId);
     const resolution = manualResolutionSchema.parse(await ctx.json());

@@ -1,26 +1,16 @@
-import { z } from 'zod';
 import { ActionNotAllowedError, EnrollmentNotFoundError, InvalidEnrollmentQueryError } from '@/server/card-link/enrollments.ts';
 import { TemporalUnavailableError } from '@/server/card-link/link-card.ts';
-import { linkOfWorkflow, unlinkCard, UnknownLinkError, UnlinkPendingError } from '@/server/card-link/unlink-card.ts';
+import { supportUnlinkSchema, workflowIdParam } from '@/server/card-link/requests.ts';
+import { linkOfWorkflow, unlinkCard, UnknownLinkError, UnlinkPendingError, type UnlinkResult } from '@/server/card-link/unlink-card.ts';
 import { db } from '@/server/db/client.ts';
 import { env } from '@/server/env.ts';
 import { apiRoute, HttpError } from '@/server/http/api-route.ts';
 import { temporal } from '@/server/temporal/client.ts';
-import { workflowIdParam } from '../../schemas.ts';
 import { withTemporal } from '../../temporal-errors.ts';
 
 export const dynamic = 'force-dynamic';
 
 const UNLINKERS: readonly string[] = ['support', 'admin'];
-
-const supportUnlinkSchema = z.object({
-  reason: z
-    .string({ error: 'reason is required' })
-    .trim()
-    .min(3, 'a reason of at least 3 characters is required')
-    .max(500, 'reason is limited to 500 characters')
-    .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'reason must not contain control characters'),
-});
 
 /**
  * Support ends a card link, `{ reason }`: the link and its subscription end, the partner is told, and the
@@ -38,7 +28,7 @@ export const POST = apiRoute<{ workflowId: string }>(
       [UnlinkPendingError, 504],
     ],
   },
-  async (ctx) => {
+  async (ctx): Promise<UnlinkResult> => {
     const { params, user } = ctx;
     if (!UNLINKERS.includes(user.role)) throw new ActionNotAllowedError(`role ${user.role} may not unlink a card (support or admin only)`);
     const workflowId = workflowIdParam(params.workflowId);
