@@ -14,7 +14,7 @@ function context(watermark: { updatedWall: bigint; updatedLogical: number } | nu
   const statements: string[] = [];
   const advanced: unknown[][] = [];
   const db = {
-    $queryRaw: async () => (watermark ? [{ table_name: change.table, row_key: change.rowKey, updated_wall: watermark.updatedWall, updated_logical: watermark.updatedLogical }] : []),
+    $queryRaw: async () => (watermark ? [{ sub_processor: 'test-sp', table_name: change.table, row_key: change.rowKey, updated_wall: watermark.updatedWall, updated_logical: watermark.updatedLogical }] : []),
     $executeRaw: async (sql: Prisma.Sql) => {
       statements.push(sql.sql);
       advanced.push(sql.values[0] as unknown[]);

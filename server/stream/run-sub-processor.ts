@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChangeOutcomeKind } from '../db/generated/client.ts';
-import { hlcToMillis } from './envelope.ts';
+import { hlcToMillis, type Hlc } from './envelope.ts';
 import type { SendStreamSignal } from './signal-coalescer.ts';
 import { isTemporalUnavailable, signalStream, streamMessageFor } from './stream-signal.ts';
 import type { Change, ProcessContext, StreamEnqueue, SubProcessor } from './sub-processor.ts';
@@ -41,6 +41,8 @@ export interface RunOptions {
   taskQueue?: string;
   /** Sends the stream signals; the processor passes one coalescer for all its partitions. Default: one SignalWithStart each. */
   signal?: SendStreamSignal;
+  /** This sub-processor's watermarks for the batch's keys, already read (the processor reads all sub-processors' at once). */
+  watermarks?: ReadonlyMap<string, Hlc>;
   /** Injected in tests. */
   random?: () => number;
   delay?: (ms: number) => Promise<unknown>;
@@ -134,7 +136,7 @@ export async function planSubProcessorBatch(sp: AnySubProcessor, changes: readon
     outcomes.push({ subProcessor: sp.name, change, outcome: kind, workflowId: result.workflowId, runId: result.runId, detail: result.detail, latencyMs, advance });
   };
 
-  const seen = await readWatermarks(ctx.sql ?? ctx.db, sp.name, changes, { now: now(), maxFutureSkewMs: options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS });
+  const seen = options.watermarks ? new Map(options.watermarks) : await readWatermarks(ctx.sql ?? ctx.db, sp.name, changes, { now: now(), maxFutureSkewMs: options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS });
   const accepted: number[] = [];
   changes.forEach((change, index) => {
     const key = watermarkKey(change);

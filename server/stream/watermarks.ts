@@ -81,21 +81,36 @@ export async function readWatermarks(
   db: SqlClient,
   subProcessor: Named,
   changes: readonly WatermarkedChange[],
-  { now, maxFutureSkewMs }: { now: Date; maxFutureSkewMs: number },
+  options: { now: Date; maxFutureSkewMs: number },
 ): Promise<Map<string, Hlc>> {
+  const name = nameOf(subProcessor);
+  return (await readWatermarksOf(db, [name], changes, options)).get(name) ?? new Map();
+}
+
+/** `readWatermarks` for several sub-processors of the same changes at once (one statement): by sub-processor name. */
+export async function readWatermarksOf(
+  db: SqlClient,
+  subProcessors: readonly string[],
+  changes: readonly WatermarkedChange[],
+  { now, maxFutureSkewMs }: { now: Date; maxFutureSkewMs: number },
+): Promise<Map<string, Map<string, Hlc>>> {
+  const bySubProcessor = new Map(subProcessors.map((name) => [name, new Map<string, Hlc>()]));
   const keys = new Map(changes.map((change) => [watermarkKey(change), change]));
-  if (keys.size === 0) return new Map();
+  if (keys.size === 0 || subProcessors.length === 0) return bySubProcessor;
   const tables = [...keys.values()].map((change) => change.table);
   const rowKeys = [...keys.values()].map((change) => change.rowKey);
-  const rows = await sqlRows<{ table_name: string; row_key: string; updated_wall: bigint | string; updated_logical: number }>(
+  const rows = await sqlRows<{ sub_processor: string; table_name: string; row_key: string; updated_wall: bigint | string; updated_logical: number }>(
     db,
     Prisma.sql`
-    SELECT w.table_name, w.row_key, w.updated_wall, w.updated_logical
+    SELECT w.sub_processor, w.table_name, w.row_key, w.updated_wall, w.updated_logical
     FROM unnest(${tables}::text[], ${rowKeys}::text[]) AS k(table_name, row_key)
-    JOIN processor_watermarks w ON w.sub_processor = ${nameOf(subProcessor)} AND w.table_name = k.table_name AND w.row_key = k.row_key
+    JOIN processor_watermarks w ON w.sub_processor = ANY(${[...subProcessors]}::text[]) AND w.table_name = k.table_name AND w.row_key = k.row_key
     WHERE w.updated_wall <= ${poisonedAboveWall(now, maxFutureSkewMs).toString()}::bigint`,
   );
-  return new Map(rows.map((row) => [watermarkKey({ table: row.table_name as ChangefeedTable, rowKey: row.row_key }), { wall: BigInt(row.updated_wall), logical: row.updated_logical }]));
+  for (const row of rows) {
+    bySubProcessor.get(row.sub_processor)?.set(watermarkKey({ table: row.table_name as ChangefeedTable, rowKey: row.row_key }), { wall: BigInt(row.updated_wall), logical: row.updated_logical });
+  }
+  return bySubProcessor;
 }
 
 /** One `change_outcomes` row to write, and whether the change was handled (so its watermark advances). */

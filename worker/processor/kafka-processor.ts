@@ -12,7 +12,7 @@ import { countProcessorOutcome } from '../../server/metrics/registry.ts';
 import { createSignalCoalescer, type SendStreamSignal } from '../../server/stream/signal-coalescer.ts';
 import { planSubProcessorBatch, subProcessorsFor, type RunOptions, type SubProcessorRegistry } from '../../server/stream/run-sub-processor.ts';
 import { changefeedTables, DEFAULT_TOPIC_PARTITIONS, dlqTopicFor, topicFor, type ChangefeedTable } from '../../server/stream/tables.ts';
-import { settleOutcomes } from '../../server/stream/watermarks.ts';
+import { readWatermarksOf, settleOutcomes } from '../../server/stream/watermarks.ts';
 
 /** Small enough that a chunk's statements stay quick and its offsets commit often; large enough to amortise them. */
 const DEFAULT_CHUNK_SIZE = 500;
@@ -214,7 +214,8 @@ function batchHandler({ table, producer, db, sql, temporal, registry, metrics, r
     if (changes.length === 0) return;
 
     const options = { ...retry, maxFutureSkewMs, taskQueue, heartbeat, signal };
-    const runs = await Promise.all(subProcessors.map(async (sp) => ({ sp, run: await planSubProcessorBatch(sp, changes, ctx, options) })));
+    const watermarks = await readWatermarksOf(sql, subProcessors.map((sp) => sp.name), changes, { now: new Date(now), maxFutureSkewMs });
+    const runs = await Promise.all(subProcessors.map(async (sp) => ({ sp, run: await planSubProcessorBatch(sp, changes, ctx, { ...options, watermarks: watermarks.get(sp.name) }) })));
     await settleOutcomes(sql, runs.flatMap(({ run }) => run.outcomes), { maxFutureSkewMs });
     // Outcomes first: if recording a dead letter then fails, the redelivered chunk finds the other sub-processors'
     // work done (duplicates) and re-runs only what was given up on.
