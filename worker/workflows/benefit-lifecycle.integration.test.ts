@@ -1,25 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { temporal } from '@temporalio/proto';
-import { Client } from '@temporalio/client';
-import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  decisionUpdate,
-  cardUnlinkWorkflowId,
-  unlinkUpdate,
-  searchAttributes,
-  type CardFacts,
-  type CardLinkInput,
-  type LinkOutcome,
-} from '../../server/temporal/contract.ts';
+import { cardUnlinkWorkflowId, unlinkUpdate } from '../../server/temporal/contract.ts';
 import { db } from '../../server/db/client.ts';
-import { createCardLinkActivities, partnerHttpFor } from '../activities/card-link.ts';
 import type { PartnerSandbox } from '../partner-sandbox/server.ts';
-import { startSandboxOnFreePort } from '../partner-sandbox/testing.ts';
-import { benefitLifecycleSweepWorkflow, cardLinkWorkflow, cardUnlinkWorkflow } from './index.ts';
-import { requiredEnv, startTimeSkippingEnv } from '../testing/temporal-test-env.ts';
+import { benefitLifecycleSweepWorkflow, cardUnlinkWorkflow } from './index.ts';
+import { linkOf, newCustomer, startBenefitLifecycleStack, storedCard, subscriptionsOf, type BenefitLifecycleStack } from '../testing/benefit-lifecycle-stack.ts';
 
 /**
  * On the time-skipping test server, with the real activities, Postgres and the partner sandbox over HTTP: the
@@ -27,95 +14,26 @@ import { requiredEnv, startTimeSkippingEnv } from '../testing/temporal-test-env.
  * benefit span is in benefit-lifecycle-span.integration.test.ts.
  */
 
-const workflowsPath = fileURLToPath(new URL('./index.ts', import.meta.url));
-
-const PARTNER_CARDS = {
-  rbc: { bin: '450061', country: 'CA', network: 'visa' },
-  afterpay: { bin: '535317', country: 'US', network: 'mastercard' },
-  chase: { bin: '414721', country: 'US', network: 'visa' },
-} as const;
-
-async function newCustomer(): Promise<string> {
-  const customerId = `it-life-${randomUUID().slice(0, 12)}`;
-  await db().customer.create({ data: { customerId, name: 'Lifecycle Test', email: `${customerId}@example.com`, country: 'CA' } });
-  return customerId;
-}
-
-async function storedCard(customerId: string, partner: keyof typeof PARTNER_CARDS): Promise<CardFacts> {
-  const suffix = randomUUID().slice(0, 8);
-  const card: CardFacts = { paymentMethodId: `pm_${suffix}`, fingerprint: `fp_${suffix}${customerId.slice(-6)}`, last4: '4242', expMonth: 12, expYear: 2099, ...PARTNER_CARDS[partner] };
-  await db().paymentMethod.create({ data: { ...card, customerId } });
-  return card;
-}
-
 /** What the sandbox was asked to unlink, in order: the HTTP status of each call. */
 async function unlinkCalls(sandbox: PartnerSandbox, partnerId: string): Promise<(number | 'hung')[]> {
   const { requests } = (await (await fetch(`${sandbox.url}/_control/requests`)).json()) as { requests: { path: string; status: number | 'hung' }[] };
   return requests.filter((request) => request.path === `/partners/${partnerId}/unlinks`).map((request) => request.status);
 }
 
-const subscriptionsOf = (customerId: string) => db().dashPassSubscription.findMany({ where: { customerId }, orderBy: { createdAt: 'asc' } });
-const linkOf = (linkId: string) => db().membershipLink.findUniqueOrThrow({ where: { linkId } });
-
 describe('benefit lifecycle and unlink on the time-skipping test server', () => {
+  let stack: BenefitLifecycleStack;
   let testEnv: TestWorkflowEnvironment;
-  let bundle: WorkflowBundleWithSourceMap;
-  let sandbox: PartnerSandbox;
-  /** A client whose waits do not let the test server skip time (testEnv.client's result() does). */
   let plain: Client;
-  // One worker for the whole file: a workflow left waiting by an earlier test must
-  // still find a worker when a later test skips time past it, or the test server never finishes skipping.
-  let worker: Worker;
-  let running: Promise<void>;
-  const taskQueue = `test-benefit-lifecycle-${randomUUID().slice(0, 8)}`;
+  let sandbox: PartnerSandbox;
 
   beforeAll(async () => {
-    requiredEnv('DATABASE_URL');
-    testEnv = await startTimeSkippingEnv();
-    [bundle, sandbox] = await Promise.all([
-      bundleWorkflowCode({ workflowsPath, logger: undefined }),
-      startSandboxOnFreePort({ consoleUrl: 'http://127.0.0.1:9', reconcileAfterMs: 60 * 60 * 1000 }),
-    ]);
-    plain = new Client({ connection: testEnv.connection, namespace: testEnv.namespace ?? 'default' });
-    await testEnv.connection.operatorService.addSearchAttributes({
-      namespace: testEnv.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(
-        Object.values(searchAttributes).map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
-      ),
-    });
-    await db().partner.createMany({
-      data: [
-        { partnerId: 'chase', name: 'Chase', liveVersion: '1' },
-        { partnerId: 'rbc', name: 'RBC', liveVersion: '1' },
-        { partnerId: 'afterpay', name: 'Afterpay', liveVersion: '1' },
-      ],
-      skipDuplicates: true,
-    });
-    worker = await Worker.create({
-      connection: testEnv.nativeConnection,
-      taskQueue,
-      workflowBundle: bundle,
-      activities: createCardLinkActivities({ db: db(), partnerHttp: partnerHttpFor(sandbox.url) }),
-    });
-    running = worker.run();
+    stack = await startBenefitLifecycleStack();
+    ({ testEnv, plain, sandbox } = stack);
   }, 120_000);
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await sandbox?.stop();
-    await testEnv?.teardown();
-  });
+  afterAll(() => stack?.stop());
 
   async function withWorker<T>(_title: string, body: (taskQueue: string) => Promise<T>): Promise<T> {
-    return body(taskQueue);
-  }
-
-  /** Start, then the decision update (the Java test server has no Update-With-Start). Each call is a new evaluation. */
-  async function link(taskQueue: string, customerId: string, card: CardFacts): Promise<LinkOutcome> {
-    const input: CardLinkInput = { customerId, card, requestedBy: 'integration-test' };
-    const handle = await testEnv.client.workflow.start(cardLinkWorkflow, { workflowId: `card-link:${customerId}:${card.fingerprint}.t${randomUUID().slice(0, 6)}`, taskQueue, args: [input] });
-    // Not handle.result(): waiting on a result lets the test server skip time.
-    return handle.executeUpdate(decisionUpdate);
+    return body(stack.taskQueue);
   }
 
   it('the sweep starts and lapses a due subscription once, however often it runs', async () => {
@@ -150,7 +68,7 @@ describe('benefit lifecycle and unlink on the time-skipping test server', () => 
     const customerId = await newCustomer();
     const card = await storedCard(customerId, 'chase');
     await withWorker('unlink', async (taskQueue) => {
-      const linked = await link(taskQueue, customerId, card);
+      const linked = await stack.link(customerId, card);
       if (linked.status !== 'linked') throw new Error(`not linked: ${JSON.stringify(linked)}`);
       const unlink = async () => {
         const handle = await testEnv.client.workflow.start(cardUnlinkWorkflow, {
@@ -185,7 +103,7 @@ describe('benefit lifecycle and unlink on the time-skipping test server', () => 
     const customerId = await newCustomer();
     const card = await storedCard(customerId, 'chase');
     await withWorker('unlink retry', async (taskQueue) => {
-      const linked = await link(taskQueue, customerId, card);
+      const linked = await stack.link(customerId, card);
       if (linked.status !== 'linked') throw new Error('not linked');
       await fetch(`${sandbox.url}/_control/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ partnerId: 'chase', failNext: 3 }) });
       const handle = await testEnv.client.workflow.start(cardUnlinkWorkflow, {
