@@ -1,6 +1,6 @@
 'use client';
 
-import type { KeyboardEvent, MouseEvent, ReactNode } from 'react';
+import { Fragment, type KeyboardEvent, type MouseEvent, type ReactNode } from 'react';
 import { EmptyState, ErrorState, SkeletonRows } from './states.tsx';
 
 /** One column: its header and how a row shows in it. */
@@ -39,8 +39,10 @@ export function DataTable<Row>({
   rowLabel,
   isRowCurrent,
   rowClassName,
+  expandedRow,
   loading = false,
   loadingLabel = 'Loading…',
+  loadingRows,
   error,
   errorTitle = 'Could not load this table',
   onRetry,
@@ -60,8 +62,11 @@ export function DataTable<Row>({
   rowLabel?: (row: Row) => string;
   isRowCurrent?: (row: Row) => boolean;
   rowClassName?: (row: Row) => string;
+  /** A row's details, shown under it across every column (`id` for the aria-controls of its toggle); null when closed. */
+  expandedRow?: (row: Row) => { id: string; content: ReactNode } | null;
   loading?: boolean;
   loadingLabel?: string;
+  loadingRows?: number;
   error?: unknown;
   errorTitle?: string;
   onRetry?: () => void;
@@ -72,7 +77,7 @@ export function DataTable<Row>({
   tableClassName?: string;
 }) {
   if (error !== undefined && error !== null) return <ErrorState title={errorTitle} error={error} onRetry={onRetry} />;
-  if (loading || rows === undefined) return <SkeletonRows label={loadingLabel} />;
+  if (loading || rows === undefined) return <SkeletonRows rows={loadingRows} label={loadingLabel} />;
   if (rows.length === 0) return <>{empty ?? <EmptyState title="Nothing to show" />}</>;
 
   const align = (column: Column<Row>) => (column.align === 'right' ? 'text-right' : '');
@@ -93,37 +98,46 @@ export function DataTable<Row>({
           {rows.map((row, index) => {
             const current = isRowCurrent?.(row) ?? false;
             const clickable = onRowClick !== undefined;
+            const expanded = expandedRow?.(row) ?? null;
             return (
-              <tr
-                key={rowKey(row, index)}
-                aria-current={current ? 'true' : undefined}
-                aria-label={clickable ? rowLabel?.(row) : undefined}
-                tabIndex={clickable ? 0 : undefined}
-                onClick={clickable ? (event) => !fromControl(event) && onRowClick(row) : undefined}
-                onKeyDown={
-                  clickable
-                    ? (event) => {
-                        if (event.target !== event.currentTarget || (event.key !== 'Enter' && event.key !== ' ')) return;
-                        event.preventDefault();
-                        onRowClick(row);
-                      }
-                    : undefined
-                }
-                className={`align-top ${current ? 'bg-sky-50' : 'hover:bg-slate-50'} ${clickable ? 'cursor-pointer focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-sky-600' : ''} ${rowClassName?.(row) ?? ''}`}
-              >
-                {columns.map((column) => {
-                  const classes = `${CELL[density]} ${align(column)} ${column.className ?? ''}`;
-                  return column.rowHeader ? (
-                    <th key={column.id} scope="row" className={`${classes} font-normal`}>
-                      {column.cell(row)}
-                    </th>
-                  ) : (
-                    <td key={column.id} className={classes}>
-                      {column.cell(row)}
+              <Fragment key={rowKey(row, index)}>
+                <tr
+                  aria-current={current ? 'true' : undefined}
+                  aria-label={clickable ? rowLabel?.(row) : undefined}
+                  tabIndex={clickable ? 0 : undefined}
+                  onClick={clickable ? (event) => !fromControl(event) && onRowClick(row) : undefined}
+                  onKeyDown={
+                    clickable
+                      ? (event) => {
+                          if (event.target !== event.currentTarget || (event.key !== 'Enter' && event.key !== ' ')) return;
+                          event.preventDefault();
+                          onRowClick(row);
+                        }
+                      : undefined
+                  }
+                  className={`align-top ${current ? 'bg-sky-50' : 'hover:bg-slate-50'} ${clickable ? 'cursor-pointer focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-sky-600' : ''} ${rowClassName?.(row) ?? ''}`}
+                >
+                  {columns.map((column) => {
+                    const classes = `${CELL[density]} ${align(column)} ${column.className ?? ''}`;
+                    return column.rowHeader ? (
+                      <th key={column.id} scope="row" className={`${classes} font-normal`}>
+                        {column.cell(row)}
+                      </th>
+                    ) : (
+                      <td key={column.id} className={classes}>
+                        {column.cell(row)}
+                      </td>
+                    );
+                  })}
+                </tr>
+                {expanded && (
+                  <tr id={expanded.id} className="bg-slate-50">
+                    <td colSpan={columns.length} className={CELL[density]}>
+                      {expanded.content}
                     </td>
-                  );
-                })}
-              </tr>
+                  </tr>
+                )}
+              </Fragment>
             );
           })}
         </tbody>
