@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -10,6 +10,7 @@ import { closeServer, listenOnFreePort, startSandboxOnFreePort } from '../../wor
 import { db } from '../db/client.ts';
 import { env } from '../env.ts';
 import { cleanupAll } from '../testing/cleanup.ts';
+import { routeServer } from '../testing/route-server.ts';
 import { temporal } from '../temporal/client.ts';
 import { TASK_QUEUES } from '../temporal/contract.ts';
 
@@ -31,14 +32,6 @@ let running: Promise<void>;
 let server: Server;
 let baseUrl: string;
 
-async function toRequest(message: IncomingMessage, url: string): Promise<Request> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of message) chunks.push(chunk as Buffer);
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(message.headers)) if (typeof value === 'string') headers.set(name, value);
-  return new Request(new URL(message.url ?? '/', url), { method: message.method, headers, body: chunks.length > 0 ? Buffer.concat(chunks) : undefined });
-}
-
 beforeAll(async () => {
   expect(env().CARD_LINK_API_TOKEN).toBe(token);
   sandbox = await startSandboxOnFreePort({ consoleUrl: 'http://127.0.0.1:9', reconcileAfterMs: 60 * 60 * 1000 });
@@ -50,16 +43,7 @@ beforeAll(async () => {
     activities: createCardLinkActivities({ db: db(), partnerHttp: partnerHttpFor(sandbox.url) }),
   });
   running = worker.run();
-  server = createServer((message, reply) => {
-    void (async () => {
-      const response = await POST(await toRequest(message, baseUrl));
-      reply.writeHead(response.status, Object.fromEntries(response.headers.entries()));
-      reply.end(Buffer.from(await response.arrayBuffer()));
-    })().catch((err: unknown) => {
-      reply.writeHead(500);
-      reply.end(String(err));
-    });
-  });
+  server = routeServer((request) => POST(request));
   baseUrl = `http://127.0.0.1:${await listenOnFreePort(server)}`;
 });
 afterAll(async () => {
