@@ -42,7 +42,8 @@ import { DYNAMIC_CONFIG, ensureTemporalCli, SEARCH_ATTRIBUTES } from './stack/te
  * this process in alternating batches, sequential and concurrent. Variant A runs the code of git ref
  * BENCH_AB_A_REF (default: the working tree) plus the working tree's BENCH_AB_A_FILES (comma list), variant B
  * the working tree; BENCH_AB_A_ENV / BENCH_AB_B_ENV add worker env (`K=V;K=V`; both run
- * WORKER_ROLES=cardlink-worker unless set), BENCH_AB_A_DYNAMIC_CONFIG / BENCH_AB_B_DYNAMIC_CONFIG override the dev
+ * WORKER_ROLES=cardlink-worker unless set; CARD_LINK_EARLY_RETURN=on there also makes that side's linkCard() ask
+ * for early answers), BENCH_AB_A_DYNAMIC_CONFIG / BENCH_AB_B_DYNAMIC_CONFIG override the dev
  * server's dynamic config (`key=json;key=json`). Its last line is
  * {"a":{"sync","concurrent","cpu_ms_per_link",…},"b":{…},"ratios_b_over_a":{…}}.
  */
@@ -199,13 +200,15 @@ async function main(): Promise<void> {
       const clients = { a: await connect(variants.a.address), b: await connect(variants.b.address) };
       await waitForPoller(clients.a, variants.a.log);
       await waitForPoller(clients.b, variants.b.log);
+      // A variant whose env sets CARD_LINK_EARLY_RETURN=on is asked for early answers (as the route does under it).
+      const earlyReturnOf = (name: 'A' | 'B') => parsePairs(process.env[`BENCH_AB_${name}_ENV`], (value) => value).CARD_LINK_EARLY_RETURN === 'on';
       const linkVia =
-        (client: InstanceType<typeof Client>): Once =>
+        (client: InstanceType<typeof Client>, earlyReturn: boolean): Once =>
         async () => {
           const request = cardLinkRequestSchema.parse(requestFor(nextCustomer++));
           const started = performance.now();
           try {
-            const result = await linkCard({ db: db(), temporal: client, decisionTimeoutMs: 30_000 }, request);
+            const result = await linkCard({ db: db(), temporal: client, decisionTimeoutMs: 30_000, earlyReturn }, request);
             count(result.status);
           } catch (err) {
             count('error', err instanceof Error ? `${err.name}: ${err.message}` : String(err));
@@ -213,8 +216,8 @@ async function main(): Promise<void> {
           return performance.now() - started;
         };
       const sides = [
-        { name: 'a', once: linkVia(clients.a), cpuRoots: variants.a.cpuRoots },
-        { name: 'b', once: linkVia(clients.b), cpuRoots: variants.b.cpuRoots },
+        { name: 'a', once: linkVia(clients.a, earlyReturnOf('A')), cpuRoots: variants.a.cpuRoots },
+        { name: 'b', once: linkVia(clients.b, earlyReturnOf('B')), cpuRoots: variants.b.cpuRoots },
       ];
       console.log('\n━━ Warm-up (not counted)');
       for (const side of sides) {

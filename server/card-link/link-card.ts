@@ -164,6 +164,11 @@ export interface LinkCardDeps {
   /** Cool-downs before a decided card is evaluated again (DEFAULT_RE_EVALUATION_POLICY unless given). */
   reEvaluation?: ReEvaluationPolicy;
   now?: () => Date;
+  /**
+   * CARD_LINK_EARLY_RETURN: the workflow may answer `linked` once it has decided, before the link is written
+   * (EARLY_RETURN_PATCH in worker/workflows/card-link.ts says what `linked` then guarantees). Off unless given.
+   */
+  earlyReturn?: boolean;
 }
 
 export interface LinkCardOptions {
@@ -199,6 +204,7 @@ export async function linkCard(deps: LinkCardDeps, request: CardLinkRequest, opt
     customerId,
     card: { ...card, paymentMethodId: stored.paymentMethodId },
     requestedBy: options.requestedBy ?? 'customer-app',
+    ...(deps.earlyReturn ? { earlyReturn: true } : {}),
   };
   const now = deps.now ?? (() => new Date());
   let generation = stored.generation;

@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { CardFacts, EligibilityDecision } from '../../server/temporal/contract.ts';
 import type { PartnerHttp } from '../../server/card-link/partners/partner.ts';
 import { db } from '../../server/db/client.ts';
-import { createCardLinkActivities, type CreateLinkInput } from './card-link.ts';
+import { createCardLinkActivities } from './card-link.ts';
+import type { CreateLinkInput } from './card-link-write.ts';
 
 /**
  * The card-link activities against the real database: what a retry, a repeated request or a race does to the

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CardFacts, EligibilityDecision } from '../../server/temporal/contract.ts';
@@ -7,8 +6,9 @@ import { createPartnerHttp, type PartnerHttpOptions } from '../../server/card-li
 import { cardLinkPool } from '../../server/card-link/pg-pool.ts';
 import type { PartnerHttp, PartnerIntegration, ReconciliationPoll } from '../../server/card-link/partners/partner.ts';
 import { partnerRegistry, type PartnerRegistry } from '../../server/card-link/partners/registry.ts';
-import { Prisma, type PrismaClient } from '../../server/db/generated/client.ts';
-import { advanceDueSubscriptions, createBenefitLifecycleActivities } from './benefit-lifecycle.ts';
+import type { PrismaClient } from '../../server/db/generated/client.ts';
+import { createBenefitLifecycleActivities } from './benefit-lifecycle.ts';
+import { createLinkWriter, type CreateLinkInput, type CreateLinkResult, type LinkPlan } from './card-link-write.ts';
 import { createCardUnlinkActivities } from './card-unlink.ts';
 import { createShadowLinkActivities } from './shadow-link.ts';
 
@@ -96,19 +96,33 @@ export type SelectPartnerResult = { selected: PartnerSelection } | { selected: n
 export interface CheckCardEligibilityInput {
   customerId: string;
   card: CardFacts;
-  /** Workflow time the card must not have expired by. */
+  /** Workflow time the card must not have expired by; with `link`, also the decision's time that benefit dates count from. */
   asOf: string;
+  /**
+   * What to do about the link when the partner answers `eligible` (absent: nothing, the workflow calls createLink).
+   * `write`: create it here (createLink), one hop instead of two. `plan`: only say which link and subscription a
+   * write would make, when that is certain (no link of this card but an ended one, no live subscription of the
+   * customer), for the workflow to answer before it writes. The ids are the ones a new link and subscription get.
+   */
+  link?: { mode: 'write' | 'plan'; workflowId: string; linkId: string; subscriptionId: string };
 }
 
-/** What checkCardEligibility found: no partner for the card, or the partner and its answer. */
+/**
+ * What checkCardEligibility found: no partner for the card, or the partner and its answer; with `link`, for an
+ * eligible card, the link it wrote (`write`) or the link a write will make (`plan`: null when that is not certain).
+ */
 export type CardEligibility =
   | { selection: Extract<SelectPartnerResult, { selected: null }> }
-  | { selection: { selected: PartnerSelection }; eligibility: EligibilityDecision };
+  | { selection: { selected: PartnerSelection }; eligibility: EligibilityDecision; created?: CreateLinkResult; plan?: LinkPlan | null };
 
-/** `details[0]` of a checkCardEligibility failure: the step that failed (the ones before it passed), and the partner once selected. */
+/**
+ * `details[0]` of a checkCardEligibility failure: the step that failed (the ones before it passed), the partner
+ * once selected, and its answer when the link write failed.
+ */
 export interface CardEligibilityFailure {
-  step: 'validate_card' | 'select_partner' | 'check_eligibility';
+  step: 'validate_card' | 'select_partner' | 'check_eligibility' | 'create_link';
   partner?: PartnerSelection;
+  eligibility?: EligibilityDecision;
 }
 
 /**
@@ -126,33 +140,6 @@ export interface EligibilityRequestInput {
   customerId: string;
   card: CardFacts;
 }
-
-export interface CreateLinkInput {
-  workflowId: string;
-  customerId: string;
-  card: CardFacts;
-  partnerId: string;
-  partnerVersion: string;
-  decision: Extract<EligibilityDecision, { kind: 'eligible' | 'multi_match' }>;
-  /** Workflow time of the decision: benefit dates are computed from it, so a retry computes the same ones. */
-  linkedAt: string;
-}
-
-export type CreateLinkResult =
-  | {
-      kind: 'linked';
-      /** false when the link (and its live subscription) already existed: a retry or a repeated request. */
-      created: boolean;
-      linkId: string;
-      linkStatus: 'active' | 'pending_reconciliation';
-      subscriptionId: string;
-      subscriptionStatus: 'active' | 'provisional' | 'scheduled';
-      partnerReference: string | null;
-      benefitStartsAt: string;
-      benefitEndsAt: string | null;
-    }
-  /** The customer already has a live (provisional, scheduled or active) subscription through another link: nothing was written. */
-  | { kind: 'already_subscribed'; subscriptionId: string | null };
 
 export interface ShadowInput {
   workflowId: string;
@@ -214,82 +201,6 @@ const BIN = /^\d{6,8}$/;
 const LAST4 = /^\d{4}$/;
 const COUNTRY = /^[A-Z]{2}$/;
 
-/** Thrown inside the create-link transaction to roll it back when the customer already has a live subscription. */
-class AlreadySubscribed extends Error {
-  override name = 'AlreadySubscribed';
-}
-
-interface LinkedRow {
-  /** null only from LINK_IN_ONE_STATEMENT, when the link row was inserted concurrently and is not yet visible. */
-  link_id: string | null;
-  status: 'active' | 'pending_reconciliation' | 'ended' | null;
-  partner_reference: string | null;
-  benefit_starts_at: Date | null;
-  benefit_ends_at: Date | null;
-  written: boolean;
-  subscription_id: string | null;
-  subscription_status: 'provisional' | 'scheduled' | 'active' | 'lapsed' | 'ended' | null;
-}
-
-/**
- * createLink's usual case as one autocommitted statement: the transaction's upsert, gated on the customer having
- * no subscription due to start or lapse at $9 (`due` comes back true and nothing is written: the caller then
- * advances them in a transaction first). A link left without a live subscription means the customer's slot is
- * taken through another link: the statement then divides by zero (SLOT_TAKEN_SQLSTATE) so that it fails as a
- * whole, the link included, just as the transaction rolls back.
- * $1 customer, $2 payment method, $3 partner, $4 link status, $5 workflow id, $6 partner reference, $7/$8 benefit
- * start/end, $9 decision time, $10/$11 ids for a new link and subscription.
- */
-const LINK_IN_ONE_STATEMENT = `
-  WITH due AS (
-    SELECT 1 FROM dashpass_subscriptions
-     WHERE customer_id = $1::text
-       AND ((status = 'scheduled' AND starts_at <= $9::timestamptz)
-            OR (status IN ('provisional', 'scheduled', 'active') AND ends_at IS NOT NULL AND ends_at <= $9::timestamptz))
-     LIMIT 1
-  ), upserted AS (
-    INSERT INTO membership_links
-      (link_id, customer_id, payment_method_id, partner_id, status, workflow_id, partner_reference, benefit_starts_at, benefit_ends_at)
-    SELECT $10::text, $1::text, $2::text, $3::text, $4::text::"LinkStatus", $5::text, $6::text, $7::timestamptz, $8::timestamptz
-     WHERE NOT EXISTS (SELECT 1 FROM due)
-    ON CONFLICT (customer_id, payment_method_id, partner_id) DO UPDATE SET
-      status = EXCLUDED.status, workflow_id = EXCLUDED.workflow_id, partner_reference = EXCLUDED.partner_reference,
-      benefit_starts_at = EXCLUDED.benefit_starts_at, benefit_ends_at = EXCLUDED.benefit_ends_at,
-      ended_reason = NULL, updated_at = now()
-    WHERE membership_links.status = 'ended'
-    RETURNING link_id, status, partner_reference, benefit_starts_at, benefit_ends_at
-  ), link AS (
-    SELECT link_id, status, partner_reference, benefit_starts_at, benefit_ends_at, true AS written FROM upserted
-    UNION ALL
-    SELECT link_id, status, partner_reference, benefit_starts_at, benefit_ends_at, false AS written FROM membership_links
-     WHERE customer_id = $1::text AND payment_method_id = $2::text AND partner_id = $3::text
-       AND NOT EXISTS (SELECT 1 FROM upserted) AND NOT EXISTS (SELECT 1 FROM due)
-  ), live AS (
-    SELECT s.subscription_id, s.status FROM dashpass_subscriptions s JOIN link ON s.link_id = link.link_id
-     WHERE s.status IN ('provisional', 'scheduled', 'active')
-     LIMIT 1
-  ), created AS (
-    INSERT INTO dashpass_subscriptions (subscription_id, customer_id, link_id, status, active_customer_id, starts_at, ends_at)
-    SELECT $11::text, $1::text, link.link_id,
-           (CASE WHEN link.status <> 'active' THEN 'provisional'
-                 WHEN COALESCE(link.benefit_starts_at, $7::timestamptz) > $9::timestamptz THEN 'scheduled'
-                 ELSE 'active' END)::"SubscriptionStatus", $1::text,
-           COALESCE(link.benefit_starts_at, $7::timestamptz), link.benefit_ends_at
-      FROM link
-     WHERE NOT EXISTS (SELECT 1 FROM live) AND NOT EXISTS (SELECT 1 FROM due)
-    ON CONFLICT (active_customer_id) DO NOTHING
-    RETURNING subscription_id, status
-  )
-  SELECT EXISTS (SELECT 1 FROM due) AS due,
-         link.link_id, link.status::text AS status, link.partner_reference, link.benefit_starts_at, link.benefit_ends_at, link.written,
-         COALESCE(live.subscription_id, created.subscription_id) AS subscription_id,
-         COALESCE(live.status, created.status)::text AS subscription_status,
-         1 / (CASE WHEN link.link_id IS NOT NULL AND COALESCE(live.subscription_id, created.subscription_id) IS NULL THEN 0 ELSE 1 END) AS slot_free
-    FROM (SELECT 1) AS one LEFT JOIN link ON true LEFT JOIN live ON true LEFT JOIN created ON true`;
-
-/** division_by_zero: LINK_IN_ONE_STATEMENT found the customer's live-subscription slot taken and wrote nothing. */
-const SLOT_TAKEN_SQLSTATE = '22012';
-
 export function createCardLinkActivities({ db, partnerHttp, registry = partnerRegistry, now = () => new Date(), pool = cardLinkPool }: CardLinkDeps) {
   const integration = (partnerId: string, version: string): PartnerIntegration => {
     try {
@@ -298,6 +209,8 @@ export function createCardLinkActivities({ db, partnerHttp, registry = partnerRe
       throw new PartnerNotConfiguredError(err instanceof Error ? err.message : String(err));
     }
   };
+
+  const writer = createLinkWriter({ db, pool, integration });
 
   const steps = {
     /**
@@ -375,6 +288,9 @@ export function createCardLinkActivities({ db, partnerHttp, registry = partnerRe
     async checkEligibility({ partnerId, version, customerId, card }: EligibilityRequestInput): Promise<EligibilityDecision> {
       return integration(partnerId, version).checkEligibility(partnerHttp(partnerId), { customerId, card });
     },
+
+    /** Writes (or finds) the card's link and subscription: see card-link-write.ts. */
+    createLink: (input: CreateLinkInput): Promise<CreateLinkResult> => writer.createLink(input),
   };
 
   return {
@@ -389,8 +305,10 @@ export function createCardLinkActivities({ db, partnerHttp, registry = partnerRe
      * workflow activation for the three instead of one each. Validation and selection only read, so they run
      * side by side. A failing step throws its own error name and message as an ApplicationFailure whose details
      * name the step, so retry policies, the workflow's failure and its progress read as with separate steps.
+     * With `link`, an eligible card's link is also written here (`write`: createLink, idempotent per workflow
+     * id, so a re-run after a crash finds what the first run wrote) or planned (`plan`), saving another hop.
      */
-    async checkCardEligibility({ customerId, card, asOf }: CheckCardEligibilityInput): Promise<CardEligibility> {
+    async checkCardEligibility({ customerId, card, asOf, link }: CheckCardEligibilityInput): Promise<CardEligibility> {
       const [validated, selected] = await Promise.allSettled([steps.validateCard(customerId, card, asOf), steps.selectPartner(card)]);
       if (validated.status === 'rejected') throw failedStep(validated.reason, { step: 'validate_card' });
       if (selected.status === 'rejected') throw failedStep(selected.reason, { step: 'select_partner' });
@@ -398,123 +316,20 @@ export function createCardLinkActivities({ db, partnerHttp, registry = partnerRe
       if (!selection.selected) return { selection };
 
       const partner = selection.selected;
+      let eligibility: EligibilityDecision;
       try {
-        const eligibility = await steps.checkEligibility({ partnerId: partner.partnerId, version: partner.liveVersion, customerId, card });
-        return { selection: { selected: partner }, eligibility };
+        eligibility = await steps.checkEligibility({ partnerId: partner.partnerId, version: partner.liveVersion, customerId, card });
       } catch (err) {
         throw failedStep(err, { step: 'check_eligibility', partner });
       }
-    },
+      if (!link || eligibility.kind !== 'eligible') return { selection: { selected: partner }, eligibility };
 
-    /**
-     * Creates (or finds) the membership link and its DashPass subscription atomically: active + active when
-     * eligible, pending_reconciliation + provisional on a multi-match. Upserts on the link's unique key, so a
-     * retry returns what the first attempt wrote; an ended link is reopened. If the customer already holds a
-     * live subscription through another link, the unique index on active_customer_id refuses a second one and
-     * nothing is written: the result says so instead of failing.
-     */
-    async createLink(input: CreateLinkInput): Promise<CreateLinkResult> {
-      const { workflowId, customerId, card, partnerId, partnerVersion, decision } = input;
-      const pending = decision.kind === 'multi_match';
-      const reference = pending ? decision.matchReference : decision.partnerReference;
-      const benefit = integration(partnerId, partnerVersion).benefit(new Date(input.linkedAt));
-      const linkStatus = pending ? 'pending_reconciliation' : 'active';
-      const linked = (row: LinkedRow): CreateLinkResult => {
-        // Only a link this very statement could not see (inserted concurrently) gets here: the retry will.
-        if (!row.link_id || !row.status) throw new Error(`membership link for ${workflowId} was written concurrently; retrying`);
-        if (row.status === 'ended') throw new Error(`membership link ${row.link_id} is ended after its upsert`);
-        if (row.subscription_id === null || row.subscription_status === null) throw new AlreadySubscribed();
-        const startsAt = row.benefit_starts_at ?? benefit.startsAt;
-        return {
-          kind: 'linked' as const,
-          created: row.written,
-          linkId: row.link_id,
-          linkStatus: row.status,
-          subscriptionId: row.subscription_id,
-          subscriptionStatus: row.subscription_status === 'active' || row.subscription_status === 'scheduled' ? row.subscription_status : ('provisional' as const),
-          partnerReference: row.partner_reference,
-          benefitStartsAt: startsAt.toISOString(),
-          benefitEndsAt: row.benefit_ends_at ? row.benefit_ends_at.toISOString() : null,
-        };
-      };
-
-      // The usual case in one autocommitted statement on pg. It steps aside, having written nothing, when the
-      // customer has a subscription due to start or lapse (the transaction below advances it first) or already
-      // holds a live one elsewhere (the transaction below says so).
+      const request = { workflowId: link.workflowId, customerId, card, partnerId: partner.partnerId, partnerVersion: partner.liveVersion, decision: eligibility, linkedAt: asOf, linkId: link.linkId, subscriptionId: link.subscriptionId };
       try {
-        const { rows } = await pool().query<LinkedRow & { due: boolean }>(LINK_IN_ONE_STATEMENT, [
-          customerId,
-          card.paymentMethodId,
-          partnerId,
-          linkStatus,
-          workflowId,
-          reference,
-          benefit.startsAt,
-          benefit.endsAt,
-          new Date(input.linkedAt),
-          `link_${randomUUID()}`,
-          `sub_${randomUUID()}`,
-        ]);
-        const row = rows[0];
-        if (row && !row.due) return linked(row);
+        if (link.mode === 'plan') return { selection: { selected: partner }, eligibility, plan: await writer.planLink(request) };
+        return { selection: { selected: partner }, eligibility, created: await steps.createLink(request) };
       } catch (err) {
-        if (!(err instanceof AlreadySubscribed) && (err as { code?: unknown }).code !== SLOT_TAKEN_SQLSTATE) throw err;
-      }
-
-      try {
-        // One statement (one round trip inside the transaction): upsert the link, find or create its live
-        // subscription. ON CONFLICT (active_customer_id) DO NOTHING leaves subscription_id null when the customer
-        // already has a live one elsewhere; the transaction is then rolled back, link included.
-        return await db.$transaction(async (tx) => {
-          // The one-live-subscription rule honours the dates: a benefit already over by the decision is lapsed
-          // first (as its timer would have), so it does not hold the customer's slot.
-          await advanceDueSubscriptions(tx, new Date(input.linkedAt), Prisma.sql`customer_id = ${customerId}`);
-          const [row] = await tx.$queryRaw<LinkedRow[]>`
-            WITH upserted AS (
-              INSERT INTO membership_links
-                (link_id, customer_id, payment_method_id, partner_id, status, workflow_id, partner_reference, benefit_starts_at, benefit_ends_at)
-              VALUES
-                (${`link_${randomUUID()}`}, ${customerId}, ${card.paymentMethodId}, ${partnerId}, ${linkStatus}::"LinkStatus", ${workflowId},
-                 ${reference}, ${benefit.startsAt}, ${benefit.endsAt})
-              ON CONFLICT (customer_id, payment_method_id, partner_id) DO UPDATE SET
-                status = EXCLUDED.status, workflow_id = EXCLUDED.workflow_id, partner_reference = EXCLUDED.partner_reference,
-                benefit_starts_at = EXCLUDED.benefit_starts_at, benefit_ends_at = EXCLUDED.benefit_ends_at,
-                ended_reason = NULL, updated_at = now()
-              WHERE membership_links.status = 'ended'
-              RETURNING link_id, status, partner_reference, benefit_starts_at, benefit_ends_at
-            ), link AS (
-              SELECT link_id, status, partner_reference, benefit_starts_at, benefit_ends_at, true AS written FROM upserted
-              UNION ALL
-              SELECT link_id, status, partner_reference, benefit_starts_at, benefit_ends_at, false AS written FROM membership_links
-               WHERE customer_id = ${customerId} AND payment_method_id = ${card.paymentMethodId} AND partner_id = ${partnerId}
-                 AND NOT EXISTS (SELECT 1 FROM upserted)
-            ), live AS (
-              SELECT s.subscription_id, s.status FROM dashpass_subscriptions s JOIN link ON s.link_id = link.link_id
-               WHERE s.status IN ('provisional', 'scheduled', 'active')
-               LIMIT 1
-            ), created AS (
-              INSERT INTO dashpass_subscriptions (subscription_id, customer_id, link_id, status, active_customer_id, starts_at, ends_at)
-              SELECT ${`sub_${randomUUID()}`}, ${customerId}, link.link_id,
-                     (CASE WHEN link.status <> 'active' THEN 'provisional'
-                           WHEN COALESCE(link.benefit_starts_at, ${benefit.startsAt}) > ${new Date(input.linkedAt)}::timestamptz THEN 'scheduled'
-                           ELSE 'active' END)::"SubscriptionStatus", ${customerId},
-                     COALESCE(link.benefit_starts_at, ${benefit.startsAt}), link.benefit_ends_at
-                FROM link
-               WHERE NOT EXISTS (SELECT 1 FROM live)
-              ON CONFLICT (active_customer_id) DO NOTHING
-              RETURNING subscription_id, status
-            )
-            SELECT link.link_id, link.status::text AS status, link.partner_reference, link.benefit_starts_at, link.benefit_ends_at, link.written,
-                   COALESCE(live.subscription_id, created.subscription_id) AS subscription_id,
-                   COALESCE(live.status, created.status)::text AS subscription_status
-              FROM link LEFT JOIN live ON true LEFT JOIN created ON true`;
-          if (!row) throw new Error(`membership link for ${workflowId} was written concurrently; retrying`);
-          return linked(row);
-        });
-      } catch (err) {
-        if (!(err instanceof AlreadySubscribed)) throw err;
-        const existing = await db.dashPassSubscription.findUnique({ where: { activeCustomerId: customerId }, select: { subscriptionId: true } });
-        return { kind: 'already_subscribed', subscriptionId: existing?.subscriptionId ?? null };
+        throw failedStep(err, { step: 'create_link', partner, eligibility });
       }
     },
 

@@ -379,6 +379,97 @@ describe('card-link workflow on the Temporal dev server', () => {
     expect(new Set(outcomes.map((outcome) => JSON.stringify(outcome)))).toEqual(new Set([JSON.stringify(expected)]));
   });
 
+  const localActivityMarkers = async (input: CardLinkInput) =>
+    ((await handleOf(input).fetchHistory()).events ?? []).filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity').length;
+
+  it('links an eligible card in one local activity: eligibility and the link write together, each step still recorded', async () => {
+    const input = await customerWithCard({ partner: 'afterpay' });
+    const { outcome, progress } = await withWorker('one hop', async (taskQueue) => {
+      const outcome = await requestLink(taskQueue, input);
+      await handleOf(input).result();
+      return { outcome, progress: await handleOf(input).query(progressQuery) };
+    });
+
+    expect(outcome).toMatchObject({ status: 'linked', partnerId: 'afterpay' });
+    expect(steps(progress)).toEqual(['validate_card', 'select_partner', 'check_eligibility', 'create_link', 'complete']);
+    expect(progress.completed[3]?.outcome).toMatch(/^created link /);
+    expect(await localActivityMarkers(input)).toBe(1);
+  });
+
+  describe('early return (CardLinkInput.earlyReturn)', () => {
+    it('answers linked before the write with the ids and benefit end the write then gives the link and subscription', async () => {
+      const input = { ...(await customerWithCard({ partner: 'chase' })), earlyReturn: true };
+      const { outcome, result, history } = await withWorker('early return', async (taskQueue) => {
+        const outcome = await requestLink(taskQueue, input);
+        const result = await handleOf(input).result();
+        return { outcome, result, history: await handleOf(input).fetchHistory() };
+      });
+
+      const { links, subscriptions } = await rowsOf(input.customerId);
+      expect(links).toMatchObject([{ status: 'active', partnerId: 'chase' }]);
+      expect(subscriptions).toMatchObject([{ status: 'active', linkId: links[0]!.linkId }]);
+      const expected = { status: 'linked', linkId: links[0]!.linkId, subscriptionId: subscriptions[0]!.subscriptionId, partnerId: 'chase', benefitEndsAt: links[0]!.benefitEndsAt!.toISOString() };
+      expect(outcome).toEqual(expected);
+      expect(result).toEqual(expected);
+      // The update was answered in the workflow task that scheduled the write, before the write completed.
+      const events = history.events ?? [];
+      const scheduled = events.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'createLink');
+      const written = events.find((event) => String(event.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(scheduled?.eventId ?? '-'));
+      const answered = events.find((event) => event.workflowExecutionUpdateCompletedEventAttributes);
+      expect(Number(answered?.eventId)).toBeLessThan(Number(written?.eventId));
+    });
+
+    it('withdraws an early linked when another card takes the customer\'s slot before the write: the run ends customer_already_subscribed, nothing of it written', async () => {
+      const first = { ...(await customerWithCard({ partner: 'chase' })), earlyReturn: true };
+      const second = await customerWithCard({ partner: 'afterpay', customerId: first.customerId });
+      const taskQueue = taskQueueFor('early return withdrawn');
+      // The real activities, with the early run's durable write held until the other card has linked.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const activities = createCardLinkActivities({ db: db(), partnerHttp: partnerHttpFor(sandbox.url), registry });
+      const worker = await Worker.create({
+        connection: nativeConnection,
+        taskQueue,
+        workflowBundle: bundle,
+        activities: { ...activities, createLink: async (input: Parameters<typeof activities.createLink>[0]) => (input.workflowId === handleOf(first).workflowId ? held.then(() => activities.createLink(input)) : activities.createLink(input)) },
+      });
+      const { early, other, result, progress, attributes } = await worker.runUntil(async () => {
+        const early = await requestLink(taskQueue, first);
+        const other = await requestLink(taskQueue, second);
+        release();
+        const result = await handleOf(first).result();
+        return { early, other, result, progress: await handleOf(first).query(progressQuery), attributes: (await handleOf(first).describe()).typedSearchAttributes };
+      });
+
+      expect(early).toMatchObject({ status: 'linked', partnerId: 'chase' });
+      expect(other).toMatchObject({ status: 'linked', partnerId: 'afterpay' });
+      expect(result).toEqual({ status: 'not_eligible', partnerId: 'chase', reason: 'customer_already_subscribed' });
+      expect(progress.outcome).toEqual(result);
+      expect(progress.completed.find(({ step }) => step === 'create_link')?.outcome).toMatch(/^customer already subscribed.*after answering linked/);
+      expect(attributes.get(searchAttributes.linkStatus)).toBe('not_eligible');
+      const { links, subscriptions } = await rowsOf(first.customerId);
+      expect(links).toMatchObject([{ partnerId: 'afterpay' }]);
+      expect(subscriptions).toMatchObject([{ status: 'active', linkId: links[0]!.linkId }]);
+    });
+
+    it('answers after the write when the card is already linked: the answer names the existing link', async () => {
+      const input = await customerWithCard({ partner: 'chase' });
+      const { first, again } = await withWorker('early return existing link', async (taskQueue) => {
+        const first = await requestLink(taskQueue, input);
+        // A later evaluation of the same card (a new workflow id) finds the link the first wrote.
+        const later = { ...input, earlyReturn: true };
+        const again = await client.workflow.executeUpdateWithStart(decisionUpdate, {
+          startWorkflowOperation: new WithStartWorkflowOperation(cardLinkWorkflow, { workflowId: `${cardLinkWorkflowId(input.customerId, input.card.fingerprint)}.r1`, taskQueue, args: [later], workflowIdConflictPolicy: 'USE_EXISTING' }),
+        });
+        return { first, again };
+      });
+
+      expect(first).toMatchObject({ status: 'linked' });
+      expect(again).toEqual(first);
+      expect((await rowsOf(input.customerId)).links).toHaveLength(1);
+    });
+  });
+
   it('finds exactly one customer’s card-link and reconciliation workflows by CustomerId', async () => {
     const declined = await customerWithCard({ partner: 'chase', last4: '0002' });
     const multiMatch = await customerWithCard({ partner: 'chase', last4: '0005', customerId: declined.customerId });

@@ -26,4 +26,16 @@ describe('card-link workflow replay', () => {
     expect(markers).toHaveLength(localActivities);
     await expect(replayHistory(workflowBundle, history, cardLinkWorkflowId(`replay-${name}`, `fp_${name}`))).resolves.toBeUndefined();
   });
+
+  // Recorded before CHECK_AND_LINK_PATCH: eligibility, then createLink (multi-match: then its reconciliation).
+  it.each([
+    ['linked', 2],
+    ['not-eligible', 1],
+    ['multi-match', 2],
+  ])('replays a %s run recorded before the check-and-link patch (eligibility and the link write as two local activities)', async (name, localActivities) => {
+    const history = loadHistory(`card-link-${name}-two-hops`);
+    const markers = (history.events ?? []).filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+    expect(markers).toHaveLength(localActivities);
+    await expect(replayHistory(workflowBundle, history)).resolves.toBeUndefined();
+  });
 });

@@ -14,6 +14,7 @@ import {
   startChild,
   TemporalFailure,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
@@ -29,7 +30,8 @@ import {
   type LinkOutcome,
 } from '../../server/temporal/contract.ts';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import type { CardEligibility, CardEligibilityFailure, CardLinkActivities, PartnerSelection, SelectPartnerResult } from '../activities/card-link.ts';
+import type { CardEligibility, CardEligibilityFailure, CardLinkActivities, CheckCardEligibilityInput, PartnerSelection, SelectPartnerResult } from '../activities/card-link.ts';
+import type { CreateLinkResult, LinkPlan } from '../activities/card-link-write.ts';
 import { reconciliationWorkflow, type ReconciliationResult } from './reconciliation.ts';
 import type { ShadowLinkInput } from '../activities/shadow-link.ts';
 
@@ -84,6 +86,30 @@ export const SHADOW_COMPARES_LINKS_PATCH = 'card-link-shadow-compares-links';
 export const ONE_SEARCH_ATTRIBUTE_UPSERT_PATCH = 'card-link-one-search-attribute-upsert';
 
 /**
+ * Fewer hops: checkCardEligibility also writes an eligible card's link (createLink, with the decision's workflow
+ * time and ids the workflow chose), so the usual synchronous path is one local activity instead of two. A
+ * multi-match still writes its pending link as a step of its own. Histories from before it replay two hops.
+ */
+export const CHECK_AND_LINK_PATCH = 'card-link-check-and-link';
+
+/**
+ * Early return (only for runs whose input asks for it, `CardLinkInput.earlyReturn`; linkCard() sets it under
+ * CARD_LINK_EARLY_RETURN=on): when checkCardEligibility can plan the link of an eligible card, the decision update
+ * answers `linked` with the planned link and subscription ids and benefit end, and the link is written afterwards
+ * by a durable createLink activity. What `linked` then guarantees is weaker than the synchronous contract:
+ * - the partner said eligible, and the answer is recorded in the workflow's history before the caller gets it;
+ * - when the decision was made, the card had no link with the partner but an ended one and the customer no live
+ *   subscription, so the write will create exactly the link and subscription answered, with those ids;
+ * - the write runs durably (retried until it succeeds, across worker crashes), usually a few ms later. A client
+ *   reading the enrollment in between sees the workflow at create_link (progress outcome `linked`, LinkStatus
+ *   `linked`) and no link or subscription rows yet;
+ * - if a concurrent link of another card takes the customer's live-subscription slot between the decision and
+ *   the write, the write writes nothing and the run ends `not_eligible` / `customer_already_subscribed` (its
+ *   result, progress and LinkStatus say so): the `linked` answer is withdrawn, and nothing was ever linked.
+ */
+export const EARLY_RETURN_PATCH = 'card-link-early-return';
+
+/**
  * Runs a step as a local activity; if it still fails retryably after its quick retries, as a durable activity
  * (calling `fallBack` first). `fallBack` is false for runs from before ONE_ELIGIBILITY_ACTIVITY_PATCH: those looked
  * for an ActivityFailure, which a local activity never rejects with, so they never fell back, and their replays
@@ -116,7 +142,14 @@ function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
 /** Where the eligibility steps leave a link: finished (no partner, or declined), or on to create_link. */
 type Checked =
   | { finished: LinkOutcome }
-  | { partner: PartnerSelection; eligibility: Extract<EligibilityDecision, { kind: 'eligible' | 'multi_match' }>; linkedAt: string };
+  | {
+      partner: PartnerSelection;
+      eligibility: Extract<EligibilityDecision, { kind: 'eligible' | 'multi_match' }>;
+      linkedAt: string;
+      /** CHECK_AND_LINK_PATCH: the link checkCardEligibility wrote, or (EARLY_RETURN_PATCH) the one a write will make. */
+      created?: CreateLinkResult;
+      plan?: LinkPlan;
+    };
 
 /** What the progress query shows of a partner's answer: the decision's known fields only, nothing else it may echo. */
 function partnerResponseOf(decision: EligibilityDecision, version: string): Record<string, unknown> {
@@ -185,8 +218,10 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
   const begin = (step: CardLinkStep) => {
     progress.currentStep = step;
   };
+  /** Steps checkCardEligibility ran for the link (CHECK_AND_LINK_PATCH) are stamped with the decision's time, `stepsAt`. */
+  let stepsAt: string | undefined;
   const complete = (step: CardLinkStep, outcome: string, partnerResponse?: unknown) => {
-    progress.completed.push({ step, at: new Date().toISOString(), outcome, ...(partnerResponse === undefined ? {} : { partnerResponse }) });
+    progress.completed.push({ step, at: stepsAt ?? new Date().toISOString(), outcome, ...(partnerResponse === undefined ? {} : { partnerResponse }) });
   };
   /** The decision is known but the workflow goes on (a multi-match): the update can answer now. */
   const decide = (outcome: LinkOutcome) => {
@@ -245,30 +280,42 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
 
   async function link(): Promise<LinkOutcome> {
     const onePatch = patched(ONE_ELIGIBILITY_ACTIVITY_PATCH);
-    const checked = onePatch ? await checkCard() : await checkCardStepByStep();
+    const checkAndLink = onePatch && patched(CHECK_AND_LINK_PATCH);
+    const early = checkAndLink && input.earlyReturn === true && patched(EARLY_RETURN_PATCH);
+    // Chosen here (deterministic) so that an early answer can name them before the write, and a retry writes the same.
+    const ids = checkAndLink ? { linkId: `link_${uuid4()}`, subscriptionId: `sub_${uuid4()}` } : {};
+    const checked = !onePatch
+      ? await checkCardStepByStep()
+      : await checkCard(checkAndLink ? { mode: early ? 'plan' : 'write', workflowId, linkId: ids.linkId!, subscriptionId: ids.subscriptionId! } : undefined);
     if ('finished' in checked) {
       shadowLink(null, new Date().toISOString());
       return finish(checked.finished);
     }
     const { partner, eligibility, linkedAt } = checked;
     begin('create_link');
-    const created = await runStep('createLink', onePatch && flush, {
-      workflowId,
-      customerId,
-      card,
-      partnerId: partner.partnerId,
-      partnerVersion: partner.liveVersion,
-      decision: eligibility,
-      linkedAt,
-    });
+    const request = { workflowId, customerId, card, partnerId: partner.partnerId, partnerVersion: partner.liveVersion, decision: eligibility, linkedAt, ...ids };
+    let created: CreateLinkResult;
+    if (checked.created) {
+      created = checked.created;
+    } else if (checked.plan) {
+      const { plan } = checked;
+      decide({ status: 'linked', linkId: plan.linkId, subscriptionId: plan.subscriptionId, partnerId: partner.partnerId, benefitEndsAt: plan.benefitEndsAt });
+      created = await durable.createLink(request);
+    } else {
+      created = await runStep('createLink', onePatch && flush, request);
+    }
+    const answered = checked.plan ? ' (after answering linked)' : '';
     if (created.kind === 'already_subscribed') {
       shadowLink(null, linkedAt);
-      complete('create_link', `customer already subscribed${created.subscriptionId ? ` (${created.subscriptionId})` : ''}: nothing written`);
+      complete('create_link', `customer already subscribed${created.subscriptionId ? ` (${created.subscriptionId})` : ''}: nothing written${answered}`);
       const outcome: LinkOutcome = { status: 'not_eligible', partnerId: partner.partnerId, reason: 'customer_already_subscribed' };
       return finish(outcome);
     }
     shadowLink({ linkStatus: created.linkStatus, benefitStartsAt: created.benefitStartsAt, benefitEndsAt: created.benefitEndsAt }, linkedAt);
-    complete('create_link', `${created.created ? 'created' : 'existing'} link ${created.linkId} (${created.linkStatus}), subscription ${created.subscriptionId} (${created.subscriptionStatus})`);
+    complete('create_link', `${created.created ? 'created' : 'existing'} link ${created.linkId} (${created.linkStatus}), subscription ${created.subscriptionId} (${created.subscriptionStatus})${answered}`);
+    if (checked.plan && (created.linkId !== checked.plan.linkId || created.subscriptionId !== checked.plan.subscriptionId)) {
+      log.warn('the link written differs from the one answered early', { answered: checked.plan, written: { linkId: created.linkId, subscriptionId: created.subscriptionId } });
+    }
 
     if (created.linkStatus === 'active') {
       const outcome: LinkOutcome = {
@@ -325,25 +372,40 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
     return finish({ status: 'reconciliation_failed', linkId: created.linkId, partnerId: partner.partnerId, reason: reconciled.reason });
   }
 
-  /** validate → select → eligibility in one local activity; each step is still recorded on its own. */
-  async function checkCard(): Promise<Checked> {
+  /**
+   * validate → select → eligibility in one local activity; each step is still recorded on its own. With `link`
+   * (CHECK_AND_LINK_PATCH), the same activity writes (or plans) an eligible card's link, with benefit dates from
+   * the time it was asked at, which its steps are then stamped with.
+   */
+  async function checkCard(link?: CheckCardEligibilityInput['link']): Promise<Checked> {
     begin('validate_card');
+    const asOf = new Date().toISOString();
+    if (link) stepsAt = asOf;
     let checked: CardEligibility;
     try {
-      checked = await runStep('checkCardEligibility', flush, { customerId, card, asOf: new Date().toISOString() });
+      checked = await runStep('checkCardEligibility', flush, { customerId, card, asOf, ...(link ? { link } : {}) });
     } catch (err) {
       recordStepsBefore(err);
       throw err;
+    } finally {
+      stepsAt = undefined;
     }
-    complete('validate_card', 'valid');
+    if (link) stepsAt = asOf;
+    try {
+      complete('validate_card', 'valid');
 
-    begin('select_partner');
-    if (!('eligibility' in checked)) return noPartner(checked.selection);
-    const partner = checked.selection.selected;
-    recordPartner(partner);
+      begin('select_partner');
+      if (!('eligibility' in checked)) return noPartner(checked.selection);
+      const partner = checked.selection.selected;
+      recordPartner(partner);
 
-    begin('check_eligibility');
-    return recordEligibility(partner, checked.eligibility);
+      begin('check_eligibility');
+      const recorded = recordEligibility(partner, checked.eligibility);
+      if ('finished' in recorded) return recorded;
+      return { ...recorded, ...(link ? { linkedAt: asOf } : {}), ...(checked.created ? { created: checked.created } : {}), ...(checked.plan ? { plan: checked.plan } : {}) };
+    } finally {
+      stepsAt = undefined;
+    }
   }
 
   /** A failed checkCardEligibility names the step that failed: record the steps before it, and fail at that one. */
@@ -355,6 +417,10 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
     if (failed.partner) {
       recordPartner(failed.partner);
       begin('check_eligibility');
+      if (failed.eligibility) {
+        complete('check_eligibility', failed.eligibility.kind, partnerResponseOf(failed.eligibility, failed.partner.liveVersion));
+        begin('create_link');
+      }
     }
   }
 
