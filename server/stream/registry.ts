@@ -12,8 +12,3 @@ export const subProcessorsByTable: Registry = {
   inventory_levels: [availabilitySync, lowStockReplenishment],
   inventory_lots: [availabilitySync, expiryWriteOff],
 };
-
-/** Every sub-processor by name, for replaying a dead letter through the one that failed. */
-export function findSubProcessor(table: ChangefeedTable, name: string): SubProcessor<TableRows[ChangefeedTable]> | undefined {
-  return (subProcessorsByTable[table] as SubProcessor<TableRows[ChangefeedTable]>[]).find((candidate) => candidate.name === name);
-}

@@ -16,5 +16,5 @@ export * from './dead-letter-bulk.ts';
 type Workflows = typeof registered;
 type WorkflowName = { [K in keyof Workflows]: Workflows[K] extends (...args: never[]) => Promise<unknown> ? K : never }[keyof Workflows];
 type NoneLeft<T extends never> = T;
-export type ContractNamesWithoutWorkflow = NoneLeft<Exclude<WorkflowTypeName, WorkflowName>>;
-export type WorkflowsWithoutContractName = NoneLeft<Exclude<WorkflowName, WorkflowTypeName>>;
+type _ContractNamesWithoutWorkflow = NoneLeft<Exclude<WorkflowTypeName, WorkflowName>>;
+type _WorkflowsWithoutContractName = NoneLeft<Exclude<WorkflowName, WorkflowTypeName>>;
