@@ -47,7 +47,13 @@ async function handlePost(request: Request) {
   try {
     const input = cardLinkRequestSchema.parse(body);
     customerId = input.customerId;
-    const deps = { db: db(), temporal: temporal(), decisionTimeoutMs: env().CARD_LINK_DECISION_TIMEOUT_MS, reEvaluation: reEvaluationPolicyFrom(env()) };
+    const deps = {
+      db: db(),
+      temporal: temporal(),
+      decisionTimeoutMs: env().CARD_LINK_DECISION_TIMEOUT_MS,
+      reEvaluation: reEvaluationPolicyFrom(env()),
+      earlyReturn: env().CARD_LINK_EARLY_RETURN === 'on',
+    };
     const result = await linkCard(deps, input);
     return Response.json(result satisfies LinkCardResult, { status: 200, headers: noStore });
   } catch (err) {
