@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../db/generated/client.ts';
+import type { CardFacts } from '../temporal/contract.ts';
 
 /**
  * What the partner sandbox answers for a demo card (see worker/partner-sandbox/server.ts), so the demo covers
@@ -14,15 +15,9 @@ export type DemoScenario =
   /** Eligible under chase@1; chase@2, in shadow mode, declines it: a recorded mismatch. */
   | 'shadow_mismatch';
 
-export interface DemoCard {
-  paymentMethodId: string;
+/** A demo card's facts (its fingerprint is derived: demoFingerprint), whose they are and what the sandbox answers. */
+export interface DemoCard extends Omit<CardFacts, 'fingerprint'> {
   customerId: string;
-  bin: string;
-  last4: string;
-  country: string;
-  network: string;
-  expMonth: number;
-  expYear: number;
   partnerId: string | null;
   scenario: DemoScenario;
 }
