@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo, type WorkflowExecutionStatusName } from '@temporalio/client';
 import type { Actor } from '../auth/actor.ts';
+import { recordAudit } from '../audit/audit-row.ts';
 import type { PrismaClient } from '../db/generated/client.ts';
 import { searchAttributes, WORKFLOW_TYPES, progressQuery, reconciliationAnswerSignal, reconciliationWorkflowId, type CardLinkProgress } from '../temporal/contract.ts';
 import { customerIdSchema, manualResolutionSchema, type ManualResolution } from './requests.ts';
@@ -147,15 +148,12 @@ export async function resolveMultiMatchByHand(
   if (!isReconciliationPending(await getEnrollment(client, workflowId))) throw new NoPendingReconciliationError(workflowId);
 
   await db.$transaction(async (tx) => {
-    await tx.auditLog.create({
-      data: {
-        actor: actor.id,
-        actorRole: actor.role,
-        action: RESOLVE_MULTI_MATCH_ACTION,
-        target: `workflow:${workflowId}`,
-        reason,
-        details: { matched, reconciliationWorkflowId: target },
-      },
+    await recordAudit(tx, {
+      actor,
+      action: RESOLVE_MULTI_MATCH_ACTION,
+      target: `workflow:${workflowId}`,
+      reason,
+      details: { matched, reconciliationWorkflowId: target },
     });
     try {
       await client.workflow.getHandle(target).signal(reconciliationAnswerSignal, { matched, reason, resolvedBy: actor.id });

@@ -1,4 +1,5 @@
 import type { Actor } from '../auth/actor.ts';
+import { recordAudit } from '../audit/audit-row.ts';
 import type { PrismaClient } from '../db/generated/client.ts';
 import { cardLinkWorkflowId, parseCardLinkWorkflowId } from '../temporal/contract.ts';
 import { ActionNotAllowedError, EnrollmentNotFoundError, getEnrollment, InvalidEnrollmentQueryError } from './enrollments.ts';
@@ -45,10 +46,8 @@ export async function recheckEligibility(deps: RecheckDeps, workflowId: string, 
       expYear: card.expYear,
     },
   };
-  const audit = (details: Record<string, unknown>) =>
-    deps.db.auditLog.create({
-      data: { actor: actor.id, actorRole: actor.role, action: RECHECK_ELIGIBILITY_ACTION, target: `workflow:${workflowId}`, reason, details: { previous: workflowId, ...details } },
-    });
+  const audit = (details: { workflowId: string; status: string }) =>
+    recordAudit(deps.db, { actor, action: RECHECK_ELIGIBILITY_ACTION, target: `workflow:${workflowId}`, reason, details: { previous: workflowId, ...details } });
   let result: LinkCardResult;
   try {
     result = await linkCard({ ...deps, db: deps.db }, request, { requestedBy: actor.id, force: true });

@@ -5,6 +5,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { PrismaClient } from '../db/generated/client.ts';
+import { recordAudit } from '../audit/audit-row.ts';
 import {
   searchAttributes,
   TASK_QUEUES,
@@ -95,15 +96,12 @@ export async function unlinkCard(deps: UnlinkDeps, linkId: string, request: Unli
     if (err instanceof WorkflowUpdateFailedError) throw new Error(`the unlink ${workflowId} failed: ${err.cause?.message ?? err.message}`, { cause: err });
     throw err;
   }
-  await deps.db.auditLog.create({
-    data: {
-      actor: actor.id,
-      actorRole: actor.role,
-      action: UNLINK_ACTION,
-      target: `workflow:${link.workflowId}`,
-      reason,
-      details: { via, linkId, status: outcome.status, unlinkWorkflowId: workflowId, endedSubscriptions: outcome.endedSubscriptions, endedReason: outcome.endedReason },
-    },
+  await recordAudit(deps.db, {
+    actor,
+    action: UNLINK_ACTION,
+    target: `workflow:${link.workflowId}`,
+    reason,
+    details: { via, linkId, status: outcome.status, unlinkWorkflowId: workflowId, endedSubscriptions: outcome.endedSubscriptions, endedReason: outcome.endedReason },
   });
   return { ...outcome, workflowId, linkWorkflowId: link.workflowId };
 }
