@@ -4,8 +4,9 @@ import type { SecurityAuditAction } from './security-events.ts';
 /**
  * Writing one audit_log row: who did what to which target, why, and the details. Every Prisma audit write goes
  * through `recordAudit`, inside the transaction of the change it records when there is one. The exception is
- * server/inventory/stock.ts's one-statement adjust, which writes its row in the same SQL statement as the stock
- * change on purpose (one round trip on the stream's busiest path); its action is listed here all the same.
+ * server/inventory/stock.ts: its one-statement adjust writes its row in the same SQL statement as the stock change
+ * on purpose (one round trip on the stream's busiest path), and its lot writes still call Prisma directly; their
+ * actions are listed here all the same.
  */
 
 /** Every action the log holds. A new one is added here, so a typo fails type-checking, not the audit filter. */
