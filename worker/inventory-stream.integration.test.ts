@@ -1,71 +1,27 @@
-import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../server/auth/actor.ts';
 import { db } from '../server/db/client.ts';
-import { env } from '../server/env.ts';
 import { adjustStock, receiveLot } from '../server/inventory/stock.ts';
 import { touchRows } from '../server/inventory/touch.ts';
-import { kafkaAdmin, kafkaProducer } from '../server/kafka/client.ts';
-import { logger } from '../server/logger.ts';
 import { temporal } from '../server/temporal/client.ts';
 import { eventually } from '../server/testing/eventually.ts';
-import { streamWorkflowId, TASK_QUEUES } from '../server/temporal/contract.ts';
-import { createActivities } from './activities/index.ts';
-import { startInventoryStream, type InventoryStream } from './inventory-stream.ts';
+import { streamWorkflowId } from '../server/temporal/contract.ts';
+import { pipelineTestNames, startPipelineTestStack, type PipelineTestStack } from './testing/pipeline-stack.ts';
 
 // The whole pipeline on the real services: write path → pgoutput → relay → Kafka → processors →
 // sub-processors → SignalWithStart → stream workflows → activities → database.
-const run = randomUUID().slice(0, 8);
-const slotName = `test_pipeline_${run}`;
-const groupPrefix = `test-pipeline-${run}`;
-const storeId = `PIPE-${run}`;
-const sku = `PIPE-SKU-${run}`;
+const names = pipelineTestNames('pipeline', 'PIPE');
+const { storeId, sku } = names;
 const associate: Actor = { id: 'associate@pipeline-test', role: 'associate' };
 
-let stream: InventoryStream;
-let worker: Worker;
-let workerRun: Promise<void>;
-let connection: NativeConnection;
+let stack: PipelineTestStack;
 
 beforeAll(async () => {
-  await db().store.create({ data: { storeId, name: 'Pipeline test store', city: 'Testville' } });
-  await db().catalogItem.create({ data: { sku, name: 'Pipeline test item', category: 'test', reorderPoint: 3 } });
-
-  connection = await NativeConnection.connect({ address: env().TEMPORAL_ADDRESS });
-  worker = await Worker.create({
-    connection,
-    taskQueue: TASK_QUEUES.stream,
-    workflowsPath: fileURLToPath(new URL('./workflows/index.ts', import.meta.url)),
-    activities: createActivities({ db: db() }),
-  });
-  workerRun = worker.run();
-
-  stream = await startInventoryStream({
-    connectionString: env().DATABASE_URL,
-    producer: await kafkaProducer(),
-    db: db(),
-    temporal: temporal(),
-    log: logger.child({ test: 'pipeline' }),
-    relay: { enabled: true, slotName, publicationName: slotName, resolvedIntervalMs: 1000 },
-    groupPrefix,
-  });
-  // New groups start at the latest offset; write nothing until both have joined.
-  const admin = await kafkaAdmin();
-  await eventually('both consumer groups to be stable', async () => {
-    const { groups } = await admin.describeGroups(stream.processors.consumers.map((consumer) => consumer.groupId));
-    return groups.every((group) => group.state === 'Stable' && group.members.length > 0);
-  });
+  stack = await startPipelineTestStack(names);
 }, 120_000);
 
 afterAll(async () => {
-  await stream?.stop();
-  worker?.shutdown();
-  await workerRun;
-  await connection?.close();
-  await db().$executeRaw`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ${slotName} AND NOT active`;
-  await db().$executeRawUnsafe(`DROP PUBLICATION IF EXISTS "${slotName}"`);
+  await stack?.stop();
   await db().$disconnect();
 });
 
