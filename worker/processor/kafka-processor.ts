@@ -8,6 +8,7 @@ import { decodeMessage, DEFAULT_MAX_FUTURE_SKEW_MS } from '../../server/stream/d
 import type { AnyChange } from '../../server/stream/sub-processor.ts';
 import { ProcessorMetrics, type MetricsSnapshot } from '../../server/stream/metrics.ts';
 import { createMissingTopics } from '../../server/kafka/topics.ts';
+import { createOffsetCommitter, type OffsetCommitter } from './offset-committer.ts';
 import { countProcessorOutcome } from '../../server/metrics/registry.ts';
 import { createSignalCoalescer, type SendStreamSignal } from '../../server/stream/signal-coalescer.ts';
 import { planSubProcessorBatch, subProcessorsFor, type RunOptions, type SubProcessorRegistry } from '../../server/stream/run-sub-processor.ts';
@@ -24,6 +25,8 @@ const DEFAULT_CHUNK_SIZE = 500;
 const DEFAULT_CONSUMER_CONFIG = { sessionTimeout: 15_000, heartbeatInterval: 3_000, maxWaitTimeInMs: 500 } as const;
 /** Every partition a process owns is worked at once (kafkajs caps it at the partitions assigned). */
 const DEFAULT_PARTITIONS_CONCURRENTLY = 16;
+/** Processed offsets reach Kafka in one commit per consumer at most this often (worker/processor/offset-committer.ts). */
+const DEFAULT_COMMIT_LINGER_MS = 100;
 /** A few ms: the partitions of one fetch reach their signals within that of each other, and a change waits no longer. */
 export const DEFAULT_SIGNAL_LINGER_MS = 3;
 
@@ -67,6 +70,8 @@ export interface KafkaProcessorOptions {
   ensureTopics?: boolean;
   /** Partitions of topics it creates; existing topics keep theirs. Default DEFAULT_TOPIC_PARTITIONS, as the CDC relay creates them. */
   partitions?: number;
+  /** How long processed offsets wait to be committed together. Default DEFAULT_COMMIT_LINGER_MS. */
+  commitLingerMs?: number;
   /** Passed to every kafkajs consumer (e.g. a short `maxWaitTimeInMs` in tests). */
   consumerConfig?: Omit<ConsumerConfig, 'groupId'>;
 }
@@ -99,10 +104,15 @@ export async function startKafkaProcessors(options: KafkaProcessorOptions): Prom
   if (options.ensureTopics ?? true) await ensureTopics(kafka, plans.flatMap(({ topic }) => [topic, dlqTopicFor(topic)]), options.partitions ?? DEFAULT_TOPIC_PARTITIONS);
 
   const consumers: Consumer[] = [];
+  const committers: OffsetCommitter[] = [];
+  /** Once stopping, each chunk's offset is committed as soon as it is durable, so a graceful stop redelivers nothing. */
+  const stopping = { now: false };
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
       clearInterval(summary);
+      stopping.now = true;
+      await Promise.all(committers.map((committer) => committer.flush()));
       const results = await Promise.allSettled(consumers.map((consumer) => consumer.disconnect()));
       log.info({ metrics: metrics.snapshot() }, 'kafka processors stopped');
       const failed = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
@@ -121,6 +131,10 @@ export async function startKafkaProcessors(options: KafkaProcessorOptions): Prom
     for (const plan of plans) {
       const consumer = kafka.consumer({ ...DEFAULT_CONSUMER_CONFIG, ...options.consumerConfig, groupId: plan.groupId });
       consumers.push(consumer);
+      const committer = createOffsetCommitter((offsets) => consumer.commitOffsets(offsets), { lingerMs: options.commitLingerMs ?? DEFAULT_COMMIT_LINGER_MS, log });
+      committers.push(committer);
+      // Before the group reassigns partitions: what is durable commits now rather than being redelivered elsewhere.
+      consumer.on(consumer.events.REBALANCING, () => void committer.flush());
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => metrics.lag(payload.topic, payload.partition, Number(payload.offsetLag)));
       // kafkajs restarts a consumer after a retriable crash by itself (a warning); one it does not restart needs a person.
       consumer.on(consumer.events.CRASH, ({ payload }) =>
@@ -142,9 +156,13 @@ export async function startKafkaProcessors(options: KafkaProcessorOptions): Prom
         chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE,
         taskQueue: options.taskQueue,
         log: log.child({ table: plan.table }),
+        committer,
+        stopping,
       });
       await consumer.run({
         partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? DEFAULT_PARTITIONS_CONCURRENTLY,
+        // The committer commits instead, after each chunk's effects are durable.
+        autoCommit: false,
         eachBatchAutoResolve: false,
         eachBatch,
       });
@@ -172,15 +190,17 @@ interface HandlerDeps {
   taskQueue?: string;
   signal: SendStreamSignal;
   log: Logger;
+  committer: OffsetCommitter;
+  stopping: { now: boolean };
 }
 
 /**
  * Works one partition's fetched batch in chunks of offset-ordered messages. Per chunk: decode all; dead-letter
  * the malformed; run the changes through each sub-processor as a batch (one watermark read, one SignalWithStart per
- * shard, and one statement for every outcome and watermark); then resolve and commit the chunk's last offset.
- * Offsets move only after the chunk's effects are durable, so a crash anywhere redelivers, never skips.
+ * shard, and one statement for every outcome and watermark); then resolve the chunk's last offset and hand it to the
+ * committer. Offsets move only after the chunk's effects are durable, so a crash anywhere redelivers, never skips.
  */
-function batchHandler({ table, producer, db, sql, temporal, registry, metrics, retry, maxFutureSkewMs, chunkSize, taskQueue, signal, log }: HandlerDeps) {
+function batchHandler({ table, producer, db, sql, temporal, registry, metrics, retry, maxFutureSkewMs, chunkSize, taskQueue, signal, log, committer, stopping }: HandlerDeps) {
   const ctx = { db, sql, temporal, log };
   const subProcessors = subProcessorsFor(registry, table);
 
@@ -261,7 +281,8 @@ function batchHandler({ table, producer, db, sql, temporal, registry, metrics, r
         throw err;
       }
       payload.resolveOffset(last.offset);
-      await payload.commitOffsetsIfNecessary();
+      committer.processed(topic, partition, last.offset);
+      if (stopping.now) await committer.flush();
       await heartbeat();
     }
   };
