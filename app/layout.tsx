@@ -4,9 +4,9 @@ import type { ReactNode } from 'react';
 import { Nav } from '@/components/nav.tsx';
 import { Providers } from '@/components/providers.tsx';
 import { CanChangeProvider } from '@/components/can-change.tsx';
+import { SignOut } from '@/components/sign-out.tsx';
 import { areasFor, READ_ONLY_ROLES } from '@/server/auth/access.ts';
 import { currentUser } from '@/server/auth/session.ts';
-import { logOut } from './login/actions.ts';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -37,11 +37,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
                     {user.role}
                   </span>
                 </span>
-                <form action={logOut}>
-                  <button type="submit" className="rounded border border-slate-300 px-2.5 py-1 font-medium hover:bg-slate-100">
-                    Sign out
-                  </button>
-                </form>
+                <SignOut />
               </div>
             )}
           </div>

@@ -1,7 +1,7 @@
 'use server';
 
 import { AuthError } from 'next-auth';
-import { SignInThrottledError, signIn, signOut } from '@/server/auth/auth.ts';
+import { SignInThrottledError, signIn } from '@/server/auth/auth.ts';
 import { safeReturnPath } from '@/server/auth/return-path.ts';
 import { signInRefusalMessage } from '@/server/auth/sign-in-throttle.ts';
 
@@ -36,8 +36,4 @@ export async function logIn(_previous: LoginState, form: FormData): Promise<Logi
 
 export async function logInWithOidc(form: FormData): Promise<void> {
   await signIn('oidc', { redirectTo: safeReturnPath(form.get('callbackUrl')) });
-}
-
-export async function logOut(): Promise<void> {
-  await signOut({ redirectTo: '/login' });
 }

@@ -2,14 +2,16 @@
 
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
-import { Fragment, useMemo, useState, type FormEvent } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
 import { ApiError, apiFetch } from '@/components/api-client.ts';
+import { formatDateTime, plural } from '@/components/format.ts';
+import { Button } from '@/components/ui/button.tsx';
+import { DataTable, type Column } from '@/components/ui/data-table.tsx';
 import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
-import type { AuditEntry, AuditPage } from '@/server/audit/audit-log.ts';
+import type { AuditActionsResponse, AuditEntry, AuditPage } from '@/server/audit/audit-log.ts';
 import { filtersFromParams, filtersQueryString, hasFilters, isoToLocalInput, localInputToIso, NO_FILTERS, type AuditFilters } from './audit-filters.ts';
 
 const field = 'mt-1 block w-full rounded border border-slate-300 bg-white px-2 py-1.5 text-sm';
-const when = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
 export function AuditLogView() {
   const searchParams = useSearchParams();
@@ -32,7 +34,7 @@ export function AuditLogView() {
   });
   const actions = useQuery({
     queryKey: ['audit', 'actions'],
-    queryFn: ({ signal }) => apiFetch<{ actions: string[] }>('/api/audit/actions', { signal }),
+    queryFn: ({ signal }) => apiFetch<AuditActionsResponse>('/api/audit/actions', { signal }),
     staleTime: 60_000,
   });
 
@@ -56,7 +58,7 @@ export function AuditLogView() {
           </h2>
           {list.isSuccess && (
             <p className="text-xs text-slate-500" role="status">
-              {entries.length === 0 ? 'No entries' : `Showing ${entries.length.toLocaleString()} ${entries.length === 1 ? 'entry' : 'entries'}${list.hasNextPage ? ' (more below)' : ''}`}
+              {entries.length === 0 ? 'No entries' : `Showing ${plural(entries.length, 'entry', 'entries')}${list.hasNextPage ? ' (more below)' : ''}`}
               {hasFilters(filters) ? ' matching the filters' : ''}
               {list.isFetching && !list.isFetchingNextPage ? ' · refreshing…' : ''}
             </p>
@@ -76,9 +78,7 @@ export function AuditLogView() {
             <EmptyState
               title="No audit entries match these filters"
               action={
-                <button type="button" onClick={() => apply(NO_FILTERS)} className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-100">
-                  Clear filters
-                </button>
+                <Button onClick={() => apply(NO_FILTERS)}>Clear filters</Button>
               }
             >
               Widen the time range, or check the actor&apos;s exact username.
@@ -91,14 +91,9 @@ export function AuditLogView() {
             <AuditTable entries={entries} />
             {list.isFetchNextPageError && <ErrorState title="Could not load older entries" error={list.error} onRetry={() => void list.fetchNextPage()} />}
             {list.hasNextPage && (
-              <button
-                type="button"
-                onClick={() => void list.fetchNextPage()}
-                disabled={list.isFetchingNextPage}
-                className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:opacity-60"
-              >
-                {list.isFetchingNextPage ? 'Loading older entries…' : 'Load older entries'}
-              </button>
+              <Button onClick={() => void list.fetchNextPage()} loading={list.isFetchingNextPage} loadingText="Loading older entries…">
+                Load older entries
+              </Button>
             )}
           </>
         )}
@@ -171,20 +166,18 @@ function FilterForm({
         </Field>
       </div>
       <div className="mt-3 flex flex-wrap gap-2">
-        <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700">
+        <Button type="submit" variant="primary">
           Apply filters
-        </button>
-        <button
-          type="button"
+        </Button>
+        <Button
           onClick={() => {
             setDraft(NO_FILTERS);
             setRangeError(null);
             onApply(NO_FILTERS);
           }}
-          className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-100"
         >
           Clear
-        </button>
+        </Button>
       </div>
     </form>
   );
@@ -221,87 +214,88 @@ function AuditTable({ entries }: { entries: AuditEntry[] }) {
       return next;
     });
 
+  const columns: Column<AuditEntry>[] = [
+    {
+      id: 'when',
+      header: 'When',
+      className: 'whitespace-nowrap tabular-nums',
+      cell: (entry) => (
+        <time dateTime={entry.createdAt} title={entry.createdAt}>
+          {formatDateTime(entry.createdAt)}
+        </time>
+      ),
+    },
+    {
+      id: 'who',
+      header: 'Who',
+      className: 'whitespace-nowrap',
+      cell: (entry) => (
+        <>
+          <span className="font-medium">{entry.actor}</span>{' '}
+          <span className="rounded bg-slate-100 px-1.5 py-0.5 text-xs font-semibold uppercase tracking-wide text-slate-700">{entry.actorRole}</span>
+        </>
+      ),
+    },
+    { id: 'action', header: 'Action', className: 'font-mono text-xs', cell: (entry) => entry.action },
+    { id: 'target', header: 'Target', className: 'min-w-[12rem] max-w-[20rem] font-mono text-xs [overflow-wrap:anywhere]', cell: (entry) => entry.target },
+    {
+      id: 'reason',
+      header: 'Reason',
+      className: 'min-w-[14rem] max-w-[28rem]',
+      cell: (entry) =>
+        entry.reason === null ? (
+          <span className="text-slate-500">— none given</span>
+        ) : (
+          <span className={`[overflow-wrap:anywhere] ${entry.reason.length > LONG_REASON ? 'line-clamp-2' : ''}`}>{entry.reason}</span>
+        ),
+    },
+    {
+      id: 'details',
+      header: 'Details',
+      className: 'whitespace-nowrap',
+      cell: (entry) => {
+        if (!hasDetails(entry)) return <span className="text-slate-500">—</span>;
+        const expanded = open.has(entry.id);
+        return (
+          <Button variant="link" size="xs" className="px-1" aria-expanded={expanded} aria-controls={panelId(entry)} onClick={() => toggle(entry.id)}>
+            <span aria-hidden="true">{expanded ? '▾ ' : '▸ '}</span>
+            {expanded ? 'Hide details' : 'Details'}
+            <span className="sr-only">
+              {' '}
+              of {entry.action} on {entry.target}
+            </span>
+          </Button>
+        );
+      },
+    },
+  ];
+
   return (
-    <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-      <table className="w-full min-w-[720px] text-sm" aria-label="Audit entries">
-        <thead className="bg-slate-50 text-left text-xs text-slate-600">
-          <tr>
-            {['When', 'Who', 'Action', 'Target', 'Reason', 'Details'].map((heading) => (
-              <th key={heading} scope="col" className="px-3 py-2 font-medium">
-                {heading}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {entries.map((entry) => {
-            const expanded = open.has(entry.id);
-            const panelId = `audit-details-${entry.id}`;
-            const long = entry.reason !== null && entry.reason.length > LONG_REASON;
-            return (
-              <Fragment key={entry.id}>
-                <tr className="border-t border-slate-100 align-top" data-entry={entry.id}>
-                  <td className="whitespace-nowrap px-3 py-1.5 tabular-nums">
-                    <time dateTime={entry.createdAt} title={entry.createdAt}>
-                      {when.format(new Date(entry.createdAt))}
-                    </time>
-                  </td>
-                  <td className="whitespace-nowrap px-3 py-1.5">
-                    <span className="font-medium">{entry.actor}</span>{' '}
-                    <span className="rounded bg-slate-100 px-1.5 py-0.5 text-xs font-semibold uppercase tracking-wide text-slate-700">{entry.actorRole}</span>
-                  </td>
-                  <td className="px-3 py-1.5 font-mono text-xs">{entry.action}</td>
-                  <td className="min-w-[12rem] max-w-[20rem] px-3 py-1.5 font-mono text-xs [overflow-wrap:anywhere]">{entry.target}</td>
-                  <td className="min-w-[14rem] max-w-[28rem] px-3 py-1.5">
-                    {entry.reason === null ? (
-                      <span className="text-slate-500">— none given</span>
-                    ) : (
-                      <span className={`[overflow-wrap:anywhere] ${long ? 'line-clamp-2' : ''}`}>{entry.reason}</span>
-                    )}
-                  </td>
-                  <td className="whitespace-nowrap px-3 py-1.5">
-                    {hasDetails(entry) ? (
-                      <button
-                        type="button"
-                        aria-expanded={expanded}
-                        aria-controls={panelId}
-                        onClick={() => toggle(entry.id)}
-                        className="rounded px-1 text-xs font-medium text-blue-700 hover:underline"
-                      >
-                        <span aria-hidden="true">{expanded ? '▾ ' : '▸ '}</span>
-                        {expanded ? 'Hide details' : 'Details'}
-                        <span className="sr-only">
-                          {' '}
-                          of {entry.action} on {entry.target}
-                        </span>
-                      </button>
-                    ) : (
-                      <span className="text-slate-500">—</span>
-                    )}
-                  </td>
-                </tr>
-                {expanded && (
-                  <tr id={panelId} className="bg-slate-50/60">
-                    <td colSpan={6} className="px-3 pb-3 pt-1">
-                      <div className="space-y-2" aria-label={`Details of ${entry.action} on ${entry.target}`} role="group">
-                        {long && (
-                          <p className="text-xs [overflow-wrap:anywhere]">
-                            <span className="font-semibold">Full reason: </span>
-                            {entry.reason}
-                          </p>
-                        )}
-                        {entry.details !== null && entry.details !== undefined && (
-                          <pre className="max-h-80 overflow-auto rounded border border-slate-200 bg-white p-2 font-mono text-xs">{JSON.stringify(entry.details, null, 2)}</pre>
-                        )}
-                      </div>
-                    </td>
-                  </tr>
-                )}
-              </Fragment>
-            );
-          })}
-        </tbody>
-      </table>
+    <DataTable
+      label="Audit entries"
+      columns={columns}
+      rows={entries}
+      rowKey={(entry) => entry.id}
+      tableClassName="min-w-[720px]"
+      expandedRow={(entry) => (open.has(entry.id) ? { id: panelId(entry), content: <EntryDetails entry={entry} /> } : null)}
+    />
+  );
+}
+
+const panelId = (entry: AuditEntry) => `audit-details-${entry.id}`;
+
+function EntryDetails({ entry }: { entry: AuditEntry }) {
+  return (
+    <div className="space-y-2" aria-label={`Details of ${entry.action} on ${entry.target}`} role="group">
+      {entry.reason !== null && entry.reason.length > LONG_REASON && (
+        <p className="text-xs [overflow-wrap:anywhere]">
+          <span className="font-semibold">Full reason: </span>
+          {entry.reason}
+        </p>
+      )}
+      {entry.details !== null && entry.details !== undefined && (
+        <pre className="max-h-80 overflow-auto rounded border border-slate-200 bg-white p-2 font-mono text-xs">{JSON.stringify(entry.details, null, 2)}</pre>
+      )}
     </div>
   );
 }

@@ -4,16 +4,18 @@ import { WhenCanChange } from '@/components/can-change.tsx';
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { ApiError, apiFetch } from '@/components/api-client.ts';
+import { formatElapsed } from '@/components/format.ts';
 import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
+import { Time } from '@/components/ui/time.tsx';
+import type { EnrollmentDetailResponse } from '@/server/card-link/enrollment-answers.ts';
 import { temporalWorkflowUrl, type TemporalUi } from '@/server/temporal/ui-links.ts';
-import { Time } from './format-time.tsx';
 import { FieldList } from './partner-response.tsx';
 import { RecheckEligibility } from './recheck-eligibility.tsx';
 import { ResolveMultiMatch } from './resolve-multi-match.tsx';
 import { LinkPanel } from './unlink-card.tsx';
 import { StatusBadge } from './status-badge.tsx';
 import { Timeline } from './timeline.tsx';
-import { elapsed, enrollmentStatus, maskedCard, partnerName, type EnrollmentDetailResponse } from './view-model.ts';
+import { enrollmentStatus, maskedCard, partnerName } from './view-model.ts';
 
 const LIVE_MS = 2000;
 
@@ -153,10 +155,10 @@ export function EnrollmentDetail({ workflowId, reconciliationWorkflowId, tempora
           <dd>
             {enrollment.closeTime ? (
               <>
-                <Time iso={enrollment.closeTime} /> <span className="text-slate-500">({elapsed(enrollment.startTime, enrollment.closeTime)})</span>
+                <Time iso={enrollment.closeTime} /> <span className="text-slate-500">({formatElapsed(enrollment.startTime, enrollment.closeTime)})</span>
               </>
             ) : (
-              <span className="tabular-nums">{elapsed(enrollment.startTime, new Date(query.dataUpdatedAt).toISOString()).slice(1)}</span>
+              <span className="tabular-nums">{formatElapsed(enrollment.startTime, query.dataUpdatedAt).slice(1)}</span>
             )}
           </dd>
         </div>
@@ -179,7 +181,7 @@ export function EnrollmentDetail({ workflowId, reconciliationWorkflowId, tempora
       {query.data.link && <LinkPanel workflowId={enrollment.workflowId} link={query.data.link} card={card} partner={partner} />}
       {!running && (enrollment.status === 'FAILED' || progress?.outcome?.status === 'not_eligible' || progress?.outcome?.status === 'reconciliation_failed') && (
         <WhenCanChange>
-          <RecheckEligibility workflowId={enrollment.workflowId} latestEvaluation={query.data.latestEvaluation ?? null} partner={partner} card={card} />
+          <RecheckEligibility workflowId={enrollment.workflowId} latestEvaluation={query.data.latestEvaluation} partner={partner} card={card} />
         </WhenCanChange>
       )}
 
@@ -188,7 +190,7 @@ export function EnrollmentDetail({ workflowId, reconciliationWorkflowId, tempora
           Timeline
         </h2>
         {progress ? (
-          <Timeline progress={progress} running={running} startTime={enrollment.startTime} partner={partner} resolutions={resolutions} unlinks={query.data.unlinks ?? []} />
+          <Timeline progress={progress} running={running} startTime={enrollment.startTime} partner={partner} resolutions={resolutions} unlinks={query.data.unlinks} />
         ) : (
           <div role="alert" className="rounded border border-amber-300 bg-amber-50 p-3 text-sm text-amber-950">
             <p className="font-medium">

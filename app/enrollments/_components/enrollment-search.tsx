@@ -5,10 +5,14 @@ import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useId, useState, type FormEvent } from 'react';
 import { apiFetch } from '@/components/api-client.ts';
+import { Button } from '@/components/ui/button.tsx';
+import { DataTable, type Column } from '@/components/ui/data-table.tsx';
 import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
-import { Time } from './format-time.tsx';
+import { Time } from '@/components/ui/time.tsx';
+import type { EnrollmentSearchResponse } from '@/server/card-link/enrollment-answers.ts';
+import type { Enrollment } from '@/server/card-link/enrollments.ts';
 import { StatusBadge } from './status-badge.tsx';
-import { customerIdProblem, enrollmentHref, enrollmentStatus, maskedCard, partnerName, stepLabel, type EnrollmentSearchResponse } from './view-model.ts';
+import { customerIdProblem, enrollmentHref, enrollmentStatus, maskedCard, partnerName, stepLabel } from './view-model.ts';
 
 const LIVE_MS = 5000;
 
@@ -83,9 +87,9 @@ export function EnrollmentSearch() {
             </p>
           )}
         </div>
-        <button type="submit" className="mt-6 rounded bg-slate-900 px-4 py-2 text-sm font-medium text-white hover:bg-slate-700">
+        <Button type="submit" variant="primary" size="lg" className="mt-6">
           Search
-        </button>
+        </Button>
       </form>
       <Results customerId={customerId} valid={valid} query={query} />
     </section>
@@ -130,55 +134,45 @@ function Results({
         {enrollments.length === 1 ? '1 card link' : `${enrollments.length} card links`} for <span className="font-mono font-medium">{customerId}</span>, newest first.
         Refreshes every {LIVE_MS / 1000} s while this tab is visible.
       </p>
-      <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-        <table className="w-full text-left text-sm">
-          <caption className="sr-only">Card links of {customerId}</caption>
-          <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-600">
-            <tr>
-              <th scope="col" className="px-3 py-2">Card</th>
-              <th scope="col" className="px-3 py-2">Partner</th>
-              <th scope="col" className="px-3 py-2">Status</th>
-              <th scope="col" className="px-3 py-2">Started</th>
-              <th scope="col" className="px-3 py-2">Current step</th>
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {enrollments.map((enrollment) => {
-              const progress = enrollment.progress;
-              const card = maskedCard(progress?.card);
-              return (
-                <tr key={enrollment.workflowId} className="hover:bg-slate-50">
-                  <td className="px-3 py-2 whitespace-nowrap">
-                    <Link
-                      href={enrollmentHref(enrollment.workflowId)}
-                      aria-label={`${card}, ${partnerName(partners, enrollment.partnerId ?? progress?.partnerId)}: timeline`}
-                      className="font-mono font-medium text-blue-700 underline underline-offset-2 hover:text-blue-900"
-                    >
-                      {card}
-                    </Link>
-                  </td>
-                  <td className="px-3 py-2">{partnerName(partners, enrollment.partnerId ?? progress?.partnerId)}</td>
-                  <td className="px-3 py-2">
-                    <StatusBadge view={enrollmentStatus(enrollment)} />
-                  </td>
-                  <td className="px-3 py-2">
-                    <Time iso={enrollment.startTime} />
-                  </td>
-                  <td className="px-3 py-2">
-                    {progress ? (
-                      stepLabel(progress.currentStep)
-                    ) : (
-                      <span className="text-amber-800" title={enrollment.progressError}>
-                        <span aria-hidden="true">⚠ </span>Progress unavailable
-                      </span>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+      <DataTable caption={`Card links of ${customerId}`} columns={enrollmentColumns(partners)} rows={enrollments} rowKey={(enrollment) => enrollment.workflowId} />
     </div>
   );
+}
+
+function enrollmentColumns(partners: Record<string, string>): Column<Enrollment>[] {
+  const partnerOf = (enrollment: Enrollment) => partnerName(partners, enrollment.partnerId ?? enrollment.progress?.partnerId);
+  return [
+    {
+      id: 'card',
+      header: 'Card',
+      className: 'whitespace-nowrap',
+      cell: (enrollment) => {
+        const card = maskedCard(enrollment.progress?.card);
+        return (
+          <Link
+            href={enrollmentHref(enrollment.workflowId)}
+            aria-label={`${card}, ${partnerOf(enrollment)}: timeline`}
+            className="font-mono font-medium text-blue-700 underline underline-offset-2 hover:text-blue-900"
+          >
+            {card}
+          </Link>
+        );
+      },
+    },
+    { id: 'partner', header: 'Partner', cell: partnerOf },
+    { id: 'status', header: 'Status', cell: (enrollment) => <StatusBadge view={enrollmentStatus(enrollment)} /> },
+    { id: 'started', header: 'Started', cell: (enrollment) => <Time iso={enrollment.startTime} /> },
+    {
+      id: 'step',
+      header: 'Current step',
+      cell: (enrollment) =>
+        enrollment.progress ? (
+          stepLabel(enrollment.progress.currentStep)
+        ) : (
+          <span className="text-amber-800" title={enrollment.progressError}>
+            <span aria-hidden="true">⚠ </span>Progress unavailable
+          </span>
+        ),
+    },
+  ];
 }

@@ -3,10 +3,12 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useId, useState } from 'react';
-import { ApiError, apiFetch } from '@/components/api-client.ts';
+import { apiFetch } from '@/components/api-client.ts';
+import { Button } from '@/components/ui/button.tsx';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
 import type { LinkCardResult } from '@/server/card-link/link-card.ts';
 import { enrollmentHref } from './view-model.ts';
+import { actionError } from './action-error.ts';
 
 /**
  * The guarded action: evaluate a declined card again now, whatever its cool-down, with a reason (audited on the
@@ -24,7 +26,7 @@ export function RecheckEligibility({ workflowId, latestEvaluation, partner, card
       await Promise.all([queryClient.invalidateQueries({ queryKey: ['enrollment', workflowId] }), queryClient.invalidateQueries({ queryKey: ['enrollments'] })]);
     },
   });
-  const error = mutation.error instanceof ApiError ? (mutation.error.fieldError('reason') ?? mutation.error.message) : mutation.error ? String(mutation.error) : null;
+  const error = actionError(mutation.error);
   const result = mutation.data;
 
   return (
@@ -57,16 +59,16 @@ export function RecheckEligibility({ workflowId, latestEvaluation, partner, card
           )}
         </p>
       ) : (
-        <button
-          type="button"
+        <Button
+          variant="primary"
+          className="mt-3"
           onClick={() => {
             mutation.reset();
             setOpen(true);
           }}
-          className="mt-3 rounded bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700"
         >
           Re-check eligibility…
-        </button>
+        </Button>
       )}
       <ConfirmDialog
         open={open}

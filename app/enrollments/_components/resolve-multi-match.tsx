@@ -2,9 +2,11 @@
 
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { ApiError, apiFetch } from '@/components/api-client.ts';
+import { apiFetch } from '@/components/api-client.ts';
+import { Button } from '@/components/ui/button.tsx';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
-import type { ResolveResponse } from './view-model.ts';
+import type { ResolveResponse } from '@/server/card-link/enrollment-answers.ts';
+import { actionError } from './action-error.ts';
 
 type Choice = 'matched' | 'not_matched';
 
@@ -28,7 +30,7 @@ export function ResolveMultiMatch({ workflowId, partner, card }: { workflowId: s
     },
   });
 
-  const error = mutation.error instanceof ApiError ? (mutation.error.fieldError('reason') ?? mutation.error.message) : mutation.error ? String(mutation.error) : null;
+  const error = actionError(mutation.error);
 
   return (
     <section aria-labelledby={`${id}-heading`} className="rounded-lg border border-amber-300 bg-amber-50 p-4">
@@ -39,18 +41,18 @@ export function ResolveMultiMatch({ workflowId, partner, card }: { workflowId: s
         If {partner} confirmed or denied the match another way (phone, partner portal), resolve it by hand. This answers the reconciliation as the
         partner&apos;s webhook would, and is recorded in the audit log with your reason.
       </p>
-      <button
-        type="button"
+      <Button
+        variant="primary"
+        className="mt-3"
         onClick={() => {
           setChoice(null);
           setChoiceMissing(false);
           mutation.reset();
           setOpen(true);
         }}
-        className="mt-3 rounded bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700"
       >
         Resolve multi-match by hand…
-      </button>
+      </Button>
       <ConfirmDialog
         open={open}
         title="Resolve this multi-match by hand"

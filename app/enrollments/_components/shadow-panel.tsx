@@ -2,22 +2,20 @@
 
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { Fragment, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { apiFetch } from '@/components/api-client.ts';
-import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
-import { Time } from './format-time.tsx';
-import { StatusBadge } from './status-badge.tsx';
-import {
-  enrollmentHref,
-  formatRate,
-  SHADOW_WINDOWS,
-  type MismatchesResponse,
-  type PartnerShadowStatus,
-  type ShadowResponse,
-  type ShadowMismatch,
-  type ShadowWindow,
-} from './view-model.ts';
+import { formatCount } from '@/components/format.ts';
+import { Button } from '@/components/ui/button.tsx';
+import { DataTable, type Column } from '@/components/ui/data-table.tsx';
+import { EmptyState } from '@/components/ui/states.tsx';
+import { Time } from '@/components/ui/time.tsx';
+import { SHADOW_WINDOWS, type ShadowWindow } from '@/server/card-link/requests.ts';
 import type { MismatchKind } from '@/server/card-link/shadow-link.ts';
+import type { MismatchesResponse, PartnerShadowStatus, ShadowMismatch, ShadowResponse } from '@/server/card-link/shadow.ts';
+import { StatusBadge } from './status-badge.tsx';
+import { enrollmentHref, mismatchRate } from './view-model.ts';
+
+const WINDOW_LABELS: Record<ShadowWindow, string> = { '24h': 'Last 24 hours', '7d': 'Last 7 days', '30d': 'Last 30 days', all: 'All time' };
 
 type Pair = PartnerShadowStatus['versions'][number];
 const pairKey = (pair: Pair) => `${pair.partnerId}:${pair.liveVersion}:${pair.candidateVersion}`;
@@ -57,114 +55,108 @@ export function ShadowPanel() {
             className="mt-0.5 rounded border border-slate-300 bg-white px-2 py-1.5 text-sm"
           >
             {SHADOW_WINDOWS.map((option) => (
-              <option key={option.value} value={option.value}>
-                {option.label}
+              <option key={option} value={option}>
+                {WINDOW_LABELS[option]}
               </option>
             ))}
           </select>
         </div>
       </div>
-      {query.isPending ? (
-        <SkeletonRows rows={3} label="Loading shadow-mode mismatch rates" />
-      ) : query.isError ? (
-        <ErrorState title="Could not load shadow-mode mismatch rates" error={query.error} onRetry={() => void query.refetch()} />
-      ) : query.data.partners.length === 0 ? (
-        <EmptyState title="No partners are configured">Partners are added with their integration module; once one runs a candidate version, its comparisons show here.</EmptyState>
-      ) : (
-        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-          <table className="w-full text-left text-sm">
-            <caption className="sr-only">Shadow-mode comparisons per partner and version pair</caption>
-            <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-600">
-              <tr>
-                <th scope="col" className="px-3 py-2">Partner</th>
-                <th scope="col" className="px-3 py-2">Live</th>
-                <th scope="col" className="px-3 py-2">Candidate</th>
-                <th scope="col" className="px-3 py-2 text-right">Comparisons</th>
-                <th scope="col" className="px-3 py-2 text-right">Mismatches</th>
-                <th scope="col" className="px-3 py-2 text-right">Rate</th>
-                <th scope="col" className="px-3 py-2">What differed</th>
-                <th scope="col" className="hidden px-3 py-2 lg:table-cell">Last compared</th>
-                <th scope="col" className="px-3 py-2">
-                  <span className="sr-only">Recent mismatches</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {query.data.partners.map((partner) =>
-                partner.versions.length === 0 ? (
-                  <tr key={partner.partnerId}>
-                    <th scope="row" className="px-3 py-2 font-medium">
-                      {partner.name}
-                    </th>
-                    <td className="px-3 py-2 font-mono">{partner.liveVersion ? `v${partner.liveVersion}` : '—'}</td>
-                    <td colSpan={7} className="px-3 py-2 text-slate-500">
-                      No candidate version in shadow mode
-                    </td>
-                  </tr>
-                ) : (
-                  partner.versions.map((pair) => {
-                    const key = pairKey(pair);
-                    const expanded = open === key;
-                    return (
-                      <Fragment key={key}>
-                        <tr>
-                          <th scope="row" className="px-3 py-2 font-medium">
-                            {partner.name}
-                          </th>
-                          <td className="px-3 py-2 font-mono">v{pair.liveVersion}</td>
-                          <td className="px-3 py-2 font-mono whitespace-nowrap">
-                            v{pair.candidateVersion}{' '}
-                            <span className="font-sans text-xs text-slate-500">{pair.current ? '(in shadow now)' : '(earlier)'}</span>
-                          </td>
-                          <td className="px-3 py-2 text-right tabular-nums">{pair.comparisons}</td>
-                          <td className="px-3 py-2 text-right tabular-nums">{pair.mismatches}</td>
-                          <td className="px-3 py-2 text-right">
-                            {pair.mismatches > 0 ? (
-                              <StatusBadge view={{ label: formatRate(pair.rate, pair.comparisons), icon: '⚠', tone: 'pending' }} />
-                            ) : (
-                              <span className="tabular-nums text-slate-700">{formatRate(pair.rate, pair.comparisons)}</span>
-                            )}
-                          </td>
-                          <td className="px-3 py-2">
-                            <MismatchKinds kinds={pair.kinds} />
-                          </td>
-                          <td className="hidden px-3 py-2 whitespace-nowrap lg:table-cell">{pair.lastComparedAt ? <Time iso={pair.lastComparedAt} /> : 'Not yet'}</td>
-                          <td className="px-3 py-2 text-right">
-                            {pair.mismatches > 0 && (
-                              <button
-                                type="button"
-                                aria-expanded={expanded}
-                                aria-controls={`${id}-${key}`}
-                                onClick={() => setOpen(expanded ? null : key)}
-                                className="whitespace-nowrap rounded border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-100"
-                              >
-                                {expanded ? 'Hide mismatches' : 'Recent mismatches'}
-                                <span className="sr-only">
-                                  {' '}
-                                  of {partner.name} v{pair.liveVersion} against v{pair.candidateVersion}
-                                </span>
-                              </button>
-                            )}
-                          </td>
-                        </tr>
-                        {expanded && (
-                          <tr id={`${id}-${key}`}>
-                            <td colSpan={9} className="bg-slate-50 px-3 py-3">
-                              <RecentMismatches pair={pair} partnerName={partner.name} />
-                            </td>
-                          </tr>
-                        )}
-                      </Fragment>
-                    );
-                  })
-                ),
-              )}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        caption="Shadow-mode comparisons per partner and version pair"
+        columns={shadowColumns(id, open, setOpen)}
+        rows={query.data ? shadowRows(query.data.partners) : undefined}
+        rowKey={(row) => (row.pair ? pairKey(row.pair) : row.partner.partnerId)}
+        expandedRow={(row) =>
+          row.pair && open === pairKey(row.pair) ? { id: `${id}-${pairKey(row.pair)}`, content: <RecentMismatches pair={row.pair} partnerName={row.partner.name} /> } : null
+        }
+        loading={query.isPending}
+        loadingLabel="Loading shadow-mode mismatch rates"
+        loadingRows={3}
+        error={query.isError ? query.error : undefined}
+        errorTitle="Could not load shadow-mode mismatch rates"
+        onRetry={() => void query.refetch()}
+        empty={<EmptyState title="No partners are configured">Partners are added with their integration module; once one runs a candidate version, its comparisons show here.</EmptyState>}
+      />
     </section>
   );
+}
+
+/** One row per partner and version pair compared; a partner with none gets one row saying so. */
+interface ShadowRow {
+  partner: PartnerShadowStatus;
+  pair: Pair | null;
+}
+
+const shadowRows = (partners: PartnerShadowStatus[]): ShadowRow[] =>
+  partners.flatMap<ShadowRow>((partner) => (partner.versions.length === 0 ? [{ partner, pair: null }] : partner.versions.map((pair) => ({ partner, pair }))));
+
+const rateText = (pair: Pair) => mismatchRate(pair.rate, pair.comparisons);
+
+function shadowColumns(id: string, open: string | null, setOpen: (key: string | null) => void): Column<ShadowRow>[] {
+  const number = (value: (pair: Pair) => number) => (row: ShadowRow) => (row.pair ? formatCount(value(row.pair)) : null);
+  return [
+    { id: 'partner', header: 'Partner', rowHeader: true, className: 'font-medium', cell: (row) => row.partner.name },
+    {
+      id: 'live',
+      header: 'Live',
+      className: 'font-mono',
+      cell: ({ partner, pair }) => (pair ? `v${pair.liveVersion}` : partner.liveVersion ? `v${partner.liveVersion}` : '—'),
+    },
+    {
+      id: 'candidate',
+      header: 'Candidate',
+      className: 'whitespace-nowrap',
+      cell: ({ pair }) =>
+        pair ? (
+          <>
+            <span className="font-mono">v{pair.candidateVersion}</span> <span className="text-xs text-slate-500">{pair.current ? '(in shadow now)' : '(earlier)'}</span>
+          </>
+        ) : (
+          <span className="text-slate-500">No candidate version in shadow mode</span>
+        ),
+    },
+    { id: 'comparisons', header: 'Comparisons', align: 'right', className: 'tabular-nums', cell: number((pair) => pair.comparisons) },
+    { id: 'mismatches', header: 'Mismatches', align: 'right', className: 'tabular-nums', cell: number((pair) => pair.mismatches) },
+    {
+      id: 'rate',
+      header: 'Rate',
+      align: 'right',
+      cell: ({ pair }) =>
+        !pair ? null : pair.mismatches > 0 ? (
+          <StatusBadge view={{ label: rateText(pair), icon: '⚠', tone: 'pending' }} />
+        ) : (
+          <span className="tabular-nums text-slate-700">{rateText(pair)}</span>
+        ),
+    },
+    { id: 'kinds', header: 'What differed', cell: ({ pair }) => (pair ? <MismatchKinds kinds={pair.kinds} /> : null) },
+    {
+      id: 'last',
+      header: 'Last compared',
+      className: 'hidden whitespace-nowrap lg:table-cell',
+      headerClassName: 'hidden lg:table-cell',
+      cell: ({ pair }) => (pair ? (pair.lastComparedAt ? <Time iso={pair.lastComparedAt} /> : 'Not yet') : null),
+    },
+    {
+      id: 'open',
+      header: <span className="sr-only">Recent mismatches</span>,
+      align: 'right',
+      cell: ({ partner, pair }) => {
+        if (!pair || pair.mismatches === 0) return null;
+        const key = pairKey(pair);
+        const expanded = open === key;
+        return (
+          <Button size="xs" className="whitespace-nowrap" aria-expanded={expanded} aria-controls={`${id}-${key}`} onClick={() => setOpen(expanded ? null : key)}>
+            {expanded ? 'Hide mismatches' : 'Recent mismatches'}
+            <span className="sr-only">
+              {' '}
+              of {partner.name} v{pair.liveVersion} against v{pair.candidateVersion}
+            </span>
+          </Button>
+        );
+      },
+    },
+  ];
 }
 
 const KIND_LABELS: Record<MismatchKind, string> = {
@@ -209,6 +201,43 @@ function decisionText(decision: unknown): string {
   return String(decision);
 }
 
+const MISMATCH_COLUMNS: Column<ShadowMismatch>[] = [
+  { id: 'when', header: 'When', className: 'whitespace-nowrap', cell: (mismatch) => <Time iso={mismatch.createdAt} /> },
+  { id: 'customer', header: 'Customer', className: 'font-mono', cell: (mismatch) => mismatch.customerId },
+  {
+    id: 'live',
+    header: 'Live decided',
+    cell: (mismatch) => (
+      <>
+        {decisionText(mismatch.liveDecision)}
+        {mismatch.liveLink && <span className="block text-xs text-slate-600">{linkText(mismatch.liveLink)}</span>}
+      </>
+    ),
+  },
+  {
+    id: 'candidate',
+    header: 'Candidate decided',
+    cell: (mismatch) => (
+      <>
+        {decisionText(mismatch.candidateDecision)}
+        {mismatch.candidateLink && <span className="block text-xs text-slate-600">{linkText(mismatch.candidateLink)}</span>}
+      </>
+    ),
+  },
+  { id: 'kinds', header: 'What differed', cell: (mismatch) => mismatch.mismatchKinds.map((kind) => KIND_LABELS[kind]).join(', ') || '—' },
+  {
+    id: 'link',
+    header: <span className="sr-only">Card link</span>,
+    align: 'right',
+    cell: (mismatch) =>
+      mismatch.workflowId.startsWith('card-link:') && (
+        <Link href={enrollmentHref(mismatch.workflowId)} className="whitespace-nowrap font-medium text-blue-700 hover:underline">
+          Card link →<span className="sr-only"> of {mismatch.customerId}</span>
+        </Link>
+      ),
+  },
+];
+
 function RecentMismatches({ pair, partnerName }: { pair: Pair; partnerName: string }) {
   const params = new URLSearchParams({ partnerId: pair.partnerId, liveVersion: pair.liveVersion, candidateVersion: pair.candidateVersion, limit: '20' });
   const query = useQuery({
@@ -216,50 +245,25 @@ function RecentMismatches({ pair, partnerName }: { pair: Pair; partnerName: stri
     queryFn: ({ signal }) => apiFetch<MismatchesResponse>(`/api/enrollments/shadow/mismatches?${params.toString()}`, { signal }),
   });
   const title = `Recent mismatches of ${partnerName} v${pair.liveVersion} against v${pair.candidateVersion}`;
-  if (query.isPending) return <SkeletonRows rows={2} label={`Loading ${title.toLowerCase()}`} />;
-  if (query.isError) return <ErrorState title={`Could not load ${title.toLowerCase()}`} error={query.error} onRetry={() => void query.refetch()} />;
-  if (query.data.mismatches.length === 0) return <p className="text-sm text-slate-600">No mismatches recorded for this version pair.</p>;
   return (
-    <table className="w-full text-left text-sm">
-      <caption className="pb-2 text-left text-sm font-medium">{title} (latest 20)</caption>
-      <thead className="text-xs uppercase tracking-wide text-slate-600">
-        <tr>
-          <th scope="col" className="py-1 pr-3">When</th>
-          <th scope="col" className="py-1 pr-3">Customer</th>
-          <th scope="col" className="py-1 pr-3">Live decided</th>
-          <th scope="col" className="py-1 pr-3">Candidate decided</th>
-          <th scope="col" className="py-1 pr-3">What differed</th>
-          <th scope="col" className="py-1 pr-3">
-            <span className="sr-only">Card link</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody className="divide-y divide-slate-200">
-        {query.data.mismatches.map((mismatch) => (
-          <tr key={mismatch.id}>
-            <td className="py-1 pr-3 whitespace-nowrap">
-              <Time iso={mismatch.createdAt} />
-            </td>
-            <td className="py-1 pr-3 font-mono">{mismatch.customerId}</td>
-            <td className="py-1 pr-3">
-              {decisionText(mismatch.liveDecision)}
-              {mismatch.liveLink && <span className="block text-xs text-slate-600">{linkText(mismatch.liveLink)}</span>}
-            </td>
-            <td className="py-1 pr-3">
-              {decisionText(mismatch.candidateDecision)}
-              {mismatch.candidateLink && <span className="block text-xs text-slate-600">{linkText(mismatch.candidateLink)}</span>}
-            </td>
-            <td className="py-1 pr-3">{mismatch.mismatchKinds.map((kind) => KIND_LABELS[kind]).join(', ') || '—'}</td>
-            <td className="py-1 pr-3 text-right">
-              {mismatch.workflowId.startsWith('card-link:') && (
-                <Link href={enrollmentHref(mismatch.workflowId)} className="whitespace-nowrap font-medium text-blue-700 hover:underline">
-                  Card link →<span className="sr-only"> of {mismatch.customerId}</span>
-                </Link>
-              )}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <div className="space-y-2">
+      <p aria-hidden="true" className="text-sm font-medium">
+        {title} (latest 20)
+      </p>
+      <DataTable
+        caption={`${title} (latest 20)`}
+        columns={MISMATCH_COLUMNS}
+        rows={query.data?.mismatches}
+        rowKey={(mismatch) => mismatch.id}
+        loading={query.isPending}
+        loadingLabel={`Loading ${title.toLowerCase()}`}
+        loadingRows={2}
+        error={query.isError ? query.error : undefined}
+        errorTitle={`Could not load ${title.toLowerCase()}`}
+        onRetry={() => void query.refetch()}
+        empty={<p className="text-sm text-slate-600">No mismatches recorded for this version pair.</p>}
+        density="compact"
+      />
+    </div>
   );
 }

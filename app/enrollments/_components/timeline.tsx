@@ -1,7 +1,10 @@
+import { formatElapsed } from '@/components/format.ts';
+import { Time } from '@/components/ui/time.tsx';
+import type { ManualResolutionRecord } from '@/server/card-link/enrollments.ts';
+import type { UnlinkRecord } from '@/server/card-link/unlink-card.ts';
 import type { CardLinkProgress } from '@/server/temporal/contract.ts';
-import { Time } from './format-time.tsx';
 import { FieldList } from './partner-response.tsx';
-import { elapsed, STEP_STATE_VIEWS, timeline, TONE_CLASSES, type ManualResolutionRecord, type StepState, type UnlinkRecord } from './view-model.ts';
+import { STEP_STATE_VIEWS, timeline, TONE_CLASSES, type StepState } from './view-model.ts';
 
 const MARKER: Record<StepState, string> = {
   done: 'border-emerald-500 bg-emerald-500 text-white',
@@ -46,7 +49,7 @@ export function Timeline({
                 <span className={`rounded border px-1.5 py-0 text-xs font-semibold ${TONE_CLASSES[view.tone]}`}>{view.label}</span>
                 {entry.record && (
                   <span className="text-xs text-slate-500">
-                    <Time iso={entry.record.at} /> <span className="tabular-nums">({elapsed(startTime, entry.record.at)})</span>
+                    <Time iso={entry.record.at} /> <span className="tabular-nums">({formatElapsed(startTime, entry.record.at)})</span>
                   </span>
                 )}
               </div>
@@ -90,7 +93,7 @@ export function Timeline({
             <div className="flex flex-wrap items-baseline gap-x-3 gap-y-1">
               <h3 className="font-medium">{unlink.status === 'already_unlinked' ? 'Unlink asked again (already unlinked)' : 'Unlinked'}</h3>
               <span className="text-xs text-slate-500">
-                <Time iso={unlink.at} /> <span className="tabular-nums">({elapsed(startTime, unlink.at)})</span>
+                <Time iso={unlink.at} /> <span className="tabular-nums">({formatElapsed(startTime, unlink.at)})</span>
               </span>
             </div>
             <p className="mt-0.5 break-words text-sm text-slate-800">

@@ -3,10 +3,13 @@
 import { useCanChange } from '@/components/can-change.tsx';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { ApiError, apiFetch } from '@/components/api-client.ts';
+import { apiFetch } from '@/components/api-client.ts';
+import { Button } from '@/components/ui/button.tsx';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
-import { Time } from './format-time.tsx';
-import type { LinkSummary } from './view-model.ts';
+import { Time } from '@/components/ui/time.tsx';
+import type { LinkSummary } from '@/server/card-link/enrollment-answers.ts';
+import type { UnlinkResult } from '@/server/card-link/unlink-card.ts';
+import { actionError } from './action-error.ts';
 
 /** Plain words for a subscription's status. */
 const SUBSCRIPTION_LABEL: Record<string, string> = {
@@ -26,13 +29,13 @@ export function LinkPanel({ workflowId, link, card, partner }: { workflowId: str
   const id = useId();
   const queryClient = useQueryClient();
   const mutation = useMutation({
-    mutationFn: (reason: string) => apiFetch<{ status: string }>(`/api/enrollments/${encodeURIComponent(workflowId)}/unlink`, { method: 'POST', body: { reason } }),
+    mutationFn: (reason: string) => apiFetch<UnlinkResult>(`/api/enrollments/${encodeURIComponent(workflowId)}/unlink`, { method: 'POST', body: { reason } }),
     onSuccess: () => setOpen(false),
     onSettled: async () => {
       await Promise.all([queryClient.invalidateQueries({ queryKey: ['enrollment', workflowId] }), queryClient.invalidateQueries({ queryKey: ['enrollments'] })]);
     },
   });
-  const error = mutation.error instanceof ApiError ? (mutation.error.fieldError('reason') ?? mutation.error.message) : mutation.error ? String(mutation.error) : null;
+  const error = actionError(mutation.error);
   const subscription = link.subscription;
   const ended = link.status === 'ended';
   const canChange = useCanChange();
@@ -64,16 +67,16 @@ export function LinkPanel({ workflowId, link, card, partner }: { workflowId: str
         </div>
       </dl>
       {!ended && canChange && (
-        <button
-          type="button"
+        <Button
+          variant="danger-outline"
+          className="mt-3"
           onClick={() => {
             mutation.reset();
             setOpen(true);
           }}
-          className="mt-3 rounded border border-red-300 bg-white px-3 py-1.5 text-sm font-medium text-red-800 hover:bg-red-50"
         >
           Unlink card…
-        </button>
+        </Button>
       )}
       <ConfirmDialog
         open={open}

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CARD_LINK_STEPS, type CardLinkProgress, type CompletedStep } from '@/server/temporal/contract.ts';
-import { customerIdSchema } from '@/server/card-link/link-card.ts';
-import { customerIdProblem, elapsed, enrollmentStatus, formatRate, maskedCard, STEP_ORDER, timeline } from './view-model.ts';
+import { formatElapsed as elapsed } from '@/components/format.ts';
+import { customerIdSchema } from '@/server/card-link/requests.ts';
+import { customerIdProblem, enrollmentStatus, maskedCard, mismatchRate, STEP_ORDER, timeline } from './view-model.ts';
 
 const at = '2026-11-23T10:00:00.000Z';
 const step = (name: CompletedStep['step'], outcome: string, partnerResponse?: unknown): CompletedStep => ({ step: name, at, outcome, partnerResponse });
@@ -105,7 +106,7 @@ describe('formatting', () => {
   });
 
   it('shows a rate as a percentage, and a dash without comparisons', () => {
-    expect(formatRate(0.25, 8)).toBe('25.0 %');
-    expect(formatRate(0, 0)).toBe('—');
+    expect(mismatchRate(0.25, 8)).toBe('25.0 %');
+    expect(mismatchRate(0, 0)).toBe('—');
   });
 });

@@ -1,69 +1,18 @@
 import type { CardLinkProgress, CardLinkStep, CompletedStep } from '@/server/temporal/contract.ts';
-import type { Enrollment, ManualResolutionRecord } from '@/server/card-link/enrollments.ts';
-import type { PartnerShadowStatus, ShadowMismatch } from '@/server/card-link/shadow.ts';
-import type { UnlinkRecord } from '@/server/card-link/unlink-card.ts';
-
-export type { UnlinkRecord };
-
-/** The membership link an enrollment created, with its latest subscription (dates as ISO strings). */
-export interface LinkSummary {
-  linkId: string;
-  status: string;
-  endedReason: string | null;
-  subscription: { status: string; startsAt: string; endsAt: string | null; endedAt: string | null; endedReason: string | null } | null;
-}
-
-/** What the enrollment API routes answer (app/api/enrollments/**). */
-export interface EnrollmentSearchResponse {
-  customerId: string;
-  partners: Record<string, string>;
-  enrollments: Enrollment[];
-}
-export interface EnrollmentDetailResponse {
-  enrollment: Enrollment;
-  resolutions: ManualResolutionRecord[];
-  partners: Record<string, string>;
-  canResolve: boolean;
-  /** Absent from servers older than the unlink action. */
-  link?: LinkSummary | null;
-  unlinks?: UnlinkRecord[];
-  /** The card's latest evaluation, the only one a re-check may supersede; null when the card is not on record. */
-  latestEvaluation?: string | null;
-}
-export interface ResolveResponse {
-  workflowId: string;
-  reconciliationWorkflowId: string;
-  matched: boolean;
-}
-export interface ShadowResponse {
-  window: ShadowWindow;
-  partners: PartnerShadowStatus[];
-}
-export interface MismatchesResponse {
-  mismatches: ShadowMismatch[];
-}
-export type { Enrollment, ManualResolutionRecord, PartnerShadowStatus, ShadowMismatch };
-
-export const SHADOW_WINDOWS = [
-  { value: '24h', label: 'Last 24 hours' },
-  { value: '7d', label: 'Last 7 days' },
-  { value: '30d', label: 'Last 30 days' },
-  { value: 'all', label: 'All time' },
-] as const;
-export type ShadowWindow = (typeof SHADOW_WINDOWS)[number]['value'];
+import { formatPercent } from '@/components/format.ts';
+import type { CardNetwork } from '@/server/card-link/card-rules.ts';
+import type { Enrollment } from '@/server/card-link/enrollments.ts';
+import { CUSTOMER_ID_PATTERN } from '@/server/card-link/requests.ts';
 
 // ─── Customer IDs ──────────────────────────────────────────────────────────────────────────────────────
 
-/** Same rule as the server's customerIdSchema (server/card-link/link-card.ts); a unit test keeps them in step. */
-const CUSTOMER_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
-
-/** null when fine, else what is wrong, in words a support agent can act on. */
+/** null when fine (the server's rule, CUSTOMER_ID_PATTERN), else what is wrong, in words a support agent can act on. */
 export function customerIdProblem(value: string): string | null {
   const id = value.trim();
   if (!id) return 'Enter a customer ID, such as cus_priya_raman.';
   if (id.length > 64) return `A customer ID is at most 64 characters; this one has ${id.length}.`;
   if (/\s/.test(id)) return 'A customer ID has no spaces. Paste it exactly as the customer app shows it, such as cus_priya_raman.';
-  if (!CUSTOMER_ID.test(id)) {
+  if (!CUSTOMER_ID_PATTERN.test(id)) {
     return 'A customer ID starts with a letter or digit and has only letters, digits, _ . : or -, such as cus_priya_raman.';
   }
   return null;
@@ -179,7 +128,7 @@ export function timeline(progress: CardLinkProgress, running: boolean): Timeline
 
 // ─── Formatting ────────────────────────────────────────────────────────────────────────────────────────
 
-const NETWORKS: Record<string, string> = {
+const NETWORKS: Record<CardNetwork, string> = {
   visa: 'Visa',
   mastercard: 'Mastercard',
   amex: 'Amex',
@@ -192,7 +141,7 @@ const NETWORKS: Record<string, string> = {
 /** `Mastercard •••• 0005`; the platform only ever holds last4. */
 export function maskedCard(card: CardLinkProgress['card'] | undefined | null): string {
   if (!card) return 'Card unknown';
-  return `${NETWORKS[card.network] ?? card.network} •••• ${card.last4}`;
+  return `${NETWORKS[card.network as CardNetwork] ?? card.network} •••• ${card.last4}`;
 }
 
 export function partnerName(partners: Record<string, string>, partnerId: string | null | undefined): string {
@@ -200,21 +149,9 @@ export function partnerName(partners: Record<string, string>, partnerId: string 
   return partners[partnerId] ?? partnerId;
 }
 
-/** Time since the workflow started, for a step: `+42 ms`, `+1.3 s`, `+2 min 5 s`, `+3 h 4 min`, `+2 d 1 h`. */
-export function elapsed(fromIso: string, toIso: string): string {
-  const ms = Math.max(0, Date.parse(toIso) - Date.parse(fromIso));
-  if (!Number.isFinite(ms)) return '';
-  if (ms < 1000) return `+${Math.round(ms)} ms`;
-  if (ms < 60_000) return `+${(ms / 1000).toFixed(1)} s`;
-  const s = Math.floor(ms / 1000);
-  if (s < 3600) return `+${Math.floor(s / 60)} min ${s % 60} s`;
-  if (s < 86_400) return `+${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-  return `+${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
-}
-
-export function formatRate(rate: number, comparisons: number): string {
-  if (comparisons === 0) return '—';
-  return `${(rate * 100).toFixed(rate > 0 && rate < 0.001 ? 2 : 1)} %`;
+/** A shadow pair's mismatch rate; a dash before the first comparison. */
+export function mismatchRate(rate: number, comparisons: number): string {
+  return comparisons === 0 ? '—' : formatPercent(rate);
 }
 
 /** The console's own detail page for a card-link workflow. */

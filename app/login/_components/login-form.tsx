@@ -1,6 +1,7 @@
 'use client';
 
 import { useActionState } from 'react';
+import { Button } from '@/components/ui/button.tsx';
 import { logIn, logInWithOidc, type LoginState } from '../actions.ts';
 
 export function LoginForm({ callbackUrl, localPasswords, oidcName }: { callbackUrl: string; localPasswords: boolean; oidcName: string | null }) {
@@ -43,21 +44,17 @@ export function LoginForm({ callbackUrl, localPasswords, oidcName }: { callbackU
               {state.error}
             </p>
           )}
-          <button
-            type="submit"
-            disabled={pending}
-            className="w-full rounded bg-slate-900 px-3 py-2 text-sm font-medium text-white hover:bg-slate-700 disabled:opacity-60"
-          >
-            {pending ? 'Signing in…' : 'Sign in'}
-          </button>
+          <Button type="submit" variant="primary" size="lg" loading={pending} loadingText="Signing in…" className="w-full">
+            Sign in
+          </Button>
         </form>
       )}
       {oidcName && (
         <form action={logInWithOidc}>
           <input type="hidden" name="callbackUrl" value={callbackUrl} />
-          <button type="submit" className="w-full rounded border border-slate-300 bg-white px-3 py-2 text-sm font-medium hover:bg-slate-100">
+          <Button type="submit" size="lg" className="w-full">
             Sign in with {oidcName}
-          </button>
+          </Button>
         </form>
       )}
       {!localPasswords && !oidcName && (
