@@ -16,8 +16,23 @@ export class ApiError extends Error {
   }
 }
 
-/** fetch() for the console's own JSON API: sends JSON, and turns any non-2xx answer into an ApiError. */
-export async function apiFetch<T>(url: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
+/**
+ * What a route's answer of type T is once it went through JSON: Dates arrive as ISO strings. A route declares the
+ * server's wire type (exported next to the code that builds it) and the page reads `Wire<ThatType>`.
+ */
+export type Wire<T> = T extends Date
+  ? string
+  : T extends readonly (infer Item)[]
+    ? Wire<Item>[]
+    : T extends object
+      ? { [K in keyof T]: Wire<T[K]> }
+      : T;
+
+/**
+ * fetch() for the console's own JSON API, typed by the route's wire type T: sends JSON, answers Wire<T>, and turns
+ * any non-2xx answer into an ApiError.
+ */
+export async function apiFetch<T>(url: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<Wire<T>> {
   let res: Response;
   try {
     res = await fetch(url, {
@@ -44,5 +59,5 @@ export async function apiFetch<T>(url: string, init: { method?: string; body?: u
     const issues = Array.isArray(record.issues) ? (record.issues as { path: string[]; message: string }[]) : [];
     throw new ApiError(res.status, message, issues, record);
   }
-  return body as T;
+  return body as Wire<T>;
 }

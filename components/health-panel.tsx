@@ -1,7 +1,9 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import type { HealthCheck, HealthReport } from '@/server/health/checks.ts';
+import type { HealthCheck, HealthResponse } from '@/server/health/checks.ts';
+import { formatClock, formatLatency } from './format.ts';
+import { Button } from './ui/button.tsx';
 
 const LABELS: Record<HealthCheck['service'], string> = {
   postgres: 'Postgres',
@@ -10,11 +12,11 @@ const LABELS: Record<HealthCheck['service'], string> = {
   worker: 'Worker',
 };
 
-async function fetchHealth(): Promise<HealthReport> {
+async function fetchHealth(): Promise<HealthResponse> {
   const res = await fetch('/api/health', { cache: 'no-store' });
   // 503 still carries a full report: some service is down, which is what this panel is for.
   if (res.status !== 200 && res.status !== 503) throw new Error(`Health endpoint answered ${res.status}`);
-  return (await res.json()) as HealthReport;
+  return (await res.json()) as HealthResponse;
 }
 
 export function HealthPanel() {
@@ -40,13 +42,9 @@ export function HealthPanel() {
       <div role="alert" className="rounded-lg border border-red-300 bg-red-50 p-4 text-sm text-red-800">
         <p className="font-medium">Could not reach the console&apos;s health endpoint.</p>
         <p className="mt-1">{query.error.message}</p>
-        <button
-          type="button"
-          onClick={() => void query.refetch()}
-          className="mt-3 rounded border border-red-400 bg-white px-3 py-1 font-medium hover:bg-red-100"
-        >
+        <Button size="sm" onClick={() => void query.refetch()} className="mt-3">
           Retry
-        </button>
+        </Button>
       </div>
     );
   }
@@ -77,12 +75,12 @@ export function HealthPanel() {
             <p className={`mt-2 break-words text-sm ${check.ok ? 'text-slate-600' : 'text-red-700'}`}>
               {check.ok ? check.detail : check.error}
             </p>
-            <p className="mt-1 text-xs text-slate-400">{check.latencyMs} ms</p>
+            <p className="mt-1 text-xs text-slate-400">{formatLatency(check.latencyMs)}</p>
           </li>
         ))}
       </ul>
       <p className="text-xs text-slate-500">
-        Checked {new Date(report.checkedAt).toLocaleTimeString()}
+        Checked {formatClock(report.checkedAt)}
         {query.isFetching ? ' · refreshing…' : ''}
       </p>
     </section>

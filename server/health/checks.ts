@@ -21,6 +21,14 @@ export interface HealthReport {
   checks: HealthCheck[];
 }
 
+/** GET /api/health to anyone: up only when every check passed (200), else down (503). */
+export interface PublicHealthResponse {
+  status: 'up' | 'down';
+}
+
+/** GET /api/health to a signed-in user: the status with the whole report (also on 503). */
+export type HealthResponse = PublicHealthResponse & HealthReport;
+
 const CHECK_TIMEOUT_MS = 4000;
 
 async function timed(service: ServiceName, probe: () => Promise<string>): Promise<HealthCheck> {

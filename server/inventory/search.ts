@@ -164,8 +164,19 @@ export async function searchInventory(db: PrismaClient, search: InventorySearch)
   };
 }
 
+export interface StoreOption {
+  storeId: string;
+  name: string;
+  city: string;
+}
+
+/** GET /api/inventory/stores and /api/inventory/redrive/stores. */
+export interface StoreListResponse {
+  stores: StoreOption[];
+}
+
 /** The stores, for the search form's store picker. */
-export async function listStores(db: PrismaClient): Promise<{ storeId: string; name: string; city: string }[]> {
+export async function listStores(db: PrismaClient): Promise<StoreOption[]> {
   return db.store.findMany({ select: { storeId: true, name: true, city: true }, orderBy: { storeId: 'asc' } });
 }
 
@@ -192,6 +203,11 @@ export interface LotRow {
   expired: boolean;
   /** Set when the expiry write-off sub-processor wrote the lot off. */
   writtenOff: { quantity: number; at: string } | null;
+}
+
+/** GET /api/inventory/lots. */
+export interface LotListResponse {
+  lots: LotRow[];
 }
 
 const DAY_MS = 86_400_000;
@@ -236,6 +252,11 @@ export interface LedgerRow {
   actor: string;
   onHandAfter: number;
   createdAt: string;
+}
+
+/** GET /api/inventory/adjustments. */
+export interface AdjustmentListResponse {
+  adjustments: LedgerRow[];
 }
 
 /** The latest stock changes of a store × SKU, newest first. */

@@ -6,6 +6,7 @@ import { recordAudit } from '../audit/audit-row.ts';
 import type { DeadLetterBulkKind, DeadLetterBulkOp, DeadLetterBulkResult, DeadLetterBulkStatus, Prisma, PrismaClient } from '../db/generated/client.ts';
 import { deadLetterBulkCancelSignal, deadLetterBulkProgressQuery, deadLetterBulkWorkflowId, TASK_QUEUES, WORKFLOW_TYPES, type DeadLetterBulkInput, type DeadLetterBulkProgress } from '../temporal/contract.ts';
 import { whereFor, type DeadLetterFilter } from './dead-letter-query.ts';
+import { BULK_IDS_MAX, BULK_RATE_MAX } from './requests.ts';
 import { env } from '../env.ts';
 import { temporalWorkflowUrl } from '../temporal/ui-links.ts';
 
@@ -27,10 +28,6 @@ export class BulkOpNotFoundError extends Error {
     super(`bulk operation ${opId} does not exist`);
   }
 }
-
-/** The most explicit ids one operation takes (a filter has no cap). */
-export const BULK_IDS_MAX = 10_000;
-export const BULK_RATE_MAX = 1000;
 
 const filterSchema = z.strictObject({
   topic: z.string().optional(),

@@ -19,7 +19,8 @@ import { discardDeadLetter } from './dead-letter-replay.ts';
 import { encodeKey } from './envelope.ts';
 import { advanceHorizon } from './retention.ts';
 import { traceOffsetHref } from './trace-links.ts';
-import { loadTrace, parseTraceQuery, TraceNotFoundError } from './trace.ts';
+import { parseTraceQuery } from './requests.ts';
+import { loadTrace, TraceNotFoundError } from './trace.ts';
 
 // The trace of changes carried by the real pipeline: write path → relay → Kafka → processors → stream workflows.
 const run = randomUUID().slice(0, 8);

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { DeadLetterStage, DeadLetterStatus, PrismaClient } from '../db/generated/client.ts';
 import {
   buildChangeStep,
@@ -11,7 +10,8 @@ import {
   type TraceStatus,
   type WorkflowLink,
 } from '../inventory/downstream.ts';
-import { encodeKey, hlcProblem, hlcToMillis, parseHlc } from './envelope.ts';
+import { hlcProblem, hlcToMillis, parseHlc } from './envelope.ts';
+import type { TraceQuery } from './requests.ts';
 import { subProcessorsByTable } from './registry.ts';
 import { expiredNotice, readHorizon } from './retention.ts';
 import { traceKeyHref } from './trace-links.ts';
@@ -24,60 +24,7 @@ import { changefeedTables, type ChangefeedTable } from './tables.ts';
  * letters and what replaying them did. The per-change part is the inventory trace's (server/inventory/downstream.ts).
  */
 
-const TABLES = Object.keys(changefeedTables) as [ChangefeedTable, ...ChangefeedTable[]];
-
-const rowKeySchema = z
-  .string()
-  .max(2048, 'key: at most 2 KB')
-  .transform((text, ctx) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'key must be the JSON array of the primary key, e.g. ["SF-001","SKU-1"]' });
-      return z.NEVER;
-    }
-    if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((part) => typeof part === 'string' && part.length > 0)) {
-      ctx.addIssue({ code: 'custom', message: 'key must be a JSON array of non-empty strings, e.g. ["SF-001","SKU-1"]' });
-      return z.NEVER;
-    }
-    return encodeKey(parsed);
-  });
-
-const byKeySchema = z.object({
-  table: z.enum(TABLES, { error: `table must be one of ${TABLES.join(', ')}` }),
-  key: rowKeySchema,
-  updated: z
-    .string()
-    .refine((text) => hlcProblem(text) === null, { message: 'updated must be a changefeed HLC such as 1795440000000250000.0000000000' })
-    .optional(),
-});
-
-const byOffsetSchema = z.object({
-  topic: z.string().min(1).max(249, 'topic: at most 249 characters'),
-  partition: z.coerce.number({ error: 'partition must be a whole number' }).int('partition must be a whole number').min(0).max(100_000),
-  offset: z
-    .string()
-    .regex(/^\d{1,19}$/, 'offset must be a whole number')
-    .transform((text) => BigInt(text)),
-});
-
-export type TraceQuery = ({ by: 'key' } & z.output<typeof byKeySchema>) | ({ by: 'offset' } & z.output<typeof byOffsetSchema>);
-
-/** `?table=&key=[&updated=]` or `?topic=&partition=&offset=`; a ZodError (422) names what is wrong. */
-export function parseTraceQuery(params: URLSearchParams): TraceQuery {
-  const raw = Object.fromEntries(params.entries());
-  if (raw.topic !== undefined || raw.offset !== undefined || raw.partition !== undefined) return { by: 'offset', ...byOffsetSchema.parse(raw) };
-  if (raw.table === undefined && raw.key === undefined) {
-    throw new z.ZodError([{ code: 'custom', path: ['table'], message: 'look a change up by table and key, or by topic, partition and offset', input: raw }]);
-  }
-  const byKey = byKeySchema.parse(raw);
-  const columns = changefeedTables[byKey.table].primaryKey;
-  if ((JSON.parse(byKey.key) as string[]).length !== columns.length) {
-    throw new z.ZodError([{ code: 'custom', path: ['key'], message: `a key of ${byKey.table} has ${columns.length} part(s): ${columns.join(', ')}`, input: raw.key }]);
-  }
-  return { by: 'key', ...byKey };
-}
+const TABLES = Object.keys(changefeedTables) as ChangefeedTable[];
 
 /** 404: nothing at all is recorded for what was asked. */
 export class TraceNotFoundError extends Error {

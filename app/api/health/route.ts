@@ -1,5 +1,5 @@
 import { currentUser } from '@/server/auth/session.ts';
-import { checkAll } from '@/server/health/checks.ts';
+import { checkAll, type HealthResponse, type PublicHealthResponse } from '@/server/health/checks.ts';
 import { logger } from '@/server/logger.ts';
 
 export const dynamic = 'force-dynamic';
@@ -14,10 +14,10 @@ export async function GET() {
   try {
     const report = await checkAll();
     const status = report.ok ? 'up' : 'down';
-    const body = (await currentUser()) ? { status, ...report } : { status };
+    const body: HealthResponse | PublicHealthResponse = (await currentUser()) ? { status, ...report } : { status };
     return Response.json(body, { status: report.ok ? 200 : 503, headers: noStore });
   } catch (err) {
     logger.error({ err, route: '/api/health' }, 'health check failed unexpectedly');
-    return Response.json({ status: 'down' }, { status: 503, headers: noStore });
+    return Response.json({ status: 'down' } satisfies PublicHealthResponse, { status: 503, headers: noStore });
   }
 }

@@ -3,11 +3,16 @@
 import Link from 'next/link';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { apiFetch } from '@/components/api-client.ts';
+import { apiFetch, type Wire } from '@/components/api-client.ts';
+import { formatDateTime, formatRate, plural } from '@/components/format.ts';
+import { Button } from '@/components/ui/button.tsx';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
 import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
-import { plural } from './format.ts';
-import type { BulkOpJson, BulkOpPage, BulkSelectionBody } from './types.ts';
+import type { BulkOpView } from '@/server/stream/bulk-ops.ts';
+import type { BulkOpListResponse, BulkOpPageResponse, BulkOpPreviewResponse, BulkOpResponse } from '@/server/stream/dead-letter-answers.ts';
+import type { BulkSelectionBody } from '@/server/stream/requests.ts';
+
+type BulkOp = Wire<BulkOpView>;
 
 const RUNNING_MS = 1500;
 const IDLE_MS = 10_000;
@@ -36,14 +41,14 @@ export function BulkStartDialog({ request, onClose }: { request: BulkRequest | n
   const [mismatch, setMismatch] = useState(false);
   const preview = useQuery({
     queryKey: ['dead-letters', 'bulk-preview', request ? previewUrl(request.selection) : null],
-    queryFn: ({ signal }) => apiFetch<{ count: number; defaultRatePerSecond: number }>(previewUrl(request!.selection), { signal }),
+    queryFn: ({ signal }) => apiFetch<BulkOpPreviewResponse>(previewUrl(request!.selection), { signal }),
     enabled: request !== null,
     staleTime: 0,
     gcTime: 0,
   });
   const start = useMutation({
     mutationFn: (reason: string) =>
-      apiFetch<{ op: BulkOpJson }>('/api/dead-letters/bulk-ops', {
+      apiFetch<BulkOpResponse>('/api/dead-letters/bulk-ops', {
         method: 'POST',
         body: { kind: request!.kind, selection: request!.selection, reason, confirmedCount: preview.data!.count },
       }),
@@ -105,17 +110,17 @@ export function BulkStartDialog({ request, onClose }: { request: BulkRequest | n
   );
 }
 
-const STATUS_STYLE: Record<BulkOpJson['status'], string> = {
+const STATUS_STYLE: Record<BulkOp['status'], string> = {
   running: 'bg-blue-100 text-blue-900',
   finished: 'bg-green-100 text-green-900',
   cancelled: 'bg-amber-100 text-amber-950',
   failed: 'bg-red-100 text-red-900',
 };
 
-function BulkOpResults({ op, hrefFor }: { op: BulkOpJson; hrefFor: (id: string) => string }) {
+function BulkOpResults({ op, hrefFor }: { op: BulkOp; hrefFor: (id: string) => string }) {
   const results = useQuery({
     queryKey: ['dead-letters', 'bulk-op', op.id, op.done],
-    queryFn: ({ signal }) => apiFetch<BulkOpPage>(`/api/dead-letters/bulk-ops/${op.id}?limit=200`, { signal }),
+    queryFn: ({ signal }) => apiFetch<BulkOpPageResponse>(`/api/dead-letters/bulk-ops/${op.id}?limit=200`, { signal }),
   });
   if (results.isPending) return <SkeletonRows rows={3} label="Loading results" />;
   if (results.isError) return <ErrorState title="Could not load the results" error={results.error} onRetry={() => void results.refetch()} />;
@@ -136,11 +141,11 @@ function BulkOpResults({ op, hrefFor }: { op: BulkOpJson; hrefFor: (id: string) 
   );
 }
 
-function BulkOpCard({ op, canChange, hrefFor }: { op: BulkOpJson; canChange: boolean; hrefFor: (id: string) => string }) {
+function BulkOpCard({ op, canChange, hrefFor }: { op: BulkOp; canChange: boolean; hrefFor: (id: string) => string }) {
   const queryClient = useQueryClient();
   const [open, setOpen] = useState(false);
   const cancel = useMutation({
-    mutationFn: () => apiFetch<{ op: BulkOpJson }>(`/api/dead-letters/bulk-ops/${op.id}/cancel`, { method: 'POST', body: {} }),
+    mutationFn: () => apiFetch<BulkOpResponse>(`/api/dead-letters/bulk-ops/${op.id}/cancel`, { method: 'POST', body: {} }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['dead-letters'] }),
   });
   const total = Math.max(op.total, op.done);
@@ -152,24 +157,19 @@ function BulkOpCard({ op, canChange, hrefFor }: { op: BulkOpJson; canChange: boo
         <span className="font-semibold capitalize">{op.kind}</span>
         <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${STATUS_STYLE[op.status]}`}>{label}</span>
         <span className="text-slate-600">
-          by {op.startedBy} · {new Date(op.createdAt).toLocaleString()} · “{op.reason}” ·{' '}
+          by {op.startedBy} · {formatDateTime(op.createdAt)} · “{op.reason}” ·{' '}
           <a href={op.workflowUrl} target="_blank" rel="noopener noreferrer" className="text-blue-700 underline-offset-2 hover:underline">
             workflow (latest run)<span aria-hidden="true"> ↗</span>
           </a>
         </span>
         <span className="ml-auto flex gap-2">
-          <button type="button" onClick={() => setOpen(!open)} aria-expanded={open} className="rounded border border-slate-300 px-2 py-0.5 font-medium hover:bg-slate-100">
+          <Button size="xs" onClick={() => setOpen(!open)} aria-expanded={open}>
             {open ? 'Hide results' : 'Results'}
-          </button>
+          </Button>
           {canChange && op.status === 'running' && !op.cancelling && (
-            <button
-              type="button"
-              onClick={() => cancel.mutate()}
-              disabled={cancel.isPending}
-              className="rounded border border-red-300 px-2 py-0.5 font-medium text-red-800 hover:bg-red-50 disabled:opacity-60"
-            >
-              {cancel.isPending ? 'Cancelling…' : 'Cancel'}
-            </button>
+            <Button variant="danger-outline" size="xs" onClick={() => cancel.mutate()} loading={cancel.isPending} loadingText="Cancelling…">
+              Cancel
+            </Button>
           )}
         </span>
       </div>
@@ -186,7 +186,7 @@ function BulkOpCard({ op, canChange, hrefFor }: { op: BulkOpJson; canChange: boo
       </div>
       <p className="text-sm tabular-nums text-slate-700" data-testid="bulk-op-counts">
         {op.done} of {total} done · {op.succeeded} {op.kind === 'discard' ? 'discarded' : 'replayed'} · {op.superseded} superseded · {op.failed} failed ·{' '}
-        {op.skipped} skipped · {op.rate} entries/s
+        {op.skipped} skipped · {formatRate(op.rate)} entries/s
       </p>
       {op.error && <p className="text-sm text-red-800">{op.error}</p>}
       {cancel.isError && (
@@ -203,7 +203,7 @@ function BulkOpCard({ op, canChange, hrefFor }: { op: BulkOpJson; canChange: boo
 export function BulkOpsPanel({ canChange, hrefFor }: { canChange: boolean; hrefFor: (id: string) => string }) {
   const ops = useQuery({
     queryKey: ['dead-letters', 'bulk-ops'],
-    queryFn: ({ signal }) => apiFetch<{ ops: BulkOpJson[] }>('/api/dead-letters/bulk-ops', { signal }),
+    queryFn: ({ signal }) => apiFetch<BulkOpListResponse>('/api/dead-letters/bulk-ops', { signal }),
     refetchInterval: (query) => (query.state.data?.ops.some((op) => op.status === 'running') ? RUNNING_MS : IDLE_MS),
     refetchIntervalInBackground: false,
   });

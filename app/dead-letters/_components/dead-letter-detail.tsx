@@ -2,15 +2,19 @@
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
-import { apiFetch, ApiError } from '@/components/api-client.ts';
+import { apiFetch, ApiError, type Wire } from '@/components/api-client.ts';
+import { formatCount, formatDateTime } from '@/components/format.ts';
+import { Button } from '@/components/ui/button.tsx';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
+import { DataTable, type Column } from '@/components/ui/data-table.tsx';
 import { ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
+import type { DeadLetterDetailResponse, DeadLetterDiscardResponse, DeadLetterReplayResponse } from '@/server/stream/dead-letter-answers.ts';
+import type { ReplayResult } from '@/server/stream/dead-letter-replay.ts';
 import { traceOffsetHref } from '@/server/stream/trace-links.ts';
-import { formatTime, prettyJson } from './format.ts';
+import { prettyJson } from './pretty-json.ts';
 import { ReplayResultText } from './replay-result.tsx';
 import { StateBadge } from './state-badge.tsx';
 import { SupersededNote } from './superseded-note.tsx';
-import type { DeadLetterDetail, ReplayResult } from './types.ts';
 
 function Field({ label, children }: { label: string; children: ReactNode }) {
   return (
@@ -36,6 +40,11 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
 /** How many bytes a base64 text holds. */
 const base64Bytes = (base64: string) => (base64.length / 4) * 3 - (base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0);
 
+const HEADER_COLUMNS: Column<[string, string]>[] = [
+  { id: 'name', header: 'Header', rowHeader: true, className: 'font-mono font-medium whitespace-nowrap', cell: ([name]) => name },
+  { id: 'value', header: 'Value', className: 'font-mono break-all', cell: ([, value]) => value },
+];
+
 const pre = 'max-h-72 overflow-auto rounded border border-slate-200 bg-slate-50 p-2 font-mono text-xs whitespace-pre-wrap break-all';
 
 /** Side panel with everything about one entry, and its actions. Keyed by id by its parent, so each entry starts fresh. */
@@ -43,11 +52,11 @@ export function DeadLetterDetailPanel({ id, onClose, canChange = true }: { id: s
   const queryClient = useQueryClient();
   const headingRef = useRef<HTMLHeadingElement>(null);
   const [discardOpen, setDiscardOpen] = useState(false);
-  const [lastReplay, setLastReplay] = useState<ReplayResult | null>(null);
+  const [lastReplay, setLastReplay] = useState<Wire<ReplayResult> | null>(null);
 
   const detail = useQuery({
     queryKey: ['dead-letters', 'detail', id],
-    queryFn: ({ signal }) => apiFetch<DeadLetterDetail>(`/api/dead-letters/${encodeURIComponent(id)}`, { signal }),
+    queryFn: ({ signal }) => apiFetch<DeadLetterDetailResponse>(`/api/dead-letters/${encodeURIComponent(id)}`, { signal }),
     retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 1,
   });
 
@@ -60,7 +69,7 @@ export function DeadLetterDetailPanel({ id, onClose, canChange = true }: { id: s
   };
 
   const replay = useMutation({
-    mutationFn: () => apiFetch<{ result: ReplayResult; entry: DeadLetterDetail }>(`/api/dead-letters/${id}/replay`, { method: 'POST', body: {} }),
+    mutationFn: () => apiFetch<DeadLetterReplayResponse>(`/api/dead-letters/${id}/replay`, { method: 'POST', body: {} }),
     onSuccess: async ({ result, entry }) => {
       setLastReplay(result);
       queryClient.setQueryData(['dead-letters', 'detail', id], entry);
@@ -69,7 +78,7 @@ export function DeadLetterDetailPanel({ id, onClose, canChange = true }: { id: s
   });
 
   const discard = useMutation({
-    mutationFn: (reason: string) => apiFetch<{ entry: DeadLetterDetail }>(`/api/dead-letters/${id}/discard`, { method: 'POST', body: { reason } }),
+    mutationFn: (reason: string) => apiFetch<DeadLetterDiscardResponse>(`/api/dead-letters/${id}/discard`, { method: 'POST', body: { reason } }),
     onSuccess: async ({ entry }) => {
       setDiscardOpen(false);
       queryClient.setQueryData(['dead-letters', 'detail', id], entry);
@@ -91,9 +100,9 @@ export function DeadLetterDetailPanel({ id, onClose, canChange = true }: { id: s
           Dead letter #{id}
         </h2>
         {entry && <StateBadge state={entry.status} />}
-        <button type="button" onClick={onClose} className="ml-auto rounded border border-slate-300 px-2.5 py-1 text-sm font-medium hover:bg-slate-100">
+        <Button size="sm" onClick={onClose} className="ml-auto">
           Close<span className="sr-only"> dead letter details</span>
-        </button>
+        </Button>
       </div>
       <div className="flex-1 space-y-5 overflow-y-auto px-4 py-4">
         {detail.isPending ? (
@@ -105,24 +114,18 @@ export function DeadLetterDetailPanel({ id, onClose, canChange = true }: { id: s
             {canChange && entry.status === 'pending' && (
               <div className="space-y-2">
                 <div className="flex flex-wrap gap-2">
-                  <button
-                    type="button"
-                    onClick={() => replay.mutate()}
-                    disabled={replay.isPending}
-                    className="rounded bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700 disabled:opacity-60"
-                  >
-                    {replay.isPending ? 'Replaying…' : 'Replay'}
-                  </button>
-                  <button
-                    type="button"
+                  <Button variant="primary" onClick={() => replay.mutate()} loading={replay.isPending} loadingText="Replaying…">
+                    Replay
+                  </Button>
+                  <Button
+                    variant="danger-outline"
                     onClick={() => {
                       discard.reset();
                       setDiscardOpen(true);
                     }}
-                    className="rounded border border-red-300 px-3 py-1.5 text-sm font-medium text-red-800 hover:bg-red-50"
                   >
                     Discard…
-                  </button>
+                  </Button>
                 </div>
                 <p className="text-xs text-slate-600">
                   Replay re-runs only <code>{entry.subProcessor === 'decode' ? 'every sub-processor of the table' : entry.subProcessor}</code> for this
@@ -149,7 +152,7 @@ export function DeadLetterDetailPanel({ id, onClose, canChange = true }: { id: s
                     <StateBadge state={entry.status} />
                   </Field>
                   <Field label="By">{entry.resolvedBy ?? '—'}</Field>
-                  <Field label="When">{formatTime(entry.resolvedAt)}</Field>
+                  <Field label="When">{formatDateTime(entry.resolvedAt)}</Field>
                   <Field label="Replays">{entry.replayAttempts}</Field>
                 </dl>
                 <Field label={entry.status === 'discarded' ? 'Reason' : 'What the replay found'}>
@@ -192,10 +195,10 @@ export function DeadLetterDetailPanel({ id, onClose, canChange = true }: { id: s
                   <code className="break-all">{entry.updated ?? '—'}</code>
                 </Field>
                 <Field label="Attempts">{entry.attempts}</Field>
-                <Field label="First failed">{formatTime(entry.firstFailedAt)}</Field>
-                <Field label="Last failed">{formatTime(entry.lastFailedAt)}</Field>
+                <Field label="First failed">{formatDateTime(entry.firstFailedAt)}</Field>
+                <Field label="Last failed">{formatDateTime(entry.lastFailedAt)}</Field>
                 <Field label="Replay attempts">{entry.replayAttempts}</Field>
-                <Field label="DLQ copy">{entry.dlqProducedAt ? `produced ${formatTime(entry.dlqProducedAt)}` : 'not produced yet'}</Field>
+                <Field label="DLQ copy">{entry.dlqProducedAt ? `produced ${formatDateTime(entry.dlqProducedAt)}` : 'not produced yet'}</Field>
                 {entry.workflowId && (
                   <Field label="Workflow run">
                     <code className="break-all">
@@ -215,8 +218,8 @@ export function DeadLetterDetailPanel({ id, onClose, canChange = true }: { id: s
               {entry.payloadBase64 !== null && entry.payloadByteLength !== null ? (
                 <>
                   <p className="text-sm text-slate-700">
-                    Binary payload, {entry.payloadByteLength.toLocaleString()} bytes: not storable as text, so the raw bytes are kept. Shown as base64
-                    {base64Bytes(entry.payloadBase64) < entry.payloadByteLength ? ` (the first ${base64Bytes(entry.payloadBase64).toLocaleString()} bytes)` : ''}.
+                    Binary payload, {formatCount(entry.payloadByteLength)} bytes: not storable as text, so the raw bytes are kept. Shown as base64
+                    {base64Bytes(entry.payloadBase64) < entry.payloadByteLength ? ` (the first ${formatCount(base64Bytes(entry.payloadBase64))} bytes)` : ''}.
                   </p>
                   <pre className={pre}>{entry.payloadBase64}</pre>
                   <details>
@@ -233,19 +236,7 @@ export function DeadLetterDetailPanel({ id, onClose, canChange = true }: { id: s
               {Object.keys(entry.headers).length === 0 ? (
                 <p className="text-sm text-slate-600">No headers.</p>
               ) : (
-                <table className="w-full text-left text-xs">
-                  <caption className="sr-only">Message headers</caption>
-                  <tbody>
-                    {Object.entries(entry.headers).map(([name, value]) => (
-                      <tr key={name} className="border-t border-slate-100 align-top">
-                        <th scope="row" className="py-1 pr-3 font-mono font-medium whitespace-nowrap">
-                          {name}
-                        </th>
-                        <td className="py-1 font-mono break-all">{value}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <DataTable columns={HEADER_COLUMNS} rows={Object.entries(entry.headers)} rowKey={([name]) => name} caption="Message headers" density="compact" tableClassName="text-xs" />
               )}
             </Section>
           </>

@@ -5,13 +5,14 @@ import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useCallback, useMemo, useState } from 'react';
 import { apiFetch } from '@/components/api-client.ts';
 import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
-import { deadLetterQueryString, filterBody, safeParseDeadLetterQuery, type DeadLetterQuery } from '../_lib/query.ts';
+import { deadLetterQueryString, filterBody, safeParseDeadLetterQuery, type DeadLetterQuery } from '@/server/stream/requests.ts';
 import { BulkOpsPanel, BulkStartDialog, type BulkRequest } from './bulk-ops.tsx';
 import { DeadLetterDetailPanel } from './dead-letter-detail.tsx';
 import { DeadLetterTable } from './dead-letter-table.tsx';
 import { FilterBar } from './filter-bar.tsx';
-import { plural } from './format.ts';
-import type { DeadLetterPage } from './types.ts';
+import { plural } from '@/components/format.ts';
+import { Button } from '@/components/ui/button.tsx';
+import type { DeadLetterCountResponse, DeadLetterListResponse } from '@/server/stream/dead-letter-answers.ts';
 
 const LIVE_MS = 5000;
 
@@ -45,7 +46,7 @@ export function DeadLettersView({ topics, subProcessors, canChange }: { topics: 
   const list = useInfiniteQuery({
     queryKey: ['dead-letters', 'list', qs],
     queryFn: ({ pageParam, signal }) =>
-      apiFetch<DeadLetterPage>(`/api/dead-letters?${qs}${qs ? '&' : ''}${pageParam ? `cursor=${pageParam}` : ''}`, { signal }),
+      apiFetch<DeadLetterListResponse>(`/api/dead-letters?${qs}${qs ? '&' : ''}${pageParam ? `cursor=${pageParam}` : ''}`, { signal }),
     initialPageParam: '',
     getNextPageParam: (last) => last.nextCursor ?? undefined,
     refetchInterval: LIVE_MS,
@@ -53,7 +54,7 @@ export function DeadLettersView({ topics, subProcessors, canChange }: { topics: 
   });
   const count = useQuery({
     queryKey: ['dead-letters', 'count', qs],
-    queryFn: ({ signal }) => apiFetch<{ count: number }>(`/api/dead-letters/count?${qs}`, { signal }),
+    queryFn: ({ signal }) => apiFetch<DeadLetterCountResponse>(`/api/dead-letters/count?${qs}`, { signal }),
     refetchInterval: LIVE_MS,
     refetchIntervalInBackground: false,
   });
@@ -114,28 +115,19 @@ export function DeadLettersView({ topics, subProcessors, canChange }: { topics: 
         </p>
         {canChange && (
           <>
-            <button
-              type="button"
+            <Button
+              variant="primary"
               disabled={selected.size === 0}
               onClick={() => askBulk({ kind: 'replay', selection: { ids: [...selected] }, describe: `the ${plural(selected.size, 'selected entry', 'selected entries')}` })}
-              className="rounded bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700 disabled:cursor-not-allowed disabled:opacity-50"
             >
               Replay selected ({selected.size})
-            </button>
-            <button
-              type="button"
-              onClick={() => askBulk({ kind: 'replay', selection: { filter: filterBody(query) }, describe: 'all pending entries matching the filter' })}
-              className="rounded border border-slate-400 px-3 py-1.5 text-sm font-medium hover:bg-slate-100"
-            >
+            </Button>
+            <Button onClick={() => askBulk({ kind: 'replay', selection: { filter: filterBody(query) }, describe: 'all pending entries matching the filter' })}>
               Replay all matching filter…
-            </button>
-            <button
-              type="button"
-              onClick={() => askBulk({ kind: 'discard', selection: { filter: filterBody(query) }, describe: 'all pending entries matching the filter' })}
-              className="rounded border border-red-300 px-3 py-1.5 text-sm font-medium text-red-800 hover:bg-red-50"
-            >
+            </Button>
+            <Button variant="danger-outline" onClick={() => askBulk({ kind: 'discard', selection: { filter: filterBody(query) }, describe: 'all pending entries matching the filter' })}>
               Discard all matching filter…
-            </button>
+            </Button>
           </>
         )}
       </div>
@@ -152,13 +144,9 @@ export function DeadLettersView({ topics, subProcessors, canChange }: { topics: 
           title={filtered ? 'No dead letters match these filters' : query.state === 'pending' ? 'No pending dead letters' : `No ${stateWord}dead letters`}
           action={
             query.state !== 'all' ? (
-              <button type="button" onClick={() => apply({ ...query, state: 'all' })} className="rounded border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100">
-                Include resolved entries
-              </button>
+              <Button onClick={() => apply({ ...query, state: 'all' })}>Include resolved entries</Button>
             ) : filtered ? (
-              <button type="button" onClick={() => apply({ state: 'all' })} className="rounded border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100">
-                Clear the filters
-              </button>
+              <Button onClick={() => apply({ state: 'all' })}>Clear the filters</Button>
             ) : undefined
           }
         >
@@ -179,14 +167,9 @@ export function DeadLettersView({ topics, subProcessors, canChange }: { topics: 
           <div className="flex items-center gap-3 text-sm text-slate-600">
             <span>Showing {plural(items.length, 'entry', 'entries')}, newest first.</span>
             {list.hasNextPage && (
-              <button
-                type="button"
-                onClick={() => void list.fetchNextPage()}
-                disabled={list.isFetchingNextPage}
-                className="rounded border border-slate-300 px-3 py-1.5 font-medium text-slate-900 hover:bg-slate-100 disabled:opacity-60"
-              >
-                {list.isFetchingNextPage ? 'Loading…' : 'Load older entries'}
-              </button>
+              <Button onClick={() => void list.fetchNextPage()} loading={list.isFetchingNextPage} loadingText="Loading…">
+                Load older entries
+              </Button>
             )}
           </div>
         </>

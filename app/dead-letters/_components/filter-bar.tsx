@@ -1,8 +1,9 @@
 'use client';
 
 import { useState, type FormEvent } from 'react';
-import { DEAD_LETTER_STATES, type DeadLetterQuery } from '../_lib/query.ts';
-import { fromLocalInput, toLocalInput } from './format.ts';
+import { DEAD_LETTER_STATES, type DeadLetterQuery } from '@/server/stream/requests.ts';
+import { fromLocalInput, toLocalInput } from '@/components/format.ts';
+import { Button } from '@/components/ui/button.tsx';
 import { stateLabel } from './state-badge.tsx';
 
 const input = 'mt-1 block w-full rounded border border-slate-300 bg-white px-2 py-1.5 text-sm';
@@ -118,12 +119,10 @@ export function FilterBar({
         </label>
       </div>
       <div className="mt-3 flex flex-wrap items-center gap-2">
-        <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700">
+        <Button type="submit" variant="primary">
           Apply filters
-        </button>
-        <button type="button" onClick={clear} className="rounded border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100">
-          Clear
-        </button>
+        </Button>
+        <Button onClick={clear}>Clear</Button>
         {rangeError && (
           <p id="dl-range-error" role="alert" className="text-sm text-red-700">
             {rangeError}

@@ -1,4 +1,4 @@
-import type { DeadLetterState } from '../_lib/query.ts';
+import type { DeadLetterState } from '@/server/stream/requests.ts';
 
 const STYLES: Record<DeadLetterState, { icon: string; label: string; className: string }> = {
   pending: { icon: '●', label: 'Pending', className: 'border-amber-300 bg-amber-50 text-amber-900' },

@@ -3,16 +3,12 @@
 import { useMutation } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { ApiError, apiFetch } from '@/components/api-client.ts';
-import { ADDS_ONLY, REASON_LABELS, REMOVES_ONLY } from './format.ts';
+import { Button } from '@/components/ui/button.tsx';
+import type { StockAdjustedResponse } from '@/server/inventory/stock-responses.ts';
+import { ADDS_ONLY, REASON_LABELS, REMOVES_ONLY } from './reasons.ts';
 
 type Field = 'delta' | 'reason' | 'note';
 type FieldErrors = Partial<Record<Field, string>>;
-
-interface AdjustResponse {
-  adjustmentId: string;
-  onHand: number;
-  updatedAt: string;
-}
 
 /** The same rules as the server's stockAdjustmentSchema, checked before sending. */
 export function validateAdjustment(input: { delta: string; reason: string; note: string }): FieldErrors {
@@ -51,11 +47,11 @@ export function AdjustForm({ storeId, sku, onAdjusted }: { storeId: string; sku:
   const [reason, setReason] = useState('');
   const [note, setNote] = useState('');
   const [clientErrors, setClientErrors] = useState<FieldErrors>({});
-  const [lastResult, setLastResult] = useState<AdjustResponse | null>(null);
+  const [lastResult, setLastResult] = useState<StockAdjustedResponse | null>(null);
 
   const mutation = useMutation({
     mutationFn: (body: { storeId: string; sku: string; delta: number; reason: string; note?: string }) =>
-      apiFetch<AdjustResponse>('/api/inventory/adjustments', { method: 'POST', body }),
+      apiFetch<StockAdjustedResponse>('/api/inventory/adjustments', { method: 'POST', body }),
     onSuccess: (result) => {
       setLastResult(result);
       setDelta('');
@@ -169,9 +165,9 @@ export function AdjustForm({ storeId, sku, onAdjusted }: { storeId: string; sku:
           </p>
         )}
         <div className="flex items-center gap-3">
-          <button type="submit" disabled={mutation.isPending} className="rounded bg-slate-900 px-4 py-1.5 text-sm font-medium text-white hover:bg-slate-700 disabled:opacity-60">
-            {mutation.isPending ? 'Saving…' : 'Apply adjustment'}
-          </button>
+          <Button type="submit" variant="primary" loading={mutation.isPending} loadingText="Saving…">
+            Apply adjustment
+          </Button>
           <p aria-live="polite" className="text-sm text-emerald-800">
             {lastResult && (
               <>

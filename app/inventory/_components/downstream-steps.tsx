@@ -5,7 +5,8 @@ import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { apiFetch } from '@/components/api-client.ts';
 import { ErrorState } from '@/components/ui/states.tsx';
 import type { ChangeStep, DownstreamView, EffectSummary, SubProcessorStep, TraceStatus } from '@/server/inventory/downstream.ts';
-import { formatLatency, formatTime } from './format.ts';
+import { formatClock, formatLatency } from '@/components/format.ts';
+import { Button } from '@/components/ui/button.tsx';
 
 /** Give up polling when nothing (or not everything) has arrived this long after the commit. */
 export const DOWNSTREAM_TIMEOUT_MS = 30_000;
@@ -127,7 +128,7 @@ export function DownstreamSteps({ adjustmentId, onComplete }: { adjustmentId: st
             {data.adjustment.rowUpdatedAt && (
               <>
                 {' '}
-                at <time dateTime={data.adjustment.rowUpdatedAt}>{formatTime(data.adjustment.rowUpdatedAt)}</time>
+                at <time dateTime={data.adjustment.rowUpdatedAt}>{formatClock(data.adjustment.rowUpdatedAt)}</time>
               </>
             )}{' '}
             <span className="text-slate-600">
@@ -153,9 +154,9 @@ export function DownstreamSteps({ adjustmentId, onComplete }: { adjustmentId: st
                 : 'A stream workflow has not applied the change within 30 seconds.'}{' '}
             The stock change itself is saved. The worker may be down or lagging; an engineer can check Pipeline health.
           </p>
-          <button type="button" onClick={checkAgain} className="mt-2 rounded border border-amber-400 bg-white px-3 py-1 font-medium hover:bg-amber-100">
+          <Button size="sm" onClick={checkAgain} className="mt-2">
             Check again
-          </button>
+          </Button>
         </div>
       )}
 
@@ -166,9 +167,9 @@ export function DownstreamSteps({ adjustmentId, onComplete }: { adjustmentId: st
             Part of this change was dead-lettered, so its effect is not applied. The stock change itself is saved; an engineer can
             replay it from Dead letters. Check again after that.
           </p>
-          <button type="button" onClick={checkAgain} className="mt-2 rounded border border-red-400 bg-white px-3 py-1 font-medium hover:bg-red-100">
+          <Button size="sm" onClick={checkAgain} className="mt-2">
             Check again
-          </button>
+          </Button>
         </div>
       )}
     </section>
@@ -187,7 +188,7 @@ function ChangeSteps({ change, waiting, multiple }: { change: ChangeStep; waitin
             {change.committedAt && (
               <span className="text-slate-600">
                 {' '}
-                · commit <time dateTime={change.committedAt}>{formatTime(change.committedAt)}</time>
+                · commit <time dateTime={change.committedAt}>{formatClock(change.committedAt)}</time>
               </span>
             )}
             {change.redeliveries.length > 0 && (
@@ -223,11 +224,11 @@ function SubProcessorLine({ sp }: { sp: SubProcessorStep }) {
           <OutcomeBadge outcome={sp.state === 'done' ? 'applied' : sp.state === 'failed' ? 'dead_lettered' : 'signalled'} />
           <span className="text-xs text-slate-600">
             queued in workflow <WorkflowLink id={sp.effect.workflowId} url={sp.effect.workflowUrl} runId={sp.effect.runId} /> at{' '}
-            <time dateTime={sp.effect.queuedAt}>{formatTime(sp.effect.queuedAt)}</time>
+            <time dateTime={sp.effect.queuedAt}>{formatClock(sp.effect.queuedAt)}</time>
             {sp.effect.appliedAt !== null ? (
               <>
                 {' '}
-                · applied at <time dateTime={sp.effect.appliedAt}>{formatTime(sp.effect.appliedAt)}</time>
+                · applied at <time dateTime={sp.effect.appliedAt}>{formatClock(sp.effect.appliedAt)}</time>
                 {sp.effect.latencyMs !== null && <> ({formatLatency(sp.effect.latencyMs)} after commit)</>}
               </>
             ) : sp.state === 'queued' ? (

@@ -3,10 +3,12 @@
 import { keepPreviousData, useQuery, type UseQueryResult } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { apiFetch } from '@/components/api-client.ts';
-import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
-import type { InventoryPage, InventoryRow } from '@/server/inventory/search.ts';
+import { formatCount, formatShortDateTime } from '@/components/format.ts';
+import { Button } from '@/components/ui/button.tsx';
+import { DataTable, type Column } from '@/components/ui/data-table.tsx';
+import { EmptyState } from '@/components/ui/states.tsx';
+import type { InventoryPage, InventoryRow, StoreListResponse } from '@/server/inventory/search.ts';
 import { AvailabilityBadge } from './availability-badge.tsx';
-import { formatDateTime } from './format.ts';
 import { StockPanel } from './stock-panel.tsx';
 
 interface Filters {
@@ -44,7 +46,7 @@ export function InventoryConsole() {
 
   const stores = useQuery({
     queryKey: inventoryKeys.stores,
-    queryFn: () => apiFetch<{ stores: { storeId: string; name: string; city: string }[] }>('/api/inventory/stores'),
+    queryFn: () => apiFetch<StoreListResponse>('/api/inventory/stores'),
     staleTime: 5 * 60_000,
   });
   const levels = useQuery({
@@ -100,9 +102,9 @@ export function InventoryConsole() {
           </label>
           <input id={`${id}-q`} value={draft.q} onChange={(e) => setDraft({ ...draft, q: e.target.value })} placeholder="e.g. milk" autoComplete="off" className={inputClass} />
         </div>
-        <button type="submit" className="rounded bg-slate-900 px-4 py-1.5 text-sm font-medium text-white hover:bg-slate-700">
+        <Button type="submit" variant="primary">
           Search
-        </button>
+        </Button>
       </form>
 
       <div className="grid gap-5 lg:grid-cols-[minmax(0,1fr)_24rem] xl:grid-cols-[minmax(0,1fr)_28rem]">
@@ -127,20 +129,19 @@ export function InventoryConsole() {
                 {levels.isFetching && <span aria-live="polite"> · loading…</span>}
               </span>
               <span className="flex gap-2">
-                <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors((list) => list.slice(0, -1))} className="rounded border border-slate-300 bg-white px-3 py-1 font-medium hover:bg-slate-100 disabled:opacity-50">
+                <Button size="sm" disabled={cursors.length <= 1} onClick={() => setCursors((list) => list.slice(0, -1))}>
                   ← Previous
-                </button>
-                <button
-                  type="button"
+                </Button>
+                <Button
+                  size="sm"
                   disabled={!levels.data.nextCursor}
                   onClick={() => {
                     const next = levels.data?.nextCursor;
                     if (next) setCursors((list) => [...list, next]);
                   }}
-                  className="rounded border border-slate-300 bg-white px-3 py-1 font-medium hover:bg-slate-100 disabled:opacity-50"
                 >
                   Next →
-                </button>
+                </Button>
               </span>
             </nav>
           )}
@@ -169,82 +170,83 @@ function LevelsResult({
   onSelect: (row: InventoryRow) => void;
   onClear: () => void;
 }) {
-  if (state.isPending) return <SkeletonRows rows={8} label="Loading stock levels" />;
-  if (state.isError) return <ErrorState title="Could not load stock levels" error={state.error} onRetry={() => void state.refetch()} />;
-  if (state.data.rows.length === 0) {
-    return (
-      <EmptyState
-        title="No stock matches this search"
-        action={
-          <button type="button" onClick={onClear} className="rounded border border-slate-300 bg-white px-3 py-1 text-sm font-medium hover:bg-slate-100">
-            Clear the filters
-          </button>
-        }
-      >
-        Check the store, use the start of the SKU (e.g. “PRD”), or search a word of the item name.
-      </EmptyState>
-    );
-  }
+  const isSelected = (row: InventoryRow) => selected?.storeId === row.storeId && selected.sku === row.sku;
+  const columns: Column<InventoryRow>[] = [
+    {
+      id: 'store',
+      header: 'Store',
+      className: 'whitespace-nowrap',
+      cell: (row) => (
+        <span title={row.storeName}>
+          {isSelected(row) && (
+            <span aria-hidden="true" className="mr-1 font-bold text-sky-800">
+              ▸
+            </span>
+          )}
+          {row.storeId}
+        </span>
+      ),
+    },
+    {
+      id: 'sku',
+      header: 'SKU',
+      className: 'whitespace-nowrap',
+      cell: (row) => (
+        <Button variant="link" onClick={() => onSelect(row)} aria-pressed={isSelected(row)} aria-label={`Select ${row.storeId} ${row.sku}`} className="font-mono font-normal text-sky-800">
+          {row.sku}
+        </Button>
+      ),
+    },
+    { id: 'item', header: 'Item', cell: (row) => row.itemName },
+    {
+      id: 'on-hand',
+      header: 'On hand',
+      align: 'right',
+      className: 'whitespace-nowrap tabular-nums',
+      cell: (row) => (
+        <>
+          {formatCount(row.onHand)}
+          {row.onHand <= row.reorderPoint && (
+            <span className="ml-1 text-xs font-medium text-amber-800" title="At or below its reorder point">
+              ▼ low
+            </span>
+          )}
+        </>
+      ),
+    },
+    { id: 'reorder', header: 'Reorder at', align: 'right', className: 'tabular-nums text-slate-600', cell: (row) => formatCount(row.reorderPoint) },
+    { id: 'catalog', header: 'Catalog', className: 'whitespace-nowrap', cell: (row) => <AvailabilityBadge available={row.available} /> },
+    {
+      id: 'updated',
+      header: 'Updated',
+      className: 'whitespace-nowrap text-slate-600',
+      cell: (row) => <time dateTime={row.updatedAt}>{formatShortDateTime(row.updatedAt)}</time>,
+    },
+  ];
   return (
-    <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-      <table className="w-full text-left text-sm">
-        <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-600">
-          <tr>
-            <th scope="col" className="px-3 py-2 font-semibold">Store</th>
-            <th scope="col" className="px-3 py-2 font-semibold">SKU</th>
-            <th scope="col" className="px-3 py-2 font-semibold">Item</th>
-            <th scope="col" className="px-3 py-2 text-right font-semibold">On hand</th>
-            <th scope="col" className="px-3 py-2 text-right font-semibold">Reorder at</th>
-            <th scope="col" className="px-3 py-2 font-semibold">Catalog</th>
-            <th scope="col" className="px-3 py-2 font-semibold">Updated</th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {state.data.rows.map((row) => {
-            const isSelected = selected?.storeId === row.storeId && selected.sku === row.sku;
-            const low = row.onHand <= row.reorderPoint;
-            return (
-              <tr key={`${row.storeId}/${row.sku}`} className={isSelected ? 'bg-sky-50' : 'hover:bg-slate-50'}>
-                <td className="whitespace-nowrap px-3 py-1.5" title={row.storeName}>
-                  {isSelected && (
-                    <span aria-hidden="true" className="mr-1 font-bold text-sky-800">
-                      ▸
-                    </span>
-                  )}
-                  {row.storeId}
-                </td>
-                <td className="whitespace-nowrap px-3 py-1.5">
-                  <button
-                    type="button"
-                    onClick={() => onSelect(row)}
-                    aria-pressed={isSelected}
-                    aria-label={`Select ${row.storeId} ${row.sku}`}
-                    className="rounded font-mono text-sky-800 underline decoration-sky-300 underline-offset-2 hover:decoration-sky-700"
-                  >
-                    {row.sku}
-                  </button>
-                </td>
-                <td className="px-3 py-1.5">{row.itemName}</td>
-                <td className="whitespace-nowrap px-3 py-1.5 text-right tabular-nums">
-                  {row.onHand}
-                  {low && (
-                    <span className="ml-1 text-xs font-medium text-amber-800" title="At or below its reorder point">
-                      ▼ low
-                    </span>
-                  )}
-                </td>
-                <td className="px-3 py-1.5 text-right tabular-nums text-slate-600">{row.reorderPoint}</td>
-                <td className="whitespace-nowrap px-3 py-1.5">
-                  <AvailabilityBadge available={row.available} />
-                </td>
-                <td className="whitespace-nowrap px-3 py-1.5 text-slate-600">
-                  <time dateTime={row.updatedAt}>{formatDateTime(row.updatedAt)}</time>
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      columns={columns}
+      rows={state.data?.rows}
+      rowKey={(row) => `${row.storeId}/${row.sku}`}
+      isRowCurrent={isSelected}
+      loading={state.isPending}
+      loadingRows={8}
+      loadingLabel="Loading stock levels"
+      error={state.error}
+      errorTitle="Could not load stock levels"
+      onRetry={() => void state.refetch()}
+      empty={
+        <EmptyState
+          title="No stock matches this search"
+          action={
+            <Button size="sm" onClick={onClear}>
+              Clear the filters
+            </Button>
+          }
+        >
+          Check the store, use the start of the SKU (e.g. “PRD”), or search a word of the item name.
+        </EmptyState>
+      }
+    />
   );
 }

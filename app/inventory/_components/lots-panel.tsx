@@ -5,14 +5,17 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { ApiError, apiFetch } from '@/components/api-client.ts';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
-import { ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
-import type { LotRow } from '@/server/inventory/search.ts';
-import { describeDaysToExpiry, formatDateTime } from './format.ts';
+import { formatCount, formatShortDateTime } from '@/components/format.ts';
+import { Button } from '@/components/ui/button.tsx';
+import { DataTable, type Column } from '@/components/ui/data-table.tsx';
+import type { LotListResponse, LotRow } from '@/server/inventory/search.ts';
+import type { LotReceivedResponse, LotWrittenOffResponse } from '@/server/inventory/stock-responses.ts';
+import { describeDaysToExpiry } from './reasons.ts';
 
 function LotStatus({ lot }: { lot: LotRow }) {
   if (lot.writtenOff) {
     return (
-      <span className="inline-flex items-center gap-1 text-xs font-medium text-slate-700" title={`Written off ${formatDateTime(lot.writtenOff.at)}`}>
+      <span className="inline-flex items-center gap-1 text-xs font-medium text-slate-700" title={`Written off ${formatShortDateTime(lot.writtenOff.at)}`}>
         <span aria-hidden="true">⊘</span> Written off ({lot.writtenOff.quantity})
       </span>
     );
@@ -50,81 +53,75 @@ export function LotsPanel({ storeId, sku, onChanged }: { storeId: string; sku: s
   const id = useId();
   const lots = useQuery({
     queryKey: ['inventory', 'lots', storeId, sku],
-    queryFn: ({ signal }) => apiFetch<{ lots: LotRow[] }>(`/api/inventory/lots?${new URLSearchParams({ store: storeId, sku })}`, { signal }),
+    queryFn: ({ signal }) => apiFetch<LotListResponse>(`/api/inventory/lots?${new URLSearchParams({ store: storeId, sku })}`, { signal }),
   });
   const [writingOff, setWritingOff] = useState<LotRow | null>(null);
   const [writeOffReason, setWriteOffReason] = useState<'expire' | 'damage'>('expire');
   const canChange = useCanChange();
   const writeOff = useMutation({
     mutationFn: ({ lotId, note }: { lotId: string; note: string }) =>
-      apiFetch<{ writtenOff: number; onHand: number }>(`/api/inventory/lots/${encodeURIComponent(lotId)}/write-off`, { method: 'POST', body: { reason: writeOffReason, note } }),
+      apiFetch<LotWrittenOffResponse>(`/api/inventory/lots/${encodeURIComponent(lotId)}/write-off`, { method: 'POST', body: { reason: writeOffReason, note } }),
     onSuccess: () => {
       setWritingOff(null);
       onChanged();
     },
   });
 
+  const columns: Column<LotRow>[] = [
+    { id: 'lot', header: 'Lot', className: 'break-all font-mono text-xs', cell: (lot) => lot.lotId },
+    { id: 'qty', header: 'Qty', align: 'right', className: 'tabular-nums', cell: (lot) => formatCount(lot.quantity) },
+    {
+      id: 'expires',
+      header: 'Expires',
+      className: 'whitespace-nowrap',
+      cell: (lot) => (
+        <>
+          <time dateTime={lot.expiresOn}>{lot.expiresOn}</time>
+          <span className="block text-xs text-slate-600">{describeDaysToExpiry(lot.daysToExpiry)}</span>
+        </>
+      ),
+    },
+    { id: 'status', header: 'Status', cell: (lot) => <LotStatus lot={lot} /> },
+    {
+      id: 'actions',
+      header: <span className="sr-only">Actions</span>,
+      align: 'right',
+      cell: (lot) =>
+        lot.quantity > 0 &&
+        canChange && (
+          <Button
+            size="xs"
+            onClick={() => {
+              writeOff.reset();
+              setWriteOffReason(lot.expired ? 'expire' : 'damage');
+              setWritingOff(lot);
+            }}
+            aria-label={`Write off lot ${lot.lotId}`}
+          >
+            Write off
+          </Button>
+        ),
+    },
+  ];
+
   return (
     <section aria-labelledby={`${id}-title`} className="space-y-2">
       <h3 id={`${id}-title`} className="font-semibold">
         Lots and expiry
       </h3>
-      {lots.isPending ? (
-        <SkeletonRows rows={2} label="Loading lots" />
-      ) : lots.isError ? (
-        <ErrorState title="Could not load the lots" error={lots.error} onRetry={() => void lots.refetch()} />
-      ) : lots.data.lots.length === 0 ? (
-        <p className="rounded border border-dashed border-slate-300 p-3 text-sm text-slate-600">No lots for this item at this store. Receive a lot below to track its expiry.</p>
-      ) : (
-        <div className="overflow-x-auto rounded border border-slate-200">
-          <table className="w-full text-left text-sm">
-            <thead className="bg-slate-50 text-xs uppercase tracking-wide text-slate-600">
-              <tr>
-                <th scope="col" className="px-2 py-1.5 font-semibold">Lot</th>
-                <th scope="col" className="px-2 py-1.5 text-right font-semibold">Qty</th>
-                <th scope="col" className="px-2 py-1.5 font-semibold">Expires</th>
-                <th scope="col" className="px-2 py-1.5 font-semibold">Status</th>
-                <th scope="col" className="px-2 py-1.5">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {lots.data.lots.map((lot) => (
-                <tr key={lot.lotId}>
-                  <td className="break-all px-2 py-1.5 font-mono text-xs">
-                    {lot.lotId}
-                  </td>
-                  <td className="px-2 py-1.5 text-right tabular-nums">{lot.quantity}</td>
-                  <td className="whitespace-nowrap px-2 py-1.5">
-                    <time dateTime={lot.expiresOn}>{lot.expiresOn}</time>
-                    <span className="block text-xs text-slate-600">{describeDaysToExpiry(lot.daysToExpiry)}</span>
-                  </td>
-                  <td className="px-2 py-1.5">
-                    <LotStatus lot={lot} />
-                  </td>
-                  <td className="px-2 py-1.5 text-right">
-                    {lot.quantity > 0 && canChange && (
-                      <button
-                        type="button"
-                        onClick={() => {
-                          writeOff.reset();
-                          setWriteOffReason(lot.expired ? 'expire' : 'damage');
-                          setWritingOff(lot);
-                        }}
-                        aria-label={`Write off lot ${lot.lotId}`}
-                        className="rounded border border-slate-300 px-2 py-0.5 text-xs font-medium hover:bg-slate-100"
-                      >
-                        Write off
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        columns={columns}
+        rows={lots.data?.lots}
+        rowKey={(lot) => lot.lotId}
+        loading={lots.isPending}
+        loadingRows={2}
+        loadingLabel="Loading lots"
+        error={lots.error}
+        errorTitle="Could not load the lots"
+        onRetry={() => void lots.refetch()}
+        empty={<p className="rounded border border-dashed border-slate-300 p-3 text-sm text-slate-600">No lots for this item at this store. Receive a lot below to track its expiry.</p>}
+        density="compact"
+      />
 
       {canChange && <ReceiveLotForm storeId={storeId} sku={sku} onReceived={(adjustmentId) => onChanged(adjustmentId)} />}
 
@@ -163,7 +160,7 @@ function ReceiveLotForm({ storeId, sku, onReceived }: { storeId: string; sku: st
   const [errors, setErrors] = useState<{ quantity?: string; expiresOn?: string }>({});
   const receive = useMutation({
     mutationFn: (body: { storeId: string; sku: string; quantity: number; expiresOn: string; note?: string }) =>
-      apiFetch<{ adjustmentId: string; lotId: string; onHand: number }>('/api/inventory/lots', { method: 'POST', body }),
+      apiFetch<LotReceivedResponse>('/api/inventory/lots', { method: 'POST', body }),
     onSuccess: (result) => {
       setQuantity('');
       setExpiresOn('');
@@ -177,9 +174,9 @@ function ReceiveLotForm({ storeId, sku, onReceived }: { storeId: string; sku: st
 
   if (!open) {
     return (
-      <button type="button" onClick={() => setOpen(true)} className="rounded border border-slate-300 px-3 py-1 text-sm font-medium hover:bg-slate-100">
+      <Button size="sm" onClick={() => setOpen(true)}>
         Receive a lot…
-      </button>
+      </Button>
     );
   }
   const submit = (event: FormEvent) => {
@@ -231,12 +228,10 @@ function ReceiveLotForm({ storeId, sku, onReceived }: { storeId: string; sku: st
         </p>
       )}
       <div className="flex gap-2">
-        <button type="submit" disabled={receive.isPending} className="rounded bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700 disabled:opacity-60">
-          {receive.isPending ? 'Receiving…' : 'Receive lot'}
-        </button>
-        <button type="button" onClick={() => setOpen(false)} className="rounded border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100">
-          Cancel
-        </button>
+        <Button type="submit" variant="primary" loading={receive.isPending} loadingText="Receiving…">
+          Receive lot
+        </Button>
+        <Button onClick={() => setOpen(false)}>Cancel</Button>
       </div>
     </form>
   );

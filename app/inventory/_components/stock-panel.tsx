@@ -5,11 +5,12 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { apiFetch } from '@/components/api-client.ts';
 import { ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
-import type { InventoryPage, InventoryRow, LedgerRow } from '@/server/inventory/search.ts';
+import { formatShortDateTime, formatSigned } from '@/components/format.ts';
+import { Button } from '@/components/ui/button.tsx';
+import type { AdjustmentListResponse, InventoryPage, InventoryRow } from '@/server/inventory/search.ts';
 import { AdjustForm } from './adjust-form.tsx';
 import { AvailabilityBadge } from './availability-badge.tsx';
 import { DownstreamSteps } from './downstream-steps.tsx';
-import { formatDateTime, formatDelta } from './format.ts';
 import { LotsPanel } from './lots-panel.tsx';
 
 const rowKey = (storeId: string, sku: string) => ['inventory', 'row', storeId, sku] as const;
@@ -33,7 +34,7 @@ export function StockPanel({ storeId, sku, row: listed, onClose }: { storeId: st
   });
   const ledger = useQuery({
     queryKey: ledgerKey(storeId, sku),
-    queryFn: ({ signal }) => apiFetch<{ adjustments: LedgerRow[] }>(`/api/inventory/adjustments?${new URLSearchParams({ store: storeId, sku })}`, { signal }),
+    queryFn: ({ signal }) => apiFetch<AdjustmentListResponse>(`/api/inventory/adjustments?${new URLSearchParams({ store: storeId, sku })}`, { signal }),
   });
 
   const refreshRow = () => void queryClient.invalidateQueries({ queryKey: ['inventory'], refetchType: 'active' });
@@ -48,9 +49,9 @@ export function StockPanel({ storeId, sku, row: listed, onClose }: { storeId: st
           </h2>
           {current && <p className="text-sm text-slate-600">{current.itemName}</p>}
         </div>
-        <button type="button" onClick={onClose} className="shrink-0 rounded border border-slate-300 px-2 py-1 text-sm font-medium hover:bg-slate-100">
+        <Button size="sm" onClick={onClose} className="shrink-0">
           Close<span className="sr-only"> selected item</span>
-        </button>
+        </Button>
       </div>
 
       {row.isError ? (
@@ -116,23 +117,18 @@ export function StockPanel({ storeId, sku, row: listed, onClose }: { storeId: st
           <ul className="divide-y divide-slate-100 rounded border border-slate-200 text-sm">
             {ledger.data.adjustments.map((entry) => (
               <li key={entry.id} className="flex flex-wrap items-center gap-x-3 gap-y-1 px-2.5 py-1.5">
-                <span className="w-12 text-right font-semibold tabular-nums">{formatDelta(entry.delta)}</span>
+                <span className="w-12 text-right font-semibold tabular-nums">{formatSigned(entry.delta)}</span>
                 <span className="min-w-0 flex-1">
                   {entry.reason.replace('_', ' ')} → {entry.onHandAfter}
                   <span className="block text-xs text-slate-600">
-                    {entry.actor} · <time dateTime={entry.createdAt}>{formatDateTime(entry.createdAt)}</time>
+                    {entry.actor} · <time dateTime={entry.createdAt}>{formatShortDateTime(entry.createdAt)}</time>
                     {entry.lotId && <> · {entry.lotId}</>}
                     {entry.note && <> · “{entry.note}”</>}
                   </span>
                 </span>
-                <button
-                  type="button"
-                  onClick={() => setWatching(entry.id)}
-                  aria-label={`Show what change #${entry.id} set off downstream`}
-                  className="rounded border border-slate-300 px-2 py-0.5 text-xs font-medium hover:bg-slate-100"
-                >
+                <Button size="xs" onClick={() => setWatching(entry.id)} aria-label={`Show what change #${entry.id} set off downstream`}>
                   Downstream
-                </button>
+                </Button>
               </li>
             ))}
           </ul>

@@ -9,6 +9,7 @@ import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx
 import type { PipelineHealth, StreamQueueLatest, TableHealth } from '@/server/stream/pipeline-health.ts';
 import { AlertsPanel } from './alerts-panel.tsx';
 import { formatBytes, formatCount, formatDuration, formatRate, timeAgo } from '@/components/format.ts';
+import { DataTable, type Column } from '@/components/ui/data-table.tsx';
 import { MetricChart } from './metric-chart.tsx';
 import { SlotStatus } from './slot-status.tsx';
 
@@ -227,34 +228,28 @@ function QueuedStat({ queue, windowMinutes }: { queue: StreamQueueLatest | null;
   );
 }
 
-function PartitionTable({ table, partitions }: { table: string; partitions: { partition: number; lag: number }[] }) {
-  if (partitions.length === 0) {
-    return <p className="mt-3 text-sm text-slate-600">No partitions reported for the {table} topic yet.</p>;
-  }
+type PartitionLag = { partition: number; lag: number };
+
+const PARTITION_COLUMNS: Column<PartitionLag>[] = [
+  { id: 'partition', header: 'Partition', className: 'font-mono', cell: (p) => p.partition },
+  { id: 'lag', header: 'Lag (messages)', align: 'right', className: 'tabular-nums', cell: (p) => formatCount(p.lag) },
+  {
+    id: 'state',
+    header: 'State',
+    cell: (p) => <span className={`text-xs ${p.lag > 0 ? 'font-medium text-amber-900' : 'text-slate-500'}`}>{p.lag > 0 ? '▲ Behind' : 'Caught up'}</span>,
+  },
+];
+
+function PartitionTable({ table, partitions }: { table: string; partitions: PartitionLag[] }) {
   return (
-    <table className="mt-3 w-full max-w-md text-sm" aria-label={`${table}: consumer lag per partition`}>
-      <thead>
-        <tr className="border-b border-slate-200 text-left text-xs text-slate-600">
-          <th scope="col" className="py-1 pr-4 font-medium">
-            Partition
-          </th>
-          <th scope="col" className="py-1 pr-4 text-right font-medium">
-            Lag (messages)
-          </th>
-          <th scope="col" className="py-1 font-medium">
-            State
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {partitions.map((p) => (
-          <tr key={p.partition} className="border-b border-slate-100">
-            <td className="py-1 pr-4 font-mono">{p.partition}</td>
-            <td className="py-1 pr-4 text-right tabular-nums">{formatCount(p.lag)}</td>
-            <td className={`py-1 text-xs ${p.lag > 0 ? 'font-medium text-amber-900' : 'text-slate-500'}`}>{p.lag > 0 ? '▲ Behind' : 'Caught up'}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <DataTable
+      columns={PARTITION_COLUMNS}
+      rows={partitions}
+      rowKey={(p) => String(p.partition)}
+      label={`${table}: consumer lag per partition`}
+      empty={<p className="mt-3 text-sm text-slate-600">No partitions reported for the {table} topic yet.</p>}
+      density="compact"
+      className="mt-3 max-w-md"
+    />
   );
 }

@@ -5,7 +5,10 @@ import { useId, useState, type FormEvent } from 'react';
 import { apiFetch } from '@/components/api-client.ts';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
 import { ErrorState } from '@/components/ui/states.tsx';
+import { formatCount, plural } from '@/components/format.ts';
+import { Button } from '@/components/ui/button.tsx';
 import type { RedrivePreview, RedriveResult } from '@/server/inventory/redrive.ts';
+import type { StoreListResponse } from '@/server/inventory/search.ts';
 
 interface Selection {
   storeId: string;
@@ -13,7 +16,7 @@ interface Selection {
   includeLots: boolean;
 }
 
-const rows = (count: number) => `${count.toLocaleString('en-US')} ${count === 1 ? 'row' : 'rows'}`;
+const rows = (count: number) => plural(count, 'row');
 
 const describe = (selection: { storeId: string; skuPrefix: string | null; includeLots: boolean }) =>
   `${selection.includeLots ? 'levels and lots' : 'levels'} of ${selection.storeId}${selection.skuPrefix ? `, SKUs starting “${selection.skuPrefix}”` : ', every SKU'}`;
@@ -44,7 +47,7 @@ export function RedrivePanel() {
 
   const stores = useQuery({
     queryKey: ['redrive-stores'],
-    queryFn: ({ signal }) => apiFetch<{ stores: { storeId: string; name: string; city: string }[] }>('/api/inventory/redrive/stores', { signal }),
+    queryFn: ({ signal }) => apiFetch<StoreListResponse>('/api/inventory/redrive/stores', { signal }),
     staleTime: 5 * 60_000,
   });
 
@@ -192,17 +195,13 @@ export function RedrivePanel() {
             )}
           </div>
           <div className="flex flex-wrap items-center gap-3">
-            <button
-              type="submit"
-              disabled={stores.isPending || preview.isFetching}
-              className="rounded border border-slate-300 px-4 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:opacity-60"
-            >
-              {preview.isFetching ? 'Counting…' : 'Preview'}
-            </button>
+            <Button type="submit" disabled={stores.isPending} loading={preview.isFetching} loadingText="Counting…">
+              Preview
+            </Button>
             {ready && (
-              <button type="button" onClick={openConfirm} className="rounded bg-slate-900 px-4 py-1.5 text-sm font-medium text-white hover:bg-slate-700">
+              <Button variant="primary" onClick={openConfirm}>
                 Re-drive {rows(ready.total)}
-              </button>
+              </Button>
             )}
           </div>
         </form>
@@ -213,7 +212,7 @@ export function RedrivePanel() {
       {result && (
         <p role="status" className="rounded border border-emerald-300 bg-emerald-50 p-2 text-sm text-emerald-900">
           <span aria-hidden="true">✓ </span>
-          Re-drove {rows(result.total)} ({describe(result)}): {result.levels.toLocaleString('en-US')} levels, {result.lots.toLocaleString('en-US')} lots, in{' '}
+          Re-drove {rows(result.total)} ({describe(result)}): {formatCount(result.levels)} levels, {formatCount(result.lots)} lots, in{' '}
           {result.batches} {result.batches === 1 ? 'batch' : 'batches'}. Audit entry #{result.auditId}.
         </p>
       )}
@@ -270,7 +269,7 @@ function PreviewText({ preview, error, loading }: { preview: RedrivePreview | un
       </p>
     );
   }
-  const split = preview.lots === null ? '' : ` (${preview.levels.toLocaleString('en-US')} levels, ${preview.lots.toLocaleString('en-US')} lots)`;
+  const split = preview.lots === null ? '' : ` (${formatCount(preview.levels)} levels, ${formatCount(preview.lots)} lots)`;
   if (preview.overCap) {
     return (
       <p role="alert" className="rounded border border-amber-300 bg-amber-50 p-2 text-sm text-amber-950">

@@ -5,6 +5,8 @@ import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError, apiFetch } from '@/components/api-client.ts';
+import { formatLatency, formatPreciseDateTime } from '@/components/format.ts';
+import { Button } from '@/components/ui/button.tsx';
 import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
 import type { SubProcessorStep } from '@/server/inventory/downstream.ts';
 import type { TraceDeadLetter, TraceView as Trace } from '@/server/stream/trace.ts';
@@ -16,22 +18,11 @@ interface TableInfo {
   primaryKey: string[];
 }
 
-const TIME_FORMAT: Intl.DateTimeFormatOptions = {
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  fractionalSecondDigits: 3,
-  hour12: false,
-};
-const time = (iso: string) => new Date(iso).toLocaleString(undefined, TIME_FORMAT);
+const time = formatPreciseDateTime;
 const field = (form: FormData, name: string): string => {
   const value = form.get(name);
   return typeof value === 'string' ? value.trim() : '';
 };
-const latency = (ms: number | null) => (ms === null ? '' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
 
 /** Look a change up by row (table + key) or by Kafka position; the lookup lives in the URL, so a trace can be linked. */
 export function TraceView({ tables }: { tables: TableInfo[] }) {
@@ -120,9 +111,9 @@ function LookupForms({ tables }: { tables: TableInfo[] }) {
             <input name={column} required defaultValue={table === initialTable.name ? initialKey[i] : ''} className={`${input} font-mono`} />
           </label>
         ))}
-        <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700">
+        <Button type="submit" variant="primary">
           Trace row
-        </button>
+        </Button>
       </form>
       <form role="search" aria-label="Trace by offset" onSubmit={byOffset} className="space-y-3 rounded-lg border border-slate-200 bg-white p-4">
         <h2 className="font-semibold">By Kafka message</h2>
@@ -144,9 +135,9 @@ function LookupForms({ tables }: { tables: TableInfo[] }) {
             <input id={`${id}-offset`} name="offset" required inputMode="numeric" defaultValue={searchParams.get('offset') ?? ''} className={`${input} tabular-nums`} />
           </label>
         </div>
-        <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700">
+        <Button type="submit" variant="primary">
           Trace message
-        </button>
+        </Button>
       </form>
     </div>
   );
@@ -266,7 +257,7 @@ function SubProcessor({ sp }: { sp: SubProcessorStep }) {
         {sp.outcomes.map((o, i) => (
           <li key={i}>
             {o.outcome} at <time dateTime={o.at}>{time(o.at)}</time> (offset {o.offset}
-            {o.latencyMs !== null && `, ${latency(o.latencyMs)} after commit`})
+            {o.latencyMs !== null && `, ${formatLatency(o.latencyMs)} after commit`})
             {o.detail && <> · {o.detail}</>}
           </li>
         ))}
@@ -279,7 +270,7 @@ function SubProcessor({ sp }: { sp: SubProcessorStep }) {
             <>
               {' '}
               · applied <time dateTime={sp.effect.appliedAt}>{time(sp.effect.appliedAt)}</time>
-              {sp.effect.latencyMs !== null && ` (${latency(sp.effect.latencyMs)} after commit)`}
+              {sp.effect.latencyMs !== null && ` (${formatLatency(sp.effect.latencyMs)} after commit)`}
             </>
           ) : sp.state === 'queued' ? (
             ' · not applied yet'

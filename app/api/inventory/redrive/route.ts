@@ -1,17 +1,8 @@
 import { db } from '@/server/db/client.ts';
 import { apiRoute } from '@/server/http/api-route.ts';
 import { UnknownStockItemError } from '@/server/inventory/errors.ts';
-import {
-  NothingToRedriveError,
-  parseRedriveQuery,
-  previewRedrive,
-  REDRIVE_MAX_ROWS,
-  redriveRequestSchema,
-  redriveRows,
-  RedriveTooBroadError,
-  type RedrivePreview,
-  type RedriveResult,
-} from '@/server/inventory/redrive.ts';
+import { NothingToRedriveError, previewRedrive, REDRIVE_MAX_ROWS, redriveRows, RedriveTooBroadError, type RedrivePreview, type RedriveResult } from '@/server/inventory/redrive.ts';
+import { parseRedriveQuery, redriveRequestSchema } from '@/server/inventory/requests.ts';
 
 export const dynamic = 'force-dynamic';
 

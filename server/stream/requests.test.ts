@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
-import { deadLetterListSchema, deadLetterQueryString, filterBody, parseDeadLetterQuery, safeParseDeadLetterQuery } from './query.ts';
+import { deadLetterListSchema, deadLetterQueryString, filterBody, parseDeadLetterQuery, safeParseDeadLetterQuery } from './requests.ts';
 
 const parse = (qs: string) => parseDeadLetterQuery(new URLSearchParams(qs));
 
