@@ -22,7 +22,8 @@ import { streamWorkflowId, type StreamMessage } from '../temporal/contract.ts';
 import type { Actor } from '../auth/actor.ts';
 
 const kit = streamTestKit('dl');
-const { prefix, kafka, admin, producer, topics, groups } = kit;
+const { prefix, admin, producer, topics } = kit;
+const readTopic = (topic: string, count: number) => kit.readTopic(topic, count);
 const log = pino({ level: 'silent' });
 const actor: Actor = { id: `${prefix}-engineer`, role: 'engineer' };
 
@@ -109,22 +110,6 @@ async function dlqCount(topic: string): Promise<number> {
 
 const headersOf = (message: KafkaMessage | undefined) =>
   Object.fromEntries(Object.entries(message?.headers ?? {}).map(([name, value]) => [name, Buffer.isBuffer(value) ? value.toString() : String(value)]));
-
-async function readTopic(topic: string, count: number): Promise<KafkaMessage[]> {
-  const groupId = `${prefix}-reader-${randomUUID().slice(0, 6)}`;
-  groups.push(groupId);
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
-  const received: KafkaMessage[] = [];
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void received.push(message) });
-    await vi.waitFor(() => expect(received.length).toBeGreaterThanOrEqual(count), { timeout: 30_000, interval: 100 });
-  } finally {
-    await consumer.disconnect();
-  }
-  return received;
-}
 
 // ─── Tests ─────────────────────────────────────────────────────────────────────────────────────────────
 

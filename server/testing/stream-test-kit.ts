@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type KafkaMessage } from 'kafkajs';
+import { expect, vi } from 'vitest';
 import { db } from '../db/client.ts';
 import { env } from '../env.ts';
 import { temporal } from '../temporal/client.ts';
@@ -28,6 +29,22 @@ export function streamTestKit(name: string) {
     async connect(): Promise<void> {
       await admin.connect();
       await producer.connect();
+    },
+    /** The first `count` (or more) messages on `topic`, read from the beginning by a consumer group of its own. */
+    async readTopic(topic: string, count: number): Promise<KafkaMessage[]> {
+      const groupId = `${prefix}-reader-${randomUUID().slice(0, 6)}`;
+      groups.push(groupId);
+      const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+      const received: KafkaMessage[] = [];
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({ eachMessage: async ({ message }) => void received.push(message) });
+        await vi.waitFor(() => expect(received.length).toBeGreaterThanOrEqual(count), { timeout: 30_000, interval: 100 });
+      } finally {
+        await consumer.disconnect();
+      }
+      return received;
     },
     /** `first` runs before anything is torn down (e.g. stopping consumers that still use the topics). */
     cleanup(first: (() => Promise<unknown>)[] = []): Promise<void> {
