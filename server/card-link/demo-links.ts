@@ -1,7 +1,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { PrismaClient } from '../db/generated/client.ts';
 import { cardLinkWorkflowId } from '../temporal/contract.ts';
-import { CardLinkFailedError, cardLinkRequestSchema, DecisionPendingError, linkCard } from './link-card.ts';
+import { CardLinkFailedError, DecisionPendingError, linkCard } from './link-card.ts';
+import { cardLinkRequestSchema } from './requests.ts';
 import { DEMO_CARDS, demoFingerprint, type DemoCard, type DemoScenario } from './seed.ts';
 
 export interface DemoLinksDeps {

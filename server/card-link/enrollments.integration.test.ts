@@ -16,7 +16,8 @@ import {
 } from './enrollments.ts';
 import { startDemoCardLinks } from './demo-links.ts';
 import { demoFingerprint, type DemoCard } from './seed.ts';
-import { cardLinkRequestSchema, linkCard, type LinkCardResult } from './link-card.ts';
+import { linkCard, type LinkCardResult } from './link-card.ts';
+import { cardLinkRequestSchema } from './requests.ts';
 import { receivePartnerWebhook, UnknownPartnerReferenceError, WebhookPartnerMismatchError } from './partner-webhook.ts';
 import { mismatchRates, recentMismatches, shadowOverview } from './shadow.ts';
 

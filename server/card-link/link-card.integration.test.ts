@@ -5,14 +5,8 @@ import { db } from '../db/client.ts';
 import { eventually } from '../testing/eventually.ts';
 import { startCardLinkTestStack, type CardLinkTestStack } from '../../worker/testing/card-link-test-stack.ts';
 import { cardLinkWorkflowId, reconciliationAnswerSignal, reconciliationWorkflowId } from '../temporal/contract.ts';
-import {
-  cardLinkRequestSchema,
-  DecisionPendingError,
-  linkCard,
-  TemporalUnavailableError,
-  UnknownCustomerError,
-  type CardLinkRequest,
-} from './link-card.ts';
+import { DecisionPendingError, linkCard, TemporalUnavailableError, UnknownCustomerError } from './link-card.ts';
+import { cardLinkRequestSchema, type CardLinkRequest } from './requests.ts';
 
 let stack: CardLinkTestStack;
 beforeAll(async () => {

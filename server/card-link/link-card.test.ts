@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { enrollmentsQuery, InvalidEnrollmentQueryError, visibilityString } from './enrollments.ts';
-import { cardLinkRequestSchema, startRaced } from './link-card.ts';
+import { startRaced } from './link-card.ts';
+import { cardLinkRequestSchema } from './requests.ts';
 
 const nextYear = new Date().getUTCFullYear() + 1;
 const valid = {

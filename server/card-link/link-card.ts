@@ -10,89 +10,13 @@ import {
   type WorkflowIdReusePolicy,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { z } from 'zod';
 import type { PrismaClient } from '../db/generated/client.ts';
 import { searchAttributes, TASK_QUEUES, WORKFLOW_TYPES, cardLinkWorkflowId, decisionUpdate, type CardLinkInput, type LinkOutcome } from '../temporal/contract.ts';
 import { DEFAULT_RE_EVALUATION_POLICY, reEvaluation, type CurrentFacts, type ReEvaluationPolicy } from './re-evaluation.ts';
+import type { CardLinkRequest } from './requests.ts';
 
-// ─── Input ─────────────────────────────────────────────────────────────────────────────────────────────
-
-/** Ids end up in workflow ids and visibility queries: a conservative alphabet keeps both safe. */
-export const customerIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'customerId must be 1-64 letters, digits, _ . : or -, starting with a letter or digit');
-
-const CARD_NETWORKS = ['visa', 'mastercard', 'amex', 'discover', 'jcb', 'unionpay', 'diners'] as const;
-
-const PAN_MESSAGE =
-  'This looks like a full card number (PAN). Send only the processor fingerprint, bin (first 6-8 digits) and last4; DashOps never accepts, stores or logs a PAN.';
-const PAN_LIKE = /^[\d\s-]+$/;
-/** Field names a client sending a PAN or CVC would use. */
-const FORBIDDEN_KEYS = /^(pan|number|card_?number|cardnum|primary_?account_?number|cvc|cvv|cvv2|cvc2|security_?code)$/i;
-
-function looksLikePan(value: unknown): boolean {
-  if (typeof value === 'number') return Number.isInteger(value) && String(Math.abs(value)).length >= 12;
-  if (typeof value !== 'string' || !PAN_LIKE.test(value)) return false;
-  const digits = value.replace(/\D/g, '');
-  return digits.length >= 12 && digits.length <= 19;
-}
-
-/** Scans the raw body before field validation, so a PAN in any field (or under any name) gets the PAN message. */
-function rejectPanLike(value: unknown, ctx: z.RefinementCtx, path: (string | number)[] = [], depth = 0): void {
-  if (depth > 4) return;
-  if (looksLikePan(value)) {
-    ctx.addIssue({ code: 'custom', path, message: PAN_MESSAGE });
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  for (const [key, child] of Object.entries(value)) {
-    if (FORBIDDEN_KEYS.test(key)) ctx.addIssue({ code: 'custom', path: [...path, key], message: PAN_MESSAGE });
-    else rejectPanLike(child, ctx, [...path, key], depth + 1);
-  }
-}
-
-const cardSchema = z
-  .object({
-    paymentMethodId: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_:-]{0,63}$/, 'paymentMethodId must be 1-64 letters, digits, _ : or -')
-      .optional(),
-    fingerprint: z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, "fingerprint must be the processor's 8-128 character card fingerprint"),
-    bin: z.string().regex(/^\d{6,8}$/, 'bin must be the first 6 to 8 digits of the card'),
-    last4: z.string().regex(/^\d{4}$/, 'last4 must be exactly 4 digits'),
-    country: z
-      .string()
-      .regex(/^[A-Za-z]{2}$/, 'country must be an ISO 3166-1 alpha-2 code such as US or CA')
-      .transform((country) => country.toUpperCase()),
-    network: z
-      .string()
-      .transform((network) => network.trim().toLowerCase())
-      .pipe(z.enum(CARD_NETWORKS, { error: `network must be one of ${CARD_NETWORKS.join(', ')}` })),
-    expMonth: z.number({ error: 'expMonth must be a number from 1 to 12' }).int().min(1, 'expMonth must be 1-12').max(12, 'expMonth must be 1-12'),
-    expYear: z
-      .number({ error: 'expYear must be a four-digit year' })
-      .int()
-      .min(2000, 'expYear must be a four-digit year such as 2029')
-      .max(2099, 'expYear must be a four-digit year such as 2029'),
-  })
-  .superRefine((card, ctx) => {
-    const now = new Date();
-    const expired = card.expYear < now.getUTCFullYear() || (card.expYear === now.getUTCFullYear() && card.expMonth < now.getUTCMonth() + 1);
-    if (expired) ctx.addIssue({ code: 'custom', path: ['expYear'], message: `the card expired (${card.expMonth}/${card.expYear})` });
-    if (card.expYear > now.getUTCFullYear() + 20) {
-      ctx.addIssue({ code: 'custom', path: ['expYear'], message: 'expYear is more than 20 years away' });
-    }
-  });
-
-const cardLinkRequestShape = z.object({ customerId: customerIdSchema, card: cardSchema });
-
-/** `POST /api/card-links`. The raw body is screened for anything PAN-like first, under any field name. */
-export const cardLinkRequestSchema = z
-  .unknown()
-  .superRefine((value, ctx) => rejectPanLike(value, ctx))
-  .pipe(cardLinkRequestShape);
-
-export type CardLinkRequest = z.output<typeof cardLinkRequestShape>;
+// The request's schema (and the card rules it applies) live in requests.ts; kept importable here for scripts/bench-cardlink.ts.
+export { cardLinkRequestSchema } from './requests.ts';
 
 // ─── Errors the route maps to HTTP statuses ────────────────────────────────────────────────────────────
 

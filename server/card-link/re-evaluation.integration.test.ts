@@ -4,7 +4,8 @@ import { db } from '../db/client.ts';
 import { startCardLinkTestStack, type CardLinkTestStack } from '../../worker/testing/card-link-test-stack.ts';
 import { cardLinkWorkflowId, reconciliationAnswerSignal, reconciliationWorkflowId } from '../temporal/contract.ts';
 import { ActionNotAllowedError } from './enrollments.ts';
-import { cardLinkRequestSchema, linkCard, NothingToRecheckError, type CardLinkRequest, type LinkCardDeps } from './link-card.ts';
+import { linkCard, NothingToRecheckError, type LinkCardDeps } from './link-card.ts';
+import { cardLinkRequestSchema, type CardLinkRequest } from './requests.ts';
 import { SLOT_TAKEN_REASON } from './re-evaluation.ts';
 import { RECHECK_ELIGIBILITY_ACTION, recheckEligibility } from './recheck.ts';
 

@@ -9,7 +9,8 @@ import { startSandboxOnFreePort } from '../../worker/partner-sandbox/testing.ts'
 import { db } from '../db/client.ts';
 import { env } from '../env.ts';
 import { cleanupAll } from '../testing/cleanup.ts';
-import { cardLinkRequestSchema, linkCard, type LinkCardDeps } from './link-card.ts';
+import { linkCard, type LinkCardDeps } from './link-card.ts';
+import { cardLinkRequestSchema } from './requests.ts';
 import { addMonthsUtc, firstOfNextMonthUtc } from './partners/benefit-dates.ts';
 import { chaseV1 } from './partners/chase.ts';
 import type { PartnerIntegration } from './partners/partner.ts';

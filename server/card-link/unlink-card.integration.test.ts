@@ -4,7 +4,8 @@ import { db } from '../db/client.ts';
 import { eventually } from '../testing/eventually.ts';
 import { startCardLinkTestStack, type CardLinkTestStack } from '../../worker/testing/card-link-test-stack.ts';
 import { cardUnlinkWorkflowId } from '../temporal/contract.ts';
-import { cardLinkRequestSchema, linkCard, type CardLinkRequest } from './link-card.ts';
+import { linkCard } from './link-card.ts';
+import { cardLinkRequestSchema, type CardLinkRequest } from './requests.ts';
 import { UNLINK_ACTION, unlinkCard, unlinkRecords, UnknownLinkError } from './unlink-card.ts';
 
 /** unlinkCard on the dev server (Update-With-Start), with the real activities, Postgres and the partner sandbox. */
