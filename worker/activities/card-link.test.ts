@@ -6,14 +6,8 @@ import { CARD_LINK_NON_RETRYABLE_ERROR_TYPES, RECONCILIATION_NON_RETRYABLE_ERROR
 import { NON_RETRYABLE_PARTNER_ERRORS, PartnerProtocolError, PartnerRejectedError, PartnerUnavailableError } from '../../server/card-link/partners/http.ts';
 import type { PartnerHttp } from '../../server/card-link/partners/partner.ts';
 import type { PrismaClient } from '../../server/db/generated/client.ts';
-import {
-  createCardLinkActivities,
-  InvalidCardError,
-  LinkNotFoundError,
-  PartnerNotConfiguredError,
-  ReconciliationNotPollableError,
-  sameDecision,
-} from './card-link.ts';
+import { createCardLinkActivities, InvalidCardError, PartnerNotConfiguredError, sameDecision } from './card-link.ts';
+import { LinkNotFoundError, ReconciliationNotPollableError } from './reconciliation.ts';
 
 const card: CardFacts = {
   paymentMethodId: 'pm_1',

@@ -1,7 +1,8 @@
 import type { PartnerHttp, UnlinkAcknowledgement } from '../../server/card-link/partners/partner.ts';
 import { partnerRegistry, type PartnerRegistry } from '../../server/card-link/partners/registry.ts';
 import type { PrismaClient } from '../../server/db/generated/client.ts';
-import { LinkNotFoundError, PartnerNotConfiguredError } from './card-link.ts';
+import { PartnerNotConfiguredError } from './card-link.ts';
+import { LinkNotFoundError } from './reconciliation.ts';
 
 /**
  * Activities of the unlink workflow: end the link and its subscription here (the compensation of createLink),
