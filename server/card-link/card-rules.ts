@@ -47,10 +47,9 @@ export function expiryText(card: Expiry): string {
 
 /**
  * Facts as the workflow gets them: normalised by the API already, or read back from payment_methods. The
- * fingerprint and network are the processor's; here they need only be present.
+ * fingerprint and network are the processor's; here they need only be present (the payment method is looked up).
  */
 const cardFactsSchema = z.object({
-  paymentMethodId: z.string().trim().min(1, 'paymentMethodId is empty'),
   fingerprint: z.string().trim().min(1, 'fingerprint is empty'),
   bin: binSchema,
   last4: last4Schema,

@@ -2,6 +2,7 @@ import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CardFacts, EligibilityDecision } from '../../server/temporal/contract.ts';
 import type pg from 'pg';
+import { cardFactsProblems, expiryText, isExpired } from '../../server/card-link/card-rules.ts';
 import { createPartnerHttp, type PartnerHttpOptions } from '../../server/card-link/partners/http.ts';
 import { cardLinkPool } from '../../server/card-link/pg-pool.ts';
 import type { PartnerHttp, PartnerIntegration } from '../../server/card-link/partners/partner.ts';
@@ -155,10 +156,6 @@ export interface ShadowResult {
 /** Poll interval for a partner that reconciles by polling without saying how often. */
 export const DEFAULT_POLL_EVERY_MS = 60 * 60 * 1000;
 
-const BIN = /^\d{6,8}$/;
-const LAST4 = /^\d{4}$/;
-const COUNTRY = /^[A-Z]{2}$/;
-
 export function createCardLinkActivities({ db, partnerHttp, registry = partnerRegistry, now = () => new Date(), pool = cardLinkPool }: CardLinkDeps) {
   const integration = (partnerId: string, version: string): PartnerIntegration => {
     try {
@@ -176,22 +173,9 @@ export function createCardLinkActivities({ db, partnerHttp, registry = partnerRe
      * partner issues it (network, country and BIN range).
      */
     async validateCard(customerId: string, card: CardFacts, asOf: string): Promise<{ valid: true }> {
-      const problems: string[] = [];
-      if (!BIN.test(card.bin)) problems.push('bin must be 6 to 8 digits');
-      if (!LAST4.test(card.last4)) problems.push('last4 must be 4 digits');
-      if (!COUNTRY.test(card.country)) problems.push('country must be an ISO 3166-1 alpha-2 code');
-      if (!card.network.trim()) problems.push('network is empty');
-      if (!card.fingerprint.trim()) problems.push('fingerprint is empty');
-      if (!Number.isInteger(card.expMonth) || card.expMonth < 1 || card.expMonth > 12) problems.push('expMonth must be 1 to 12');
-      if (!Number.isInteger(card.expYear) || card.expYear < 2000 || card.expYear > 2200) problems.push('expYear must be a four-digit year');
+      const problems = cardFactsProblems(card);
       if (problems.length > 0) throw new InvalidCardError('malformed_card', problems.join('; '));
-
-      // A card is good through the last day of its expiry month.
-      const at = new Date(asOf);
-      const current = at.getUTCFullYear() * 12 + at.getUTCMonth();
-      if (card.expYear * 12 + (card.expMonth - 1) < current) {
-        throw new InvalidCardError('card_expired', `card ending ${card.last4} expired ${String(card.expMonth).padStart(2, '0')}/${card.expYear}`);
-      }
+      if (isExpired(card, new Date(asOf))) throw new InvalidCardError('card_expired', `card ending ${card.last4} expired ${expiryText(card)}`);
 
       const stored = await db.paymentMethod.findUnique({
         where: { paymentMethodId: card.paymentMethodId },
