@@ -12,6 +12,7 @@ import { step } from './stack/progress.ts';
 import { startServices } from './stack/services.ts';
 import { waitFor, type Supervisor } from './stack/supervisor.ts';
 import { DYNAMIC_CONFIG, ensureTemporalCli, SEARCH_ATTRIBUTES } from './stack/temporal.ts';
+import { cpuSpent, readCmdline, sampleCpu, serviceName, type CpuSample } from './bench-kit/cpu.ts';
 
 /**
  * `npm run bench:cardlink`: the synchronous card-link API against Temporal's own floor, measured in the same run,
@@ -30,8 +31,10 @@ import { DYNAMIC_CONFIG, ensureTemporalCli, SEARCH_ATTRIBUTES } from './stack/te
  *
  * Alternating batches (the order flipped every round) give both sides the same share of whatever else the shared
  * machine runs, so the ratios hold where absolute figures move ±30-50 % hour to hour. CPU is read from /proc per
- * process tree (worker, Temporal, Postgres, console, this process) around every batch: cpu_ms_per_link is the
- * CPU all of them spent per sequential link (the partner sandbox, a stand-in for the banks, is left out).
+ * process tree (worker, Temporal, Postgres, console, this process; scripts/bench-kit/cpu.ts) around every batch:
+ * cpu_ms_per_link is the CPU all of them spent per sequential link (the partner sandbox, a stand-in for the banks, is
+ * left out; `other` in cpu_ms_by_process is the rest of the host, other people's work included, and `steal` the
+ * hypervisor's).
  *
  * The LAST line is one JSON object (ms): {"sync":{p50,p95,p99},"floor":{…},"concurrent":{p50,p95,p99,per_s},
  * "floor_concurrent":{…},"cpu_ms_per_link":n,"cpu_ms_per_empty_workflow":n,"in_process":{…},"cpu_ms_by_process":{…},
@@ -433,8 +436,8 @@ async function alternate(
   cpu: CpuMeter,
   runBatch: (label: string, count: number, once: Once) => Promise<number[]>,
 ): Promise<Record<string, SideResult>> {
-  const acc = new Map<string, { times: number[]; wallMs: number; cpuTicks: Record<string, number> }>(
-    sides.map((side) => [side.name, { times: [], wallMs: 0, cpuTicks: {} }]),
+  const acc = new Map<string, { times: number[]; wallMs: number; cpuMs: Record<string, number> }>(
+    sides.map((side) => [side.name, { times: [], wallMs: 0, cpuMs: {} }]),
   );
   for (let done = 0, roundNo = 0; done < total; done += batch, roundNo++) {
     const size = Math.min(batch, total - done);
@@ -444,21 +447,21 @@ async function alternate(
       const started = performance.now();
       into.times.push(...(await runBatch(side.name, size, side.once)));
       into.wallMs += performance.now() - started;
-      for (const [name, ticks] of Object.entries(cpu.ticksSince(before, side.cpuRoots()))) into.cpuTicks[name] = (into.cpuTicks[name] ?? 0) + ticks;
+      for (const [name, ms] of Object.entries(cpu.msSince(before, side.cpuRoots()))) into.cpuMs[name] = (into.cpuMs[name] ?? 0) + ms;
     }
     const progress = sides.map((side) => `${side.name} p50 ${percentiles(acc.get(side.name)!.times).p50} ms`).join(', ');
     console.log(`  ${Math.min(done + batch, total)}/${total} each: ${progress}`);
   }
   return Object.fromEntries(
     sides.map((side) => {
-      const { times, wallMs, cpuTicks } = acc.get(side.name)!;
-      const perRequest = (ticks: number) => round((ticks * MS_PER_TICK) / times.length);
-      const byProcess = Object.fromEntries(Object.entries(cpuTicks).map(([name, ticks]) => [name, perRequest(ticks)]));
-      const counted = Object.entries(cpuTicks).filter(([name]) => COUNTED_PROCESSES.has(name));
+      const { times, wallMs, cpuMs } = acc.get(side.name)!;
+      const perRequest = (ms: number) => round(ms / times.length);
+      const byProcess = Object.fromEntries(Object.entries(cpuMs).map(([name, ms]) => [name, perRequest(ms)]));
+      const counted = Object.entries(cpuMs).filter(([name]) => COUNTED_PROCESSES.has(name));
       const result: SideResult = {
         times: percentiles(times),
         perSecond: round(times.length / (wallMs / 1000)),
-        cpuMsPer: perRequest(counted.reduce((sum, [, ticks]) => sum + ticks, 0)),
+        cpuMsPer: perRequest(counted.reduce((sum, [, ms]) => sum + ms, 0)),
         cpuMsByProcess: byProcess,
       };
       console.log(`  ${side.name}:`, result);
@@ -548,64 +551,36 @@ function parsePairs<T>(text: string | undefined, parse: (value: string) => T): R
 
 // ─── CPU per process tree ──────────────────────────────────────────────────────────────────────────────
 
-const MS_PER_TICK = 10; // USER_HZ is 100 on Linux
 /** What a link costs the stack: the partner sandbox (a stand-in for the banks) and the idle Kafka are left out. */
 const COUNTED_PROCESSES = new Set(['worker', 'temporal', 'postgres', 'console', 'bench']);
 
 interface CpuMeter {
-  /** CPU ticks (utime + stime) of every process, with its parent. */
-  sample(): Map<number, { ppid: number; ticks: number }>;
-  /** Ticks spent since `before`, per named tree (a root pid and its descendants). */
-  ticksSince(before: Map<number, { ppid: number; ticks: number }>, roots: Map<number, string>): Record<string, number>;
-  /** This process and the supervised services, named (postgres, temporal, kafka, console, …); `skip` leaves names out. */
+  sample(): CpuSample;
+  /** CPU ms spent since `before` per named tree (a root pid and its descendants), `other` (the rest of the host) and `steal`. */
+  msSince(before: CpuSample, roots: Map<number, string>): Record<string, number>;
+  /** This process and the supervised services, named (postgres, temporal, kafka, console, partner-sandbox); `skip` leaves names out. */
   servicesRoots(skip?: string[]): Map<number, string>;
 }
 
 function cpuMeter(supervisor: Supervisor): CpuMeter {
-  const sample = () => {
-    const ticks = new Map<number, { ppid: number; ticks: number }>();
-    for (const entry of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-        // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        ticks.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
-      } catch {
-        // The process ended between listing and reading: nothing to count.
-      }
-    }
-    return ticks;
-  };
   return {
-    sample: () => (fs.existsSync('/proc/stat') ? sample() : new Map()),
-    ticksSince(before, roots) {
-      const after = this.sample();
-      const spent: Record<string, number> = {};
-      for (const [pid, { ticks }] of after) {
-        let name: string | undefined;
-        for (let at: number | undefined = pid, hops = 0; at && !name && hops < 64; at = after.get(at)?.ppid, hops++) name = roots.get(at);
-        if (name) spent[name] = (spent[name] ?? 0) + ticks - (before.get(pid)?.ticks ?? 0);
-      }
-      return spent;
-    },
+    sample: sampleCpu,
+    msSince: (before, roots) => Object.fromEntries(Object.entries(cpuSpent(before, sampleCpu(), roots)).map(([name, seconds]) => [name, seconds * 1000])),
     servicesRoots(skip = []) {
       const roots = new Map<number, string>([[process.pid, 'bench']]);
       for (const pid of supervisor.pids) {
-        if (!fs.existsSync(`/proc/${pid}/cmdline`)) continue;
-        const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        const name = /postgres/.test(command)
-          ? 'postgres'
-          : /temporal/.test(command)
-            ? 'temporal'
-            : /kafka|java/.test(command)
-              ? 'kafka'
-              : /next/.test(command)
-                ? 'console'
-                : /partner-sandbox|sandbox/.test(command)
-                  ? 'partner-sandbox'
-                  : 'other';
-        if (!skip.includes(name)) roots.set(pid, name);
+        const command = readCmdline(pid);
+        if (!command) continue;
+        const service = serviceName(pid);
+        // Anything unnamed (e.g. the other variant's worker) is left to `other`.
+        const name = ['postgres', 'temporal', 'kafka'].includes(service)
+          ? service
+          : /next/.test(command)
+            ? 'console'
+            : /partner-sandbox|sandbox/.test(command)
+              ? 'partner-sandbox'
+              : undefined;
+        if (name && !skip.includes(name)) roots.set(pid, name);
       }
       return roots;
     },
