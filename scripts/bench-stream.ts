@@ -250,7 +250,7 @@ async function main(): Promise<void> {
         }
         one.push(await burstPhase({ pool, writerDb, admin, prefix: burstPrefixes('B')[round]!, workers: 1, levelSubProcessors, cpu }));
         if (settings.BENCH_WORKERS === 2) {
-          spawnWorker('processors,stream-worker,default-worker,cardlink-worker');
+          spawnWorker('processors,stream-worker');
           await waitForWorkers(2);
           two.push(await burstPhase({ pool, writerDb, admin, prefix: burstPrefixes('W')[round]!, workers: 2, levelSubProcessors, cpu }));
         }
