@@ -1,18 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
-import { createActivities } from '../../worker/activities/index.ts';
-import { startInventoryStream, type InventoryStream } from '../../worker/inventory-stream.ts';
+import { pipelineTestNames, startPipelineTestStack, type PipelineTestStack } from '../../worker/testing/pipeline-stack.ts';
 import type { Actor } from '../auth/actor.ts';
 import { db } from '../db/client.ts';
-import { env } from '../env.ts';
 import { adjustStock } from '../inventory/stock.ts';
-import { kafkaAdmin, kafkaProducer } from '../kafka/client.ts';
-import { logger } from '../logger.ts';
-import { temporal } from '../temporal/client.ts';
-import { TASK_QUEUES } from '../temporal/contract.ts';
 import { workflowLinker } from '../temporal/ui-links.ts';
 import { eventually } from '../testing/eventually.ts';
 import { discardDeadLetter } from './dead-letter-replay.ts';
@@ -23,57 +14,23 @@ import { parseTraceQuery } from './requests.ts';
 import { loadTrace, TraceNotFoundError } from './trace.ts';
 
 // The trace of changes carried by the real pipeline: write path → relay → Kafka → processors → stream workflows.
-const run = randomUUID().slice(0, 8);
-const slotName = `test_trace_${run}`;
-const groupPrefix = `test-trace-${run}`;
-const storeId = `TRC-${run}`;
-const sku = `TRC-SKU-${run}`;
+const names = pipelineTestNames('trace', 'TRC');
+const { run, storeId, sku } = names;
 const rowKey = encodeKey([storeId, sku]);
 const associate: Actor = { id: 'associate@trace-test', role: 'associate' };
 const engineer: Actor = { id: 'engineer@trace-test', role: 'engineer' };
 const link = workflowLinker({ uiUrl: 'http://temporal-ui.test', namespace: 'default' });
 const params = (query: Record<string, string>) => parseTraceQuery(new URLSearchParams(query));
 
-let stream: InventoryStream;
-let worker: Worker;
-let workerRun: Promise<void>;
-let connection: NativeConnection;
+let stack: PipelineTestStack;
 
 beforeAll(async () => {
-  await db().store.create({ data: { storeId, name: 'Trace test store', city: 'Testville' } });
-  await db().catalogItem.create({ data: { sku, name: 'Trace test item', category: 'test', reorderPoint: 3 } });
-  connection = await NativeConnection.connect({ address: env().TEMPORAL_ADDRESS });
-  worker = await Worker.create({
-    connection,
-    taskQueue: TASK_QUEUES.stream,
-    workflowsPath: fileURLToPath(new URL('../../worker/workflows/index.ts', import.meta.url)),
-    activities: createActivities({ db: db() }),
-  });
-  workerRun = worker.run();
-  stream = await startInventoryStream({
-    connectionString: env().DATABASE_URL,
-    producer: await kafkaProducer(),
-    db: db(),
-    temporal: temporal(),
-    log: logger.child({ test: 'trace' }),
-    relay: { enabled: true, slotName, publicationName: slotName, resolvedIntervalMs: 1000 },
-    groupPrefix,
-  });
-  const admin = await kafkaAdmin();
-  await eventually('both consumer groups to be stable', async () => {
-    const { groups } = await admin.describeGroups(stream.processors.consumers.map((consumer) => consumer.groupId));
-    return groups.every((group) => group.state === 'Stable' && group.members.length > 0);
-  });
+  stack = await startPipelineTestStack(names);
 }, 120_000);
 
 afterAll(async () => {
-  await stream?.stop();
-  worker?.shutdown();
-  await workerRun;
-  await connection?.close();
+  await stack?.stop();
   await db().streamFaultDrill.deleteMany({ where: { rowKey } });
-  await db().$executeRaw`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ${slotName} AND NOT active`;
-  await db().$executeRawUnsafe(`DROP PUBLICATION IF EXISTS "${slotName}"`);
   await db().$disconnect();
 });
 

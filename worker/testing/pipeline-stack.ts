@@ -20,6 +20,8 @@ import { startInventoryStream, type InventoryStream } from '../inventory-stream.
 /** Names of the file's own: the slot and publication, the consumer groups, one store and catalog item to write to. */
 export interface PipelineTestNames {
   label: string;
+  /** Unique to this run of the file, for any other names it needs. */
+  run: string;
   slotName: string;
   groupPrefix: string;
   storeId: string;
@@ -29,7 +31,7 @@ export interface PipelineTestNames {
 /** `test_<label>_<run>` for the slot, `test-<label>-<run>` for the groups, `<prefix>-<run>` and `<prefix>-SKU-<run>`. */
 export function pipelineTestNames(label: string, prefix: string): PipelineTestNames {
   const run = randomUUID().slice(0, 8);
-  return { label, slotName: `test_${label}_${run}`, groupPrefix: `test-${label}-${run}`, storeId: `${prefix}-${run}`, sku: `${prefix}-SKU-${run}` };
+  return { label, run, slotName: `test_${label}_${run}`, groupPrefix: `test-${label}-${run}`, storeId: `${prefix}-${run}`, sku: `${prefix}-SKU-${run}` };
 }
 
 export interface PipelineTestStack {
