@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -97,21 +96,7 @@ async function scenario(registry: SubProcessorRegistry, retry = { maxAttempts: 3
   return { topic, processors, send, counters };
 }
 
-async function readTopic(topic: string, count: number): Promise<KafkaMessage[]> {
-  const groupId = `${prefix}-reader-${randomUUID().slice(0, 6)}`;
-  groups.push(groupId);
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
-  const received: KafkaMessage[] = [];
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void received.push(message) });
-    await vi.waitFor(() => expect(received.length).toBeGreaterThanOrEqual(count), { timeout: 30_000, interval: 100 });
-  } finally {
-    await consumer.disconnect();
-  }
-  return received;
-}
+const readTopic = (topic: string, count: number) => kit.readTopic(topic, count);
 
 const headerText = (message: KafkaMessage | undefined, name: string) => message?.headers?.[name]?.toString();
 const waitUntil = (assertion: () => Promise<void> | void) => vi.waitFor(assertion, { timeout: 45_000, interval: 150 });
