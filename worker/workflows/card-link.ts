@@ -10,35 +10,28 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
-  setHandler,
   startChild,
   TemporalFailure,
-  upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
   CARD_LINK_NON_RETRYABLE_ERROR_TYPES,
-  decisionUpdate,
-  progressQuery,
   reconciliationWorkflowId,
   searchAttributes,
   type CardLinkInput,
-  type CardLinkProgress,
   type CardLinkStep,
   type EligibilityDecision,
   type LinkOutcome,
 } from '../../server/temporal/contract.ts';
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { CardEligibility, CardEligibilityFailure, CardLinkActivities, CheckCardEligibilityInput, PartnerSelection, SelectPartnerResult } from '../activities/card-link.ts';
 import type { CreateLinkResult, LinkPlan } from '../activities/card-link-write.ts';
+import { CardLinkRecord, type LinkStatusValue } from './card-link-record.ts';
 import { reconciliationWorkflow, type ReconciliationResult } from './reconciliation.ts';
 import type { ShadowLinkInput } from '../activities/shadow-link.ts';
 
 type ShadowLink = ShadowLinkInput['liveLink'];
 
-/** Values of the `LinkStatus` search attribute: a LinkOutcome status, or where the workflow is before one. */
-export type LinkStatusValue = 'in_progress' | 'failed' | LinkOutcome['status'];
 
 /**
  * The synchronous path: local activities run inside the workflow task that the Update-With-Start request
@@ -177,78 +170,9 @@ function reasonCode(message: string): string | undefined {
 export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcome> {
   const { customerId, card } = input;
   const { workflowId, startTime, typedSearchAttributes } = workflowInfo();
-  const oneUpsert = patched(ONE_SEARCH_ATTRIBUTE_UPSERT_PATCH);
-  const progress: CardLinkProgress = {
-    workflowId,
-    customerId,
-    partnerId: null,
-    card: { network: card.network, last4: card.last4 },
-    currentStep: 'validate_card',
-    completed: [],
-    outcome: null,
-  };
-  let decision: LinkOutcome | undefined;
-  let failure: Error | undefined;
-
-  setHandler(progressQuery, () => progress);
-  setHandler(decisionUpdate, async () => {
-    await condition(() => decision !== undefined || failure !== undefined);
-    if (decision) return decision;
-    throw failure ?? ApplicationFailure.nonRetryable('card link ended without a decision');
-  });
-
-  /** Under ONE_SEARCH_ATTRIBUTE_UPSERT_PATCH: changed search attributes, written by the next flush(). */
-  const unwritten = new Map<string, SearchAttributeUpdatePair>();
-  const upsert = (pairs: SearchAttributeUpdatePair[]) => {
-    if (!oneUpsert) return upsertSearchAttributes(pairs);
-    for (const pair of pairs) unwritten.set(pair.key.name, pair);
-  };
-  /** Before the workflow waits beyond this workflow task (a durable retry, a reconciliation) or ends. */
-  const flush = () => {
-    if (unwritten.size === 0) return;
-    upsertSearchAttributes([...unwritten.values()]);
-    unwritten.clear();
-  };
-  let linkStatus: LinkStatusValue = 'in_progress';
-  const setStatus = (status: LinkStatusValue) => {
-    if (status === linkStatus) return;
-    linkStatus = status;
-    upsert([{ key: searchAttributes.linkStatus, value: status }]);
-  };
-  const begin = (step: CardLinkStep) => {
-    progress.currentStep = step;
-  };
-  /** Steps checkCardEligibility ran for the link (CHECK_AND_LINK_PATCH) are stamped with the decision's time, `stepsAt`. */
-  let stepsAt: string | undefined;
-  const complete = (step: CardLinkStep, outcome: string, partnerResponse?: unknown) => {
-    progress.completed.push({ step, at: stepsAt ?? new Date().toISOString(), outcome, ...(partnerResponse === undefined ? {} : { partnerResponse }) });
-  };
-  /** The decision is known but the workflow goes on (a multi-match): the update can answer now. */
-  const decide = (outcome: LinkOutcome) => {
-    decision = outcome;
-    progress.outcome = outcome;
-    setStatus(outcome.status);
-    flush();
-  };
-  /** The final outcome; a decision update arriving from now on gets it rather than the earlier pending one. */
-  const finish = (outcome: LinkOutcome): LinkOutcome => {
-    decision = outcome;
-    progress.outcome = outcome;
-    setStatus(outcome.status);
-    flush();
-    begin('complete');
-    complete('complete', outcome.status);
-    progress.currentStep = 'done';
-    return outcome;
-  };
-
-  const startedWith = oneUpsert && typedSearchAttributes.get(searchAttributes.customerId) === customerId && typedSearchAttributes.get(searchAttributes.linkStatus) === linkStatus;
-  if (!startedWith) {
-    upsertSearchAttributes([
-      { key: searchAttributes.customerId, value: customerId },
-      { key: searchAttributes.linkStatus, value: linkStatus },
-    ]);
-  }
+  const record = new CardLinkRecord(workflowId, customerId, card, patched(ONE_SEARCH_ATTRIBUTE_UPSERT_PATCH));
+  const { progress, upsert, flush, begin, complete, decide, finish } = record;
+  record.start(customerId, typedSearchAttributes);
 
   let shadowRun: Promise<void> | undefined;
   /** Under SHADOW_COMPARES_LINKS_PATCH: the candidate to compare once the live link is known. */
@@ -262,17 +186,12 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
     // Anything but a Temporal failure is a bug: let it fail the workflow task, to be retried once fixed.
     if (!(err instanceof TemporalFailure)) throw err;
     if (isCancellation(err)) {
-      failure = err;
-      flush();
+      record.cancelled(err);
       throw err;
     }
-    const step = progress.currentStep === 'done' ? 'complete' : progress.currentStep;
+    const step = record.failingStep;
     const failed = asWorkflowFailure(err, step);
-    failure = failed;
-    complete(step, `failed: ${failed.type}: ${failed.message}`);
-    progress.currentStep = 'done';
-    setStatus('failed');
-    flush();
+    record.failed(failed, step);
     await shadowRun;
     await condition(allHandlersFinished);
     throw failed;
@@ -380,7 +299,7 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
   async function checkCard(link?: CheckCardEligibilityInput['link']): Promise<Checked> {
     begin('validate_card');
     const asOf = new Date().toISOString();
-    if (link) stepsAt = asOf;
+    if (link) record.stepsAt = asOf;
     let checked: CardEligibility;
     try {
       checked = await runStep('checkCardEligibility', flush, { customerId, card, asOf, ...(link ? { link } : {}) });
@@ -388,9 +307,9 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
       recordStepsBefore(err);
       throw err;
     } finally {
-      stepsAt = undefined;
+      record.stepsAt = undefined;
     }
-    if (link) stepsAt = asOf;
+    if (link) record.stepsAt = asOf;
     try {
       complete('validate_card', 'valid');
 
@@ -404,7 +323,7 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
       if ('finished' in recorded) return recorded;
       return { ...recorded, ...(link ? { linkedAt: asOf } : {}), ...(checked.created ? { created: checked.created } : {}), ...(checked.plan ? { plan: checked.plan } : {}) };
     } finally {
-      stepsAt = undefined;
+      record.stepsAt = undefined;
     }
   }
 
