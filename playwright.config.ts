@@ -5,6 +5,24 @@ import { defineConfig, devices } from '@playwright/test';
 const debianChromium = '/usr/bin/chromium';
 const executablePath = fs.existsSync(debianChromium) ? debianChromium : undefined;
 
+const chromium = {
+  ...devices['Desktop Chrome'],
+  viewport: { width: 1280, height: 800 },
+  launchOptions: {
+    executablePath,
+    // The sandbox is closed to the internet: keep Chromium from phoning home at start.
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  },
+};
+
 // scripts/test.ts starts the console (and everything behind it) and passes its URL.
 const baseURL = process.env.E2E_BASE_URL ?? 'http://localhost:3000';
 
@@ -23,25 +41,8 @@ export default defineConfig({
     viewport: { width: 1280, height: 800 },
   },
   projects: [
-    {
-      name: 'chromium',
-      use: {
-        ...devices['Desktop Chrome'],
-        viewport: { width: 1280, height: 800 },
-        launchOptions: {
-          executablePath,
-          // The sandbox is closed to the internet: keep Chromium from phoning home at start.
-          args: [
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-quic',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
-        },
-      },
-    },
+    // Signs each role in once and saves its session under e2e/.auth/ (git-ignored); the specs' asRole() uses them.
+    { name: 'setup', testMatch: /auth\.setup\.ts$/, use: chromium },
+    { name: 'chromium', dependencies: ['setup'], use: chromium },
   ],
 });

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { expect, logIn, screenshot, test } from './fixtures.ts';
-import { anyStockItem } from './support/audit.ts';
+import { expect, screenshot, test } from './fixtures.ts';
 
-test('an admin watches pipeline health, then finds their own stock adjustment in the audit log: who, what, when and why', async ({ page }) => {
-  await logIn(page, 'admin', '/pipeline');
+test('an admin watches pipeline health, then finds their own stock adjustment in the audit log: who, what, when and why', async ({ asRole, stockItem }) => {
+  // Two areas; the dev server may compile each page and its data routes on first visit.
+  test.setTimeout(120_000);
+  const page = await asRole('admin', '/pipeline');
   await expect(page.getByRole('heading', { name: 'Pipeline health', level: 1 })).toBeVisible();
 
   // A real audited action, through the console's own API (admins may adjust stock); it also feeds the pipeline.
-  const { storeId, sku } = await anyStockItem();
+  const { storeId, sku } = stockItem;
   const note = `e2e audit ${randomUUID().slice(0, 8)}`;
   const adjusted = await page.request.post('/api/inventory/adjustments', {
     headers: { origin: new URL(page.url()).origin },
@@ -80,8 +81,8 @@ test('an admin watches pipeline health, then finds their own stock adjustment in
   await screenshot(page, 'audit');
 });
 
-test('an engineer may not open the audit log, nor read it through the API', async ({ page }) => {
-  await logIn(page, 'engineer');
+test('an engineer may not open the audit log, nor read it through the API', async ({ asRole }) => {
+  const page = await asRole('engineer', '/');
   await expect(page.getByRole('navigation', { name: 'Console areas' }).getByRole('link', { name: 'Audit log' })).toHaveCount(0);
   expect((await page.request.get('/api/audit')).status()).toBe(403);
   expect((await page.request.get('/api/audit/actions')).status()).toBe(403);

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { expect, logIn, screenshot, test } from './fixtures.ts';
-import { withDb } from './support/db.ts';
+import { expect, expectSignedIn, screenshot, test } from './fixtures.ts';
 
 const ALERTS_API = '**/api/pipeline/alerts';
 
-test('/pipeline shows which alerts would fire now: loading, a failed load, no alerts, and a real DLQ-rate alert with its severity', async ({ page }) => {
+test('/pipeline shows which alerts would fire now: loading, a failed load, no alerts, and a real DLQ-rate alert with its severity', async ({ asRole, deadLetters }) => {
   test.setTimeout(240_000);
+  const page = await asRole('engineer');
 
   // Loading, then a failed load: the alerts answer is held, then refused.
   let release = () => {};
@@ -14,7 +14,8 @@ test('/pipeline shows which alerts would fire now: loading, a failed load, no al
     await held;
     await route.fulfill({ status: 500, json: { error: 'alerts unavailable (e2e)' } });
   });
-  await logIn(page, 'engineer', '/pipeline');
+  await page.goto('/pipeline');
+  await expectSignedIn(page, 'engineer');
   const panel = page.getByRole('region', { name: 'Alerts' });
   // Generous: under `next dev` on a busy machine the first visit also compiles the page.
   await expect(panel.getByRole('status', { name: 'Loading alerts' })).toBeVisible({ timeout: 60_000 });
@@ -33,23 +34,12 @@ test('/pipeline shows which alerts would fire now: loading, a failed load, no al
 
   // Six dead letters in the last five minutes on one table: over 1 per minute, so the real evaluation fires the rule.
   const topic = `e2e-alerts-${randomUUID().slice(0, 8)}`;
-  await withDb((client) =>
-    client.query(
-      `INSERT INTO dead_letters (topic, partition, "offset", payload, headers, sub_processor, table_name, error_message, attempts, first_failed_at, last_failed_at, stage)
-       SELECT $1, 0, n, 'not json', '{}'::jsonb, 'decode', 'inventory_lots', 'e2e: alert drill', 1, now(), now(), 'decode'
-       FROM generate_series(1, 6) AS n`,
-      [topic],
-    ),
-  );
-  try {
-    await page.reload();
-    const firing = panel.getByRole('list', { name: 'Firing alerts' }).getByRole('listitem').filter({ hasText: 'DashOpsDeadLetterRateHigh' }).filter({ hasText: 'inventory_lots' });
-    await expect(firing).toBeVisible({ timeout: 30_000 });
-    await expect(firing).toContainText('warning');
-    await expect(firing).toContainText('More than 1 dead letter per minute');
-    await expect(firing).toContainText(/inventory_lots: \d+\.\d dead letters per minute over the last 5 minutes\./);
-    await screenshot(page, 'pipeline-alerts');
-  } finally {
-    await withDb((client) => client.query('DELETE FROM dead_letters WHERE topic = $1', [topic]));
-  }
+  await deadLetters({ count: 6, topic, payload: 'not json', subProcessor: 'decode', tableName: 'inventory_lots', errorMessage: 'e2e: alert drill', stage: 'decode' });
+  await page.reload();
+  const firing = panel.getByRole('list', { name: 'Firing alerts' }).getByRole('listitem').filter({ hasText: 'DashOpsDeadLetterRateHigh' }).filter({ hasText: 'inventory_lots' });
+  await expect(firing).toBeVisible({ timeout: 30_000 });
+  await expect(firing).toContainText('warning');
+  await expect(firing).toContainText('More than 1 dead letter per minute');
+  await expect(firing).toContainText(/inventory_lots: \d+\.\d dead letters per minute over the last 5 minutes\./);
+  await screenshot(page, 'pipeline-alerts');
 });

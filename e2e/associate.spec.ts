@@ -1,56 +1,44 @@
-import { expect, logIn, screenshot, test } from './fixtures.ts';
+import { expect, screenshot, test } from './fixtures.ts';
+import { InventoryPage } from './pages/inventory-page.ts';
 import { latestAdjustAudit, onHand } from './support/inventory.ts';
 
-// A demo-seed row (server/db/seed.ts) that no other spec touches.
-const STORE = 'TO-201';
-const SKU = 'PNT-COFFEE-12OZ';
-
-test('an associate finds an item, is stopped by an invalid adjustment, adjusts stock and watches it flow downstream', async ({ page }) => {
+test('an associate finds an item, is stopped by an invalid adjustment, adjusts stock and watches it flow downstream', async ({ asRole, stockItem }) => {
   test.setTimeout(120_000);
-  await logIn(page, 'associate', '/inventory');
+  // The test's own store × SKU (removed afterwards), so every run starts from the same stock.
+  const { storeId: STORE, sku: SKU } = stockItem;
+  const page = await asRole('associate', '/inventory');
   await expect(page.getByRole('heading', { name: 'Inventory' })).toBeVisible();
 
   // Search by store and SKU: the single match opens in the side panel.
-  const search = page.getByRole('search', { name: 'Search inventory' });
-  await search.getByLabel('Store').selectOption(STORE);
-  await search.getByLabel('SKU starts with').fill(SKU.toLowerCase());
-  await search.getByRole('button', { name: 'Search' }).click();
-  const results = page.getByRole('table');
+  const inventory = new InventoryPage(page);
+  await inventory.find(STORE, SKU.toLowerCase());
+  const results = inventory.results;
   await expect(results.getByRole('row')).toHaveCount(2);
-  await expect(results.getByRole('button', { name: `Select ${STORE} ${SKU}` })).toBeVisible();
+  await expect(inventory.selectButton(STORE, SKU)).toBeVisible();
   await expect(results.getByText(/Available|Sold out/)).toBeVisible();
 
-  const panel = page.getByRole('complementary', { name: 'Selected item' });
-  await expect(panel.getByRole('heading', { name: `${SKU} at ${STORE}` })).toBeVisible();
+  const panel = inventory.item;
+  await expect(inventory.itemHeading(STORE, SKU)).toBeVisible();
   const before = await onHand(STORE, SKU);
   expect(before).not.toBeNull();
   await expect(panel.getByTestId('on-hand')).toHaveText(String(before));
 
-  const form = panel.getByRole('region', { name: 'Adjust stock' });
-  const quantity = form.getByLabel('Quantity change');
-  const reason = form.getByLabel('Reason');
-  const apply = form.getByRole('button', { name: 'Apply adjustment' });
+  const { form, quantity } = inventory.adjustForm;
 
   // Checked in the form: no reason, and a quantity of zero.
-  await quantity.fill('0');
-  await apply.click();
+  await inventory.adjustForm.submit({ quantity: '0' });
   await expect(form.getByText('The quantity must not be zero.')).toBeVisible();
   await expect(form.getByText('Choose a reason; it goes into the audit log.')).toBeVisible();
   await expect(quantity).toHaveAttribute('aria-invalid', 'true');
 
   // Checked on the server: removing more than is on hand is refused, and the message sits by the quantity.
-  await quantity.fill('-99999');
-  await reason.selectOption('damage');
-  await apply.click();
+  await inventory.adjustForm.submit({ quantity: '-99999', reason: 'damage' });
   await expect(form.getByText(`Cannot remove 99999 of ${SKU} at ${STORE}: only ${before} on hand.`)).toBeVisible();
   await expect(quantity).toHaveAttribute('aria-invalid', 'true');
   expect(await onHand(STORE, SKU)).toBe(before);
 
   // A valid adjustment with a reason.
-  await quantity.fill('7');
-  await reason.selectOption('cycle_count');
-  await form.getByLabel('Note').fill('e2e: shelf recount');
-  await apply.click();
+  await inventory.adjustForm.submit({ quantity: '7', reason: 'cycle_count', note: 'e2e: shelf recount' });
   const after = (before ?? 0) + 7;
   await expect(form.getByText(`Saved: on hand is now ${after}.`)).toBeVisible();
   await expect(panel.getByTestId('on-hand')).toHaveText(String(after));
@@ -80,7 +68,7 @@ test('an associate finds an item, is stopped by an invalid adjustment, adjusts s
   expect((await badCursor.json()) as { error: string }).toMatchObject({ error: expect.stringContaining('page cursor is not valid') });
   expect((await page.request.get('/api/inventory/adjustments/abc/downstream')).status()).toBe(422);
   expect((await page.request.get('/api/inventory/adjustments/999999999999/downstream')).status()).toBe(404);
-  expect((await page.request.get('/api/inventory/lots?store=TO-201')).status()).toBe(422);
+  expect((await page.request.get(`/api/inventory/lots?store=${STORE}`)).status()).toBe(422);
 
   // Associates cannot open the engineers' dead-letter page.
   await page.goto('/dead-letters');

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, logIn, test } from './fixtures.ts';
+import { expect, test } from './fixtures.ts';
+import { CardLinkPage } from './pages/enrollments-page.ts';
 import { withDb } from './support/db.ts';
-import { insertCustomer, linkCard } from './support/enrollments.ts';
+import { linkCard } from './support/enrollments.ts';
 
 /** A Chase card the partner sandbox declines by its last4. */
 const DECLINED_CARD = { bin: '414721', last4: '0002', network: 'visa', country: 'US' } as const;
@@ -14,8 +15,8 @@ function cardLinkApiToken(): string {
   return fs.readFileSync(path.join(import.meta.dirname, '..', '.data', 'card-link-api-token'), 'utf8').trim();
 }
 
-test('50 concurrent identical card-link requests over HTTP make one link and one decision', async ({ request }) => {
-  const customerId = await insertCustomer('Concurrent Submits');
+test('50 concurrent identical card-link requests over HTTP make one link and one decision', async ({ request, newCustomer }) => {
+  const customerId = await newCustomer('Concurrent Submits');
   const data = {
     customerId,
     card: { fingerprint: `fp_e2e_${randomUUID().replace(/-/g, '')}`, bin: '414721', last4: '4242', network: 'visa', country: 'US', expMonth: 12, expYear: new Date().getUTCFullYear() + 3 },
@@ -37,22 +38,23 @@ test('50 concurrent identical card-link requests over HTTP make one link and one
   expect(counts).toEqual({ links: 1, subscriptions: 1 });
 });
 
-test('support re-checks a declined card with a reason: a new evaluation runs at once, audited; other roles are refused', async ({ page, request, baseURL }) => {
+test('support re-checks a declined card with a reason: a new evaluation runs at once, audited; other roles are refused', async ({ asRole, newCustomer, request, baseURL }) => {
   test.setTimeout(120_000);
-  const customerId = await insertCustomer('Recheck Journey');
+  const customerId = await newCustomer('Recheck Journey');
   const declined = await linkCard(request, customerId, DECLINED_CARD);
   expect(declined).toMatchObject({ status: 'not_eligible' });
 
-  await logIn(page, 'support', `/enrollments/${encodeURIComponent(declined.workflowId)}`);
+  const page = await asRole('support', `/enrollments/${encodeURIComponent(declined.workflowId)}`);
+  const detail = new CardLinkPage(page);
   const section = page.getByRole('region', { name: 'Re-check eligibility' });
   await expect(section).toBeVisible();
   await section.getByRole('button', { name: 'Re-check eligibility…' }).click();
-  const dialog = page.getByRole('dialog', { name: "Re-check this card's eligibility" });
+  const { dialog, reason, button } = detail.reasonDialog("Re-check this card's eligibility");
   // No reason, no re-check.
-  await dialog.getByRole('button', { name: 'Re-check eligibility', exact: true }).click();
+  await button('Re-check eligibility').click();
   await expect(dialog).toBeVisible();
-  await dialog.getByLabel('Reason (goes into the audit log)').fill('e2e: Chase reopened the account');
-  await dialog.getByRole('button', { name: 'Re-check eligibility', exact: true }).click();
+  await reason.fill('e2e: Chase reopened the account');
+  await button('Re-check eligibility').click();
   await expect(section.getByRole('status')).toContainText('New evaluation: not eligible');
 
   const audit = await withDb(async (client) =>
@@ -72,7 +74,7 @@ test('support re-checks a declined card with a reason: a new evaluation runs at 
   await expect(latestSection.getByRole('button', { name: 'Re-check eligibility…' })).toBeVisible();
 
   // The older evaluation is no longer the card's latest: no button, a way to the latest one instead.
-  await page.goto(`/enrollments/${encodeURIComponent(declined.workflowId)}`);
+  await detail.open(declined.workflowId);
   const olderSection = page.getByRole('region', { name: 'Re-check eligibility' });
   await expect(olderSection.getByRole('link', { name: 'Open the latest evaluation →' })).toHaveAttribute('href', `/enrollments/${encodeURIComponent(`${declined.workflowId}.r1`)}`);
   await expect(olderSection.getByRole('button')).toHaveCount(0);
@@ -87,10 +89,10 @@ test('support re-checks a declined card with a reason: a new evaluation runs at 
   expect(new URL(anonymous.headers().location!, 'http://console').pathname).toBe('/login');
 });
 
-test('an engineer cannot re-check eligibility', async ({ page, request, baseURL }) => {
-  const customerId = await insertCustomer('Recheck Refused');
+test('an engineer cannot re-check eligibility', async ({ asRole, newCustomer, request, baseURL }) => {
+  const customerId = await newCustomer('Recheck Refused');
   const declined = await linkCard(request, customerId, DECLINED_CARD);
-  await logIn(page, 'engineer', '/');
+  const page = await asRole('engineer', '/');
   const origin = new URL(baseURL ?? page.url()).origin;
   const refused = await page.request.post(`/api/enrollments/${encodeURIComponent(declined.workflowId)}/recheck`, { headers: json(origin), data: { reason: 'not mine to do' } });
   expect(refused.status()).toBe(403);

@@ -1,16 +1,18 @@
-import { expect, logIn, screenshot, test } from './fixtures.ts';
-import { auditActions, deadLetterStates, DRILL_STORE, DRILLED_SUB_PROCESSOR, produceDrilledDeadLetters } from './support/dead-letters.ts';
-import { redriveAudit, RedrivePanel } from './support/redrive.ts';
+import { expect, screenshot, test } from './fixtures.ts';
+import { DeadLettersPage } from './pages/dead-letters-page.ts';
+import { RedrivePanel } from './pages/redrive-panel.ts';
+import { auditActions, deadLetterStates, DRILL_STORE, DRILLED_SUB_PROCESSOR } from './support/dead-letters.ts';
+import { redriveAudit } from './support/redrive.ts';
 
-test('an engineer re-drives rows from /pipeline into a failing sub-processor, finds the dead letters, replays one, discards one with a reason, then bulk-replays the rest with a progress bar', async ({ page }) => {
+test('an engineer re-drives rows from /pipeline into a failing sub-processor, finds the dead letters, replays one, discards one with a reason, then bulk-replays the rest with a progress bar', async ({ asRole, drilledDeadLetters }) => {
   test.setTimeout(180_000);
-  await logIn(page, 'engineer', '/pipeline');
+  const page = await asRole('engineer', '/pipeline');
   await expect(page.getByRole('heading', { name: 'Pipeline health', level: 1 })).toBeVisible();
 
   // The drilled rows change by recovery by touch from the console (preview, confirm, result), each re-drive audited.
   const redrivePanel = new RedrivePanel(page);
   const redrives: { id: string; skuPrefix: string; count: number }[] = [];
-  const drill = await produceDrilledDeadLetters(async (skuPrefix, count) => {
+  const drill = await drilledDeadLetters(async (skuPrefix, count) => {
     const id = await redrivePanel.redrive({ storeId: DRILL_STORE, skuPrefix, count, reason: `e2e: re-drive ${skuPrefix} into the drill` });
     redrives.push({ id, skuPrefix, count });
   });
@@ -34,20 +36,17 @@ test('an engineer re-drives rows from /pipeline into a failing sub-processor, fi
   await expect(page.getByRole('heading', { name: 'Dead letters', level: 1 })).toBeVisible();
 
   // Filter to this run's failures of the drilled sub-processor; the filter lands in the URL.
-  const filters = page.getByRole('search', { name: 'Filter dead letters' });
-  await filters.getByLabel('Sub-processor').selectOption(DRILLED_SUB_PROCESSOR);
-  await filters.getByLabel('Error contains').fill(drill.errorText);
-  await filters.getByRole('button', { name: 'Apply filters' }).click();
+  const list = new DeadLettersPage(page);
+  await list.filter({ subProcessor: DRILLED_SUB_PROCESSOR, errorText: drill.errorText });
   await expect(page).toHaveURL(new RegExp(`subProcessor=${DRILLED_SUB_PROCESSOR}.*errorText=${drill.errorText}`));
-  const table = page.getByRole('table', { name: 'Dead letters, newest first' });
-  const rows = table.getByRole('row');
+  const { table, rows } = list;
   await expect(rows).toHaveCount(1 + 4);
   await expect(page.getByText('4 pending entries match')).toBeVisible();
 
   // The detail: error, origin, payload and headers.
-  await table.getByRole('link', { name: `Open dead letter ${first.id}` }).click();
+  const entry = await list.openEntry(first.id);
   await expect(page).toHaveURL(new RegExp(`id=${first.id}`));
-  const panel = page.getByRole('complementary', { name: `Dead letter #${first.id}` });
+  const { panel } = entry;
   await expect(panel.getByRole('region', { name: 'Error' }).getByText(drill.errorMessage, { exact: true })).toBeVisible();
   await expect(panel.getByText('Pending', { exact: true })).toBeVisible();
   await expect(panel.getByRole('region', { name: 'Payload' })).toContainText(`"store_id": "${DRILL_STORE}"`);
@@ -59,24 +58,23 @@ test('an engineer re-drives rows from /pipeline into a failing sub-processor, fi
   await expect(origin).toContainText(first.rowKey);
 
   // Replay it: the drill is gone, so the real sub-processor succeeds.
-  await panel.getByRole('button', { name: 'Replay', exact: true }).click();
+  await entry.replay();
   await expect(panel.getByRole('status')).toContainText('Replayed');
   await expect(panel.getByText('Replayed', { exact: true }).first()).toBeVisible();
   await expect(panel.getByRole('heading', { name: 'Resolution' })).toBeVisible();
   await expect(panel.getByText('engineer', { exact: true })).toBeVisible();
-  await expect(panel.getByRole('button', { name: 'Replay', exact: true })).toHaveCount(0);
-  await panel.getByRole('button', { name: /Close/ }).click();
+  await expect(entry.replayButton).toHaveCount(0);
+  await entry.close();
   await expect(panel).toHaveCount(0);
 
   // The replayed entry leaves the pending list.
   await expect(rows).toHaveCount(1 + 3);
-  await expect(table.getByRole('link', { name: `Open dead letter ${first.id}` })).toHaveCount(0);
+  await expect(list.entryLink(first.id)).toHaveCount(0);
 
   // Discard one: a reason is required, and it is shown as the resolution.
-  await table.getByRole('link', { name: `Open dead letter ${spare.id}` }).click();
-  const sparePanel = page.getByRole('complementary', { name: `Dead letter #${spare.id}` });
-  await sparePanel.getByRole('button', { name: 'Discard…' }).click();
-  const discard = page.getByRole('dialog', { name: `Discard dead letter #${spare.id}?` });
+  const spareEntry = await list.openEntry(spare.id);
+  const sparePanel = spareEntry.panel;
+  const discard = await spareEntry.startDiscard();
   await discard.getByRole('button', { name: 'Discard' }).click();
   await expect(discard.getByText('A reason is required; it goes into the audit log.')).toBeVisible();
   await discard.getByLabel('Why discard it? (required, audited)').fill('e2e: drill entry, nothing to apply');
@@ -84,7 +82,7 @@ test('an engineer re-drives rows from /pipeline into a failing sub-processor, fi
   await expect(discard).toBeHidden();
   await expect(sparePanel.getByText('Discarded', { exact: true }).first()).toBeVisible();
   await expect(sparePanel.getByRole('region', { name: 'Resolution' })).toContainText('e2e: drill entry, nothing to apply');
-  await sparePanel.getByRole('button', { name: /Close/ }).click();
+  await spareEntry.close();
   await expect(rows).toHaveCount(1 + 2);
 
   // Select one row to see the selection count, then clear it and replay by filter instead.
@@ -93,15 +91,14 @@ test('an engineer re-drives rows from /pipeline into a failing sub-processor, fi
   await table.getByRole('checkbox', { name: `Select dead letter ${second.id}` }).uncheck();
 
   // Bulk: all matching the filter, as a durable bulk operation: count preview, the count typed back, a reason.
-  await page.getByRole('button', { name: 'Replay all matching filter…' }).click();
-  const confirm = page.getByRole('dialog', { name: 'Replay all pending entries matching the filter?' });
+  const confirm = await list.startBulk('Replay');
   await expect(confirm.getByTestId('bulk-preview-count')).toContainText('2 pending entries');
   await confirm.getByLabel('Type 2 to confirm').fill('2');
   await confirm.getByLabel('Reason (audited)').fill('e2e: the drill is over, replay the rest');
   await confirm.getByRole('button', { name: 'Replay 2 entries' }).click();
   await expect(confirm).toBeHidden();
 
-  const op = page.getByTestId('bulk-op').filter({ hasText: 'e2e: the drill is over, replay the rest' });
+  const op = list.bulkOp('e2e: the drill is over, replay the rest');
   await expect(op.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100', { timeout: 60_000 });
   await expect(op.getByTestId('bulk-op-counts')).toContainText('2 of 2 done · 1 replayed · 1 superseded · 0 failed · 0 skipped');
   await op.getByRole('button', { name: 'Results' }).click();
@@ -114,14 +111,14 @@ test('an engineer re-drives rows from /pipeline into a failing sub-processor, fi
 
   // The superseded entry says why in words.
   await results.getByRole('link', { name: `#${overtaken.id}` }).click();
-  const supersededPanel = page.getByRole('complementary', { name: `Dead letter #${overtaken.id}` });
+  const superseded = list.panel(overtaken.id);
+  const supersededPanel = superseded.panel;
   await expect(supersededPanel.getByText('Superseded, not applied.')).toBeVisible();
   await expect(supersededPanel.getByText(/newer version \(updated .*\) of key/)).toBeVisible();
 
   // Resolved entries are still there for the record under "Any state".
-  await supersededPanel.getByRole('button', { name: /Close/ }).click();
-  await filters.getByLabel('State').selectOption('all');
-  await filters.getByRole('button', { name: 'Apply filters' }).click();
+  await superseded.close();
+  await list.filter({ state: 'all' });
   await expect(rows).toHaveCount(1 + 4);
   await expect(table.getByText('Superseded', { exact: true })).toHaveCount(1);
   await expect(table.getByText('Discarded', { exact: true })).toHaveCount(1);

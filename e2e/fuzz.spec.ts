@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { APIRequestContext, APIResponse, BrowserContext } from '@playwright/test';
-import { expect, logIn, test } from './fixtures.ts';
+import { expect, ignoreHotReload, test } from './fixtures.ts';
 
 /**
  * Bad input on every route: each API route (found by walking app/api, so a new route is fuzzed without being
@@ -304,13 +304,13 @@ async function runAll(api: APIRequestContext, jobs: { attempt: Attempt; method: 
   return failures;
 }
 
-test('every API route answers bad input with a 4xx that names the field, never a 5xx', async ({ page, baseURL, playwright }) => {
+test('every API route answers bad input with a 4xx that names the field, never a 5xx', async ({ asRole, baseURL, playwright }) => {
   test.setTimeout(120_000);
   const routes = discoverRoutes();
   expect(routes.length).toBeGreaterThan(20);
   const origin = new URL(baseURL ?? 'http://localhost:3000').origin;
 
-  await logIn(page, 'admin');
+  const page = await asRole('admin', '/');
   const anonymous = await playwright.request.newContext({ baseURL });
   try {
     const sessionJobs: Parameters<typeof runAll>[1] = [];
@@ -347,10 +347,10 @@ test('every API route answers bad input with a 4xx that names the field, never a
   }
 });
 
-test('a path segment that is not valid percent-encoding is refused with a 400 naming it on every dynamic route', async ({ page, baseURL }) => {
+test('a path segment that is not valid percent-encoding is refused with a 400 naming it on every dynamic route', async ({ asRole, baseURL }) => {
   // Next.js 16.4's production server answers a dynamic segment it cannot percent-decode (e.g. %FF) with a bare
   // 500 before any route code runs; proxy.ts refuses such a path first.
-  await logIn(page, 'admin');
+  const page = await asRole('admin', '/');
   const origin = new URL(baseURL ?? page.url()).origin;
   const failures: string[] = [];
   for (const route of discoverRoutes().filter((candidate) => candidate.segments.length > 0)) {
@@ -379,6 +379,7 @@ interface LoginAction {
 
 /** The sign-in action's id and wire format, taken from the real form: submitted empty, it answers without signing in. */
 async function captureLoginAction(context: BrowserContext, baseURL: string | undefined): Promise<LoginAction> {
+  await ignoreHotReload(context);
   const page = await context.newPage();
   await page.goto('/login');
   const submitted = page.waitForRequest((request) => request.method() === 'POST' && request.headers()['next-action'] !== undefined);

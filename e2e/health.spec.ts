@@ -1,10 +1,10 @@
-import { expect, logIn, screenshot, test } from './fixtures.ts';
+import { expect, screenshot, test } from './fixtures.ts';
 
-test('a signed-in user sees Postgres, Kafka, Temporal and the worker all healthy on the home page', async ({ page }) => {
-  await page.goto('/');
-  await expect(page).toHaveURL(/\/login/);
+test('a signed-in user sees Postgres, Kafka, Temporal and the worker all healthy on the home page', async ({ page: anonymous, asRole }) => {
+  await anonymous.goto('/');
+  await expect(anonymous).toHaveURL(/\/login/);
 
-  await logIn(page, 'engineer');
+  const page = await asRole('engineer', '/');
   await expect(page.getByRole('heading', { name: 'System health' })).toBeVisible();
   for (const service of ['Postgres', 'Kafka', 'Temporal', 'Worker']) {
     await expect(page.getByRole('listitem', { name: `${service}: healthy` })).toBeVisible({ timeout: 30_000 });

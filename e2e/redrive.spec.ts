@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { expect, logIn, test } from './fixtures.ts';
-import { redriveAudit, RedrivePanel } from './support/redrive.ts';
+import { expect, test } from './fixtures.ts';
+import { RedrivePanel } from './pages/redrive-panel.ts';
+import { redriveAudit } from './support/redrive.ts';
 
 // Demo-seed rows (server/db/seed.ts) no other spec changes; a re-drive changes no stock anyway.
 const STORE = 'SF-002';
@@ -8,8 +9,8 @@ const PREFIX = 'BKY-';
 
 const json = (origin: string) => ({ origin, 'content-type': 'application/json' });
 
-test('an admin re-drives rows from /pipeline after the empty and missing-reason states, and finds the re-drive in the audit log', async ({ page }) => {
-  await logIn(page, 'admin', '/pipeline');
+test('an admin re-drives rows from /pipeline after the empty and missing-reason states, and finds the re-drive in the audit log', async ({ asRole }) => {
+  const page = await asRole('admin', '/pipeline');
   const redrive = new RedrivePanel(page);
   await redrive.open();
 
@@ -46,8 +47,8 @@ test('an admin re-drives rows from /pipeline after the empty and missing-reason 
   await expect(rows.nth(1).getByRole('cell').nth(3)).toHaveText(`inventory_levels:${STORE}/${PREFIX}*`);
 });
 
-test('the re-drive API answers bad input with a clear 4xx, and refuses associates', async ({ page, baseURL }) => {
-  await logIn(page, 'engineer');
+test('the re-drive API answers bad input with a clear 4xx, and refuses associates', async ({ asRole, baseURL }) => {
+  const page = await asRole('engineer', '/');
   const headers = json(new URL(baseURL ?? page.url()).origin);
   const post = (data: unknown) => page.request.post('/api/inventory/redrive', { headers, data });
   const errorOf = async (response: Awaited<ReturnType<typeof post>>) => ((await response.json()) as { error: string }).error;
@@ -83,11 +84,10 @@ test('the re-drive API answers bad input with a clear 4xx, and refuses associate
   const notObject = await post(['SF-002']);
   expect(notObject.status()).toBe(422);
 
-  await page.context().clearCookies();
-  await logIn(page, 'associate');
-  const refused = await post({ storeId: STORE, skuPrefix: PREFIX, reason: 'not mine' });
+  const associate = await asRole('associate', '/');
+  const refused = await associate.request.post('/api/inventory/redrive', { headers, data: { storeId: STORE, skuPrefix: PREFIX, reason: 'not mine' } });
   expect(refused.status()).toBe(403);
   expect(await errorOf(refused)).toBe('Your role (associate) may not use pipeline.');
-  expect((await page.request.get(`/api/inventory/redrive?store=${STORE}`)).status()).toBe(403);
-  expect((await page.request.get('/api/inventory/redrive/stores')).status()).toBe(403);
+  expect((await associate.request.get(`/api/inventory/redrive?store=${STORE}`)).status()).toBe(403);
+  expect((await associate.request.get('/api/inventory/redrive/stores')).status()).toBe(403);
 });

@@ -1,36 +1,31 @@
 import { expect, logIn, test } from './fixtures.ts';
-import { auditActions, deadLetterStates, deleteDeadLetter, insertPendingDeadLetter } from './support/dead-letters.ts';
+import { auditActions, deadLetterStates } from './support/dead-letters.ts';
 
 const json = (origin: string) => ({ origin, 'content-type': 'application/json' });
 
-test('an associate gets 403 from the dead-letter replay route and page, and the entry is left alone', async ({ page, baseURL }) => {
-  const id = await insertPendingDeadLetter();
-  try {
-    await logIn(page, 'associate');
-    const headers = json(new URL(baseURL ?? page.url()).origin);
+test('an associate gets 403 from the dead-letter replay route and page, and the entry is left alone', async ({ page, baseURL, pendingDeadLetter: id }) => {
+  await logIn(page, 'associate');
+  const headers = json(new URL(baseURL ?? page.url()).origin);
 
-    const replay = await page.request.post(`/api/dead-letters/${id}/replay`, { headers, data: {} });
-    expect(replay.status()).toBe(403);
-    expect(((await replay.json()) as { error: string }).error).toBe('Your role (associate) may not use dead-letters.');
-    expect((await page.request.post(`/api/dead-letters/${id}/discard`, { headers, data: { reason: 'not mine to discard' } })).status()).toBe(403);
-    const bulk = { kind: 'replay', selection: { ids: [id] }, reason: 'not mine to replay', confirmedCount: 1 };
-    expect((await page.request.post('/api/dead-letters/bulk-ops', { headers, data: bulk })).status()).toBe(403);
-    expect((await page.request.get('/api/dead-letters/bulk-ops')).status()).toBe(403);
-    expect((await page.request.get('/api/dead-letters')).status()).toBe(403);
-    expect((await page.request.get(`/api/dead-letters/${id}`)).status()).toBe(403);
+  const replay = await page.request.post(`/api/dead-letters/${id}/replay`, { headers, data: {} });
+  expect(replay.status()).toBe(403);
+  expect(((await replay.json()) as { error: string }).error).toBe('Your role (associate) may not use dead-letters.');
+  expect((await page.request.post(`/api/dead-letters/${id}/discard`, { headers, data: { reason: 'not mine to discard' } })).status()).toBe(403);
+  const bulk = { kind: 'replay', selection: { ids: [id] }, reason: 'not mine to replay', confirmedCount: 1 };
+  expect((await page.request.post('/api/dead-letters/bulk-ops', { headers, data: bulk })).status()).toBe(403);
+  expect((await page.request.get('/api/dead-letters/bulk-ops')).status()).toBe(403);
+  expect((await page.request.get('/api/dead-letters')).status()).toBe(403);
+  expect((await page.request.get(`/api/dead-letters/${id}`)).status()).toBe(403);
 
-    // The page streams (it has a loading skeleton), so the refusal arrives as the 403 page's content rather
-    // than the status line; nothing of the area renders, and its data routes above are 403 either way.
-    await page.goto('/dead-letters');
-    await expect(page.getByRole('heading', { name: 'Your role cannot open this page' })).toBeVisible();
-    await expect(page.getByRole('heading', { name: 'Dead letters' })).toHaveCount(0);
-    await expect(page.getByRole('navigation', { name: 'Console areas' }).getByRole('link', { name: 'Dead letters' })).toHaveCount(0);
+  // The page streams (it has a loading skeleton), so the refusal arrives as the 403 page's content rather
+  // than the status line; nothing of the area renders, and its data routes above are 403 either way.
+  await page.goto('/dead-letters');
+  await expect(page.getByRole('heading', { name: 'Your role cannot open this page' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Dead letters' })).toHaveCount(0);
+  await expect(page.getByRole('navigation', { name: 'Console areas' }).getByRole('link', { name: 'Dead letters' })).toHaveCount(0);
 
-    expect(await deadLetterStates([id])).toEqual({ [id]: { status: 'pending', resolved_by: null } });
-    expect(await auditActions(`dead_letter:${id}`)).toEqual([]);
-  } finally {
-    await deleteDeadLetter(id);
-  }
+  expect(await deadLetterStates([id])).toEqual({ [id]: { status: 'pending', resolved_by: null } });
+  expect(await auditActions(`dead_letter:${id}`)).toEqual([]);
 });
 
 test('without a session the dead-letter API answers 401, and the page sends the visitor to sign in', async ({ page, playwright, baseURL }) => {
@@ -48,25 +43,20 @@ test('without a session the dead-letter API answers 401, and the page sends the 
   await expect(page).toHaveURL(/\/login\?callbackUrl=%2Fdead-letters/);
 });
 
-test('an engineer may replay, but not from another site: a mutation without the console origin is refused', async ({ page }) => {
-  const id = await insertPendingDeadLetter();
-  try {
-    await logIn(page, 'engineer');
-    const crossSite = await page.request.post(`/api/dead-letters/${id}/replay`, {
-      headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
-      data: {},
-    });
-    expect(crossSite.status()).toBe(403);
-    expect(((await crossSite.json()) as { error: string }).error).toContain('Cross-site request refused');
-    const notJson = await page.request.post(`/api/dead-letters/${id}/discard`, {
-      headers: { origin: new URL(page.url()).origin, 'content-type': 'text/plain' },
-      data: 'reason=because',
-    });
-    expect(notJson.status()).toBe(403);
-    expect(await deadLetterStates([id])).toEqual({ [id]: { status: 'pending', resolved_by: null } });
-  } finally {
-    await deleteDeadLetter(id);
-  }
+test('an engineer may replay, but not from another site: a mutation without the console origin is refused', async ({ page, pendingDeadLetter: id }) => {
+  await logIn(page, 'engineer');
+  const crossSite = await page.request.post(`/api/dead-letters/${id}/replay`, {
+    headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
+    data: {},
+  });
+  expect(crossSite.status()).toBe(403);
+  expect(((await crossSite.json()) as { error: string }).error).toContain('Cross-site request refused');
+  const notJson = await page.request.post(`/api/dead-letters/${id}/discard`, {
+    headers: { origin: new URL(page.url()).origin, 'content-type': 'text/plain' },
+    data: 'reason=because',
+  });
+  expect(notJson.status()).toBe(403);
+  expect(await deadLetterStates([id])).toEqual({ [id]: { status: 'pending', resolved_by: null } });
 });
 
 test('the card-link service API refuses calls without its bearer token, even from a signed-in admin', async ({ page, baseURL }) => {

@@ -1,7 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { hashPassword } from '../server/auth/passwords.ts';
 import { expect, logIn, loginFor, test } from './fixtures.ts';
 import { withDb } from './support/db.ts';
 
@@ -132,53 +131,44 @@ test('sign-in is rate-limited per username, with a clear message, and every atte
   await expect(page.getByRole('row').filter({ hasText: 'auth.sign_in' }).first()).toBeVisible();
 });
 
-test('a role change, then disabling the user, reach a signed-in session within a minute', async ({ page }) => {
+test('a role change, then disabling the user, reach a signed-in session within a minute', async ({ page, newUser }) => {
   // Sessions re-read their users row at most every 60 s (server/auth/session-claims.ts).
   test.setTimeout(200_000);
-  const username = `e2e-session-${randomUUID().slice(0, 8)}`;
-  const password = randomUUID();
-  const passwordHash = await hashPassword(password);
-  await withDb((client) =>
-    client.query('INSERT INTO users (user_id, username, display_name, role, password_hash) VALUES ($1, $1, $2, $3, $4)', [username, 'Session Tester', 'support', passwordHash]),
-  );
-  try {
-    await page.goto('/login');
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByTestId('current-role')).toHaveText('support');
+  const { username, password } = await newUser('support', 'Session Tester');
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('current-role')).toHaveText('support');
 
-    await withDb((client) => client.query("UPDATE users SET role = 'engineer' WHERE username = $1", [username]));
-    await expect
-      .poll(
-        async () => {
-          await page.goto('/');
-          return page.getByTestId('current-role').textContent();
-        },
-        { timeout: 80_000, intervals: [5_000] },
-      )
-      .toBe('engineer');
+  await withDb((client) => client.query("UPDATE users SET role = 'engineer' WHERE username = $1", [username]));
+  await expect
+    .poll(
+      async () => {
+        await page.goto('/');
+        return page.getByTestId('current-role').textContent();
+      },
+      { timeout: 80_000, intervals: [5_000] },
+    )
+    .toBe('engineer');
 
-    // The session ends: the browser still holds the old cookie, so it is the page, not proxy.ts, that asks for a sign-in.
-    await withDb((client) => client.query('UPDATE users SET disabled = true WHERE username = $1', [username]));
-    await expect
-      .poll(
-        async () => {
-          await page.goto('/inventory');
-          // The sign-in form comes after the page has loaded (a client-side hand-over to /login): wait a moment for it.
-          return page
-            .getByRole('heading', { name: 'Sign in to DashOps' })
-            .waitFor({ timeout: 4_000 })
-            .then(
-              () => true,
-              () => false,
-            );
-        },
-        { timeout: 80_000, intervals: [5_000] },
-      )
-      .toBe(true);
-    await expect(page.getByTestId('current-role')).toHaveCount(0);
-  } finally {
-    await withDb((client) => client.query('DELETE FROM users WHERE username = $1', [username]));
-  }
+  // The session ends: the browser still holds the old cookie, so it is the page, not proxy.ts, that asks for a sign-in.
+  await withDb((client) => client.query('UPDATE users SET disabled = true WHERE username = $1', [username]));
+  await expect
+    .poll(
+      async () => {
+        await page.goto('/inventory');
+        // The sign-in form comes after the page has loaded (a client-side hand-over to /login): wait a moment for it.
+        return page
+          .getByRole('heading', { name: 'Sign in to DashOps' })
+          .waitFor({ timeout: 4_000 })
+          .then(
+            () => true,
+            () => false,
+          );
+      },
+      { timeout: 80_000, intervals: [5_000] },
+    )
+    .toBe(true);
+  await expect(page.getByTestId('current-role')).toHaveCount(0);
 });

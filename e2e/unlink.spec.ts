@@ -1,25 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { expect, logIn, loginFor, test } from './fixtures.ts';
+import { expect, loginFor, test } from './fixtures.ts';
+import { EnrollmentsPage } from './pages/enrollments-page.ts';
 import { withDb } from './support/db.ts';
-import { ELIGIBLE_CARD, insertCustomer, linkCard } from './support/enrollments.ts';
+import { ELIGIBLE_CARD, linkCard } from './support/enrollments.ts';
 import { workflowResult } from './support/temporal.ts';
 
-test('support finds a linked card, unlinks it with a reason, sees link and subscription end in the timeline, the partner told and the audit entry', async ({ page, request, browser, baseURL }) => {
-  // Two areas and a second sign-in; the dev server may compile each page on first visit.
+test('support finds a linked card, unlinks it with a reason, sees link and subscription end in the timeline, the partner told and the audit entry', async ({ asRole, newCustomer, request }) => {
+  // Two areas and a second user; the dev server may compile each page on first visit.
   test.setTimeout(180_000);
-  const customerId = await insertCustomer('Unlink Journey');
+  const customerId = await newCustomer('Unlink Journey');
   const linked = await linkCard(request, customerId, ELIGIBLE_CARD);
   expect(linked).toMatchObject({ status: 'linked', partnerId: 'chase' });
   const reason = `e2e: customer asked to remove the card, ticket SUP-${randomUUID().slice(0, 8)}`;
 
-  await logIn(page, 'support', '/enrollments');
-  const customerField = page.getByLabel('Customer ID');
-  await customerField.fill(customerId);
-  await customerField.press('Enter');
-  const row = page.getByRole('table', { name: `Card links of ${customerId}` }).getByRole('row').filter({ hasText: 'Visa •••• 4242' });
+  const page = await asRole('support', '/enrollments');
+  const enrollments = new EnrollmentsPage(page);
+  await enrollments.searchCustomer(customerId);
+  const row = enrollments.cardRow(customerId, 'Visa •••• 4242');
   await expect(row).toContainText('Linked');
-  await row.getByRole('link', { name: 'Visa •••• 4242, Chase: timeline' }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toContainText('Visa •••• 4242 · Chase');
+  const detail = await enrollments.openTimeline(row, 'Visa •••• 4242, Chase: timeline');
+  await expect(detail.heading).toContainText('Visa •••• 4242 · Chase');
 
   const panel = page.getByRole('region', { name: 'Link and benefit' });
   const linkState = panel.getByRole('definition').first();
@@ -28,14 +28,14 @@ test('support finds a linked card, unlinks it with a reason, sees link and subsc
   await expect(subscriptionState).not.toHaveText('Ended');
 
   await panel.getByRole('button', { name: 'Unlink card…' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Unlink this card' });
+  const { dialog, reason: reasonField, button } = detail.reasonDialog('Unlink this card');
   await expect(dialog).toContainText('Visa •••• 4242 with Chase');
   // No reason, no unlink.
-  await dialog.getByRole('button', { name: 'Unlink card', exact: true }).click();
+  await button('Unlink card').click();
   await expect(dialog.getByText('A reason is required')).toBeVisible();
   await expect(linkState).toHaveText('Active');
-  await dialog.getByLabel('Reason (goes into the audit log)').fill(reason);
-  await dialog.getByRole('button', { name: 'Unlink card', exact: true }).click();
+  await reasonField.fill(reason);
+  await button('Unlink card').click();
   await expect(dialog).toBeHidden();
 
   // The panel and the timeline show the unlink: link and subscription ended, the partner told, by whom and why.
@@ -43,7 +43,7 @@ test('support finds a linked card, unlinks it with a reason, sees link and subsc
   await expect(subscriptionState).toHaveText('Ended');
   await expect(panel.getByRole('button', { name: 'Unlink card…' })).toHaveCount(0);
   const support = loginFor('support').username;
-  const unlinked = page.getByRole('list', { name: 'Card-link timeline' }).getByRole('listitem', { name: 'Unlinked: done' });
+  const unlinked = detail.step('Unlinked: done');
   await expect(unlinked).toContainText(`By ${support} (support). Reason: “${reason}”. The link and the subscription ended; Chase is told.`);
 
   const stored = await withDb(async (client) => ({
@@ -57,26 +57,20 @@ test('support finds a linked card, unlinks it with a reason, sees link and subsc
   expect(progress.partnerAcknowledged).toBe('unlinked');
 
   // The audit log shows who unlinked which card link, and why.
-  const admin = await browser.newContext({ baseURL });
-  try {
-    const adminPage = await admin.newPage();
-    await logIn(adminPage, 'admin', `/audit?action=card_link.unlink&reason=${encodeURIComponent(reason)}`);
-    const rows = adminPage.getByRole('table', { name: 'Audit entries' }).getByRole('row');
-    await expect(rows).toHaveCount(2); // the header and the one entry
-    const entry = rows.nth(1);
-    await expect(entry.getByRole('cell').nth(1)).toHaveText(new RegExp(`${support}\\s+support`, 'i'));
-    await expect(entry.getByRole('cell').nth(2)).toHaveText('card_link.unlink');
-    await expect(entry.getByRole('cell').nth(3)).toHaveText(`workflow:${linked.workflowId}`);
-    await expect(entry.getByRole('cell').nth(4)).toHaveText(reason);
-  } finally {
-    await admin.close();
-  }
+  const adminPage = await asRole('admin', `/audit?action=card_link.unlink&reason=${encodeURIComponent(reason)}`);
+  const rows = adminPage.getByRole('table', { name: 'Audit entries' }).getByRole('row');
+  await expect(rows).toHaveCount(2); // the header and the one entry
+  const entry = rows.nth(1);
+  await expect(entry.getByRole('cell').nth(1)).toHaveText(new RegExp(`${support}\\s+support`, 'i'));
+  await expect(entry.getByRole('cell').nth(2)).toHaveText('card_link.unlink');
+  await expect(entry.getByRole('cell').nth(3)).toHaveText(`workflow:${linked.workflowId}`);
+  await expect(entry.getByRole('cell').nth(4)).toHaveText(reason);
 });
 
-test('an engineer cannot unlink a card', async ({ page, request, baseURL }) => {
-  const customerId = await insertCustomer('Unlink Refused');
+test('an engineer cannot unlink a card', async ({ asRole, newCustomer, request, baseURL }) => {
+  const customerId = await newCustomer('Unlink Refused');
   const linked = await linkCard(request, customerId, ELIGIBLE_CARD);
-  await logIn(page, 'engineer', '/');
+  const page = await asRole('engineer', '/');
   const origin = new URL(baseURL ?? page.url()).origin;
   const refused = await page.request.post(`/api/enrollments/${encodeURIComponent(linked.workflowId)}/unlink`, {
     headers: { origin, 'content-type': 'application/json' },

@@ -13,3 +13,18 @@ export async function withDb<T>(work: (client: pg.Client) => Promise<T>): Promis
     await client.end();
   }
 }
+
+/** `work` in one transaction on a short-lived connection: a cleanup removes all of its rows or none. */
+export async function inTransaction<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withDb(async (client) => {
+    await client.query('BEGIN');
+    try {
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw err;
+    }
+  });
+}

@@ -1,15 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from '@playwright/test';
-import { withDb } from './db.ts';
-
-
-/**
- * The worker reads stream_fault_drills at most once a second (server/stream/fault-drills.ts,
- * FAULT_DRILL_CACHE_MS): a drill row added or deleted takes effect only after that, so the fixture waits
- * it out before changing rows. It cannot observe the worker's cache, so this one wait is a fixed one.
- */
-const DRILL_CACHE_SETTLE_MS = 1500;
+import { inTransaction, withDb } from './db.ts';
+import { DRILL_CACHE_SETTLE_MS } from './fault-drills.ts';
 
 export const DRILLED_SUB_PROCESSOR = 'low-stock-replenishment';
 
@@ -56,9 +49,11 @@ export type Redrive = (skuPrefix: string, count: number) => Promise<void>;
  * dead-letters each change. The drills are then removed. One row is re-driven again afterwards and processed
  * normally, which overtakes its dead letter.
  */
-export async function produceDrilledDeadLetters(redrive: Redrive): Promise<DrillRun> {
-  const errorText = `e2e-drill-${randomUUID().slice(0, 8)}`;
-  const errorMessage = `FaultDrillError: fault drill: ${errorText}`;
+/** The error a drilled sub-processor's dead letters carry, as the processor records it. */
+const drillErrorMessage = (errorText: string) => `FaultDrillError: fault drill: ${errorText}`;
+
+export async function produceDrilledDeadLetters(redrive: Redrive, errorText: string): Promise<DrillRun> {
+  const errorMessage = drillErrorMessage(errorText);
   return withDb(async (client) => {
     let entries: DrilledEntry[] = [];
     try {
@@ -137,21 +132,58 @@ export async function auditActions(target: string): Promise<{ action: string; ac
   });
 }
 
-/** A pending dead letter inserted directly (no pipeline), for access checks; removed by `deleteDeadLetter`. */
-export async function insertPendingDeadLetter(): Promise<string> {
-  const topic = `e2e-roles-${randomUUID().slice(0, 8)}.inventory_levels`;
+export interface NewDeadLetters {
+  count?: number;
+  /** Default: a topic of the test's own, so the entries' offsets collide with nothing. */
+  topic?: string;
+  payload?: string;
+  subProcessor?: string;
+  tableName?: string;
+  errorMessage?: string;
+  stage?: 'decode' | 'processor' | 'workflow';
+}
+
+/** Dead letters inserted directly (no pipeline), pending; by default one, for access checks. Removed by `removeDeadLetters`. */
+export async function insertDeadLetters({
+  count = 1,
+  topic = `e2e-${randomUUID().slice(0, 8)}.inventory_levels`,
+  payload = '{}',
+  subProcessor = DRILLED_SUB_PROCESSOR,
+  tableName = 'inventory_levels',
+  errorMessage = 'e2e: access check',
+  stage = 'processor',
+}: NewDeadLetters = {}): Promise<string[]> {
   return withDb(async (client) => {
     const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO dead_letters (topic, partition, "offset", payload, headers, sub_processor, table_name, error_message, attempts, first_failed_at, last_failed_at)
-       VALUES ($1, 0, 0, '{}', '{}'::jsonb, $2, 'inventory_levels', 'e2e: access check', 1, now(), now()) RETURNING id::text AS id`,
-      [topic, DRILLED_SUB_PROCESSOR],
+      `INSERT INTO dead_letters (topic, partition, "offset", payload, headers, sub_processor, table_name, error_message, attempts, first_failed_at, last_failed_at, stage)
+       SELECT $1, 0, n, $2, '{}'::jsonb, $3, $4, $5, 1, now(), now(), $6::"DeadLetterStage" FROM generate_series(1, $7::int) AS n
+       RETURNING id::text AS id`,
+      [topic, payload, subProcessor, tableName, errorMessage, stage, count],
     );
-    const id = rows[0]?.id;
-    if (!id) throw new Error('dead letter insert returned no id');
-    return id;
+    return rows.map((row) => row.id);
   });
 }
 
-export async function deleteDeadLetter(id: string): Promise<void> {
-  await withDb((client) => client.query('DELETE FROM dead_letters WHERE id = $1', [id]));
+/**
+ * Removes dead letters and the finished bulk operations that worked on them (their results and claims go with
+ * them). An operation still running is left to finish: it skips entries that are gone.
+ */
+export async function removeDeadLetters(ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await inTransaction(async (client) => {
+    await client.query(
+      `DELETE FROM dead_letter_bulk_ops WHERE status <> 'running' AND id IN (
+         SELECT op_id FROM dead_letter_bulk_results WHERE dead_letter_id = ANY($1::bigint[])
+         UNION SELECT op_id FROM dead_letter_bulk_claims WHERE dead_letter_id = ANY($1::bigint[]))`,
+      [ids],
+    );
+    await client.query('DELETE FROM dead_letters WHERE id = ANY($1::bigint[])', [ids]);
+  });
+}
+
+/** Removes what a drill run (`produceDrilledDeadLetters`) left: its dead letters, their bulk operations, and any drill row still there. */
+export async function removeDrillRun(errorText: string): Promise<void> {
+  await withDb((client) => client.query('DELETE FROM stream_fault_drills WHERE error_message = $1', [errorText]));
+  const { rows } = await withDb((client) => client.query<{ id: string }>('SELECT id::text AS id FROM dead_letters WHERE error_message = $1', [drillErrorMessage(errorText)]));
+  await removeDeadLetters(rows.map((row) => row.id));
 }

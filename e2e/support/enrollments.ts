@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, type APIRequestContext } from '@playwright/test';
-import { withDb } from './db.ts';
+import { inTransaction, withDb } from './db.ts';
+import { endRunningWorkflows } from './temporal.ts';
 
 /** `npm test` passes the card-link service token; against `npm start`, the one it keeps in .data/. */
 function cardLinkApiToken(): string {
@@ -10,13 +11,42 @@ function cardLinkApiToken(): string {
   return fs.readFileSync(path.join(import.meta.dirname, '..', '..', '.data', 'card-link-api-token'), 'utf8').trim();
 }
 
-/** A customer of this test alone; its id has no "decline", which the partner sandbox would refuse. */
-export async function insertCustomer(name: string): Promise<string> {
+/** A customer of this test alone (the `newCustomer` fixture); its id has no "decline", which the partner sandbox would refuse. */
+export async function createCustomer(name: string): Promise<string> {
   const customerId = `cus_e2e_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   await withDb((client) =>
     client.query('INSERT INTO customers (customer_id, name, email, country) VALUES ($1, $2, $3, $4)', [customerId, name, `${customerId}@example.com`, 'US']),
   );
   return customerId;
+}
+
+/**
+ * Removes the customers and their card links: first ends whichever of their workflows still runs (card links of
+ * every evaluation, reconciliations, unlinks), so none acts on rows that are gone, then deletes their shadow
+ * comparisons, subscriptions, links, cards and the customers. Audit entries stay: the log is append-only.
+ */
+export async function removeCustomers(customerIds: string[]): Promise<void> {
+  if (customerIds.length === 0) return;
+  const workflowIds = await withDb(async (client) => {
+    const cards = await client.query<{ customer_id: string; fingerprint: string; link_generation: number }>(
+      'SELECT customer_id, fingerprint, link_generation FROM payment_methods WHERE customer_id = ANY($1)',
+      [customerIds],
+    );
+    const links = await client.query<{ link_id: string }>('SELECT link_id FROM membership_links WHERE customer_id = ANY($1)', [customerIds]);
+    // The card-link workflow ids (cardLinkWorkflowId, reconciliationWorkflowId and the unlink's in the Temporal contract).
+    const cardLinks = cards.rows.flatMap((card) =>
+      Array.from({ length: card.link_generation + 1 }, (_, generation) => `card-link:${card.customer_id}:${card.fingerprint}${generation > 0 ? `.r${generation}` : ''}`),
+    );
+    return [...cardLinks.flatMap((id) => [id, `${id}:reconciliation`]), ...links.rows.map((link) => `card-unlink:${link.link_id}`)];
+  });
+  await endRunningWorkflows(workflowIds, 'e2e cleanup: the test that started it is over');
+  await inTransaction(async (client) => {
+    await client.query('DELETE FROM shadow_comparisons WHERE customer_id = ANY($1)', [customerIds]);
+    await client.query('DELETE FROM dashpass_subscriptions WHERE customer_id = ANY($1)', [customerIds]);
+    await client.query('DELETE FROM membership_links WHERE customer_id = ANY($1)', [customerIds]);
+    await client.query('DELETE FROM payment_methods WHERE customer_id = ANY($1)', [customerIds]);
+    await client.query('DELETE FROM customers WHERE customer_id = ANY($1)', [customerIds]);
+  });
 }
 
 /** A Chase card (Visa BIN 414721, US) the partner sandbox finds eligible: it links at once. */
