@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { temporal } from '@temporalio/proto';
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { searchAttributes, decisionUpdate, type CardFacts, type CardLinkInput, type LinkOutcome } from '../../server/temporal/contract.ts';
+import { decisionUpdate, type CardFacts, type CardLinkInput, type LinkOutcome } from '../../server/temporal/contract.ts';
 import { db } from '../../server/db/client.ts';
 import { createCardLinkActivities, partnerHttpFor } from '../activities/card-link.ts';
 import type { PartnerSandbox } from '../partner-sandbox/server.ts';
 import { startSandboxOnFreePort } from '../partner-sandbox/testing.ts';
 import { cardLinkWorkflow } from '../workflows/index.ts';
-import { requiredEnv, startTimeSkippingEnv } from './temporal-test-env.ts';
+import { ensureTestPartners, TEST_PARTNER_CARDS, type TestPartner } from './partner-fixtures.ts';
+import { registerSearchAttributes, requiredEnv, startTimeSkippingEnv } from './temporal-test-env.ts';
 
 /**
  * What the benefit-lifecycle tests share: a time-skipping test server of the file's own, the real card-link
@@ -41,18 +41,8 @@ export async function startBenefitLifecycleStack(): Promise<BenefitLifecycleStac
     startSandboxOnFreePort({ consoleUrl: 'http://127.0.0.1:9', reconcileAfterMs: 60 * 60 * 1000 }),
   ]);
   const plain = new Client({ connection: testEnv.connection, namespace: testEnv.namespace ?? 'default' });
-  await testEnv.connection.operatorService.addSearchAttributes({
-    namespace: testEnv.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(Object.values(searchAttributes).map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
-  });
-  await db().partner.createMany({
-    data: [
-      { partnerId: 'chase', name: 'Chase', liveVersion: '1' },
-      { partnerId: 'rbc', name: 'RBC', liveVersion: '1' },
-      { partnerId: 'afterpay', name: 'Afterpay', liveVersion: '1' },
-    ],
-    skipDuplicates: true,
-  });
+  await registerSearchAttributes(testEnv);
+  await ensureTestPartners();
   const worker = await Worker.create({
     connection: testEnv.nativeConnection,
     taskQueue,
@@ -81,12 +71,6 @@ export async function startBenefitLifecycleStack(): Promise<BenefitLifecycleStac
   };
 }
 
-const PARTNER_CARDS = {
-  rbc: { bin: '450061', country: 'CA', network: 'visa' },
-  afterpay: { bin: '535317', country: 'US', network: 'mastercard' },
-  chase: { bin: '414721', country: 'US', network: 'visa' },
-} as const;
-
 export async function newCustomer(): Promise<string> {
   const customerId = `it-life-${randomUUID().slice(0, 12)}`;
   await db().customer.create({ data: { customerId, name: 'Lifecycle Test', email: `${customerId}@example.com`, country: 'CA' } });
@@ -94,9 +78,9 @@ export async function newCustomer(): Promise<string> {
 }
 
 /** A stored card the partner issued (its BIN), unique to the customer. */
-export async function storedCard(customerId: string, partner: keyof typeof PARTNER_CARDS): Promise<CardFacts> {
+export async function storedCard(customerId: string, partner: TestPartner): Promise<CardFacts> {
   const suffix = randomUUID().slice(0, 8);
-  const card: CardFacts = { paymentMethodId: `pm_${suffix}`, fingerprint: `fp_${suffix}${customerId.slice(-6)}`, last4: '4242', expMonth: 12, expYear: 2099, ...PARTNER_CARDS[partner] };
+  const card: CardFacts = { paymentMethodId: `pm_${suffix}`, fingerprint: `fp_${suffix}${customerId.slice(-6)}`, last4: '4242', expMonth: 12, expYear: 2099, ...TEST_PARTNER_CARDS[partner] };
   await db().paymentMethod.create({ data: { ...card, customerId } });
   return card;
 }

@@ -1,4 +1,6 @@
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { searchAttributes } from '../../server/temporal/contract.ts';
 
 /** An env var the test stack sets (npm test, npm run test:stack); a clear error when a test runs without it. */
 export function requiredEnv(name: string): string {
@@ -24,4 +26,12 @@ export async function startTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
       if (!timedOut || attempt >= START_ATTEMPTS) throw err;
     }
   }
+}
+
+/** The dev server registers the search attributes at start; the time-skipping test server needs telling. */
+export async function registerSearchAttributes(testEnv: TestWorkflowEnvironment): Promise<void> {
+  await testEnv.connection.operatorService.addSearchAttributes({
+    namespace: testEnv.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(Object.values(searchAttributes).map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+  });
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { temporal } from '@temporalio/proto';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +9,6 @@ import {
   progressQuery,
   reconciliationAnswerSignal,
   reconciliationWorkflowId,
-  searchAttributes,
   type CardFacts,
   type CardLinkInput,
   type LinkOutcome,
@@ -21,7 +19,8 @@ import { db } from '../../server/db/client.ts';
 import { eventually } from '../../server/testing/eventually.ts';
 import { createCardLinkActivities } from '../activities/card-link.ts';
 import { cardLinkWorkflow, RECONCILIATION_DEADLINE_REASON, reconciliationWorkflow } from './index.ts';
-import { requiredEnv, startTimeSkippingEnv } from '../testing/temporal-test-env.ts';
+import { ensureTestPartners, TEST_PARTNER_CARDS, type TestPartner } from '../testing/partner-fixtures.ts';
+import { registerSearchAttributes, requiredEnv, startTimeSkippingEnv } from '../testing/temporal-test-env.ts';
 
 /**
  * Multi-day reconciliations on the time-skipping test server, against the real database and activities. Only
@@ -73,27 +72,10 @@ function scriptedPartners() {
   };
 }
 
-const PARTNER_CARDS = {
-  chase: { bin: '414721', country: 'US', network: 'visa' },
-  rbc: { bin: '450061', country: 'CA', network: 'visa' },
-  afterpay: { bin: '535317', country: 'US', network: 'mastercard' },
-} as const;
-
-async function ensurePartners(): Promise<void> {
-  await db().partner.createMany({
-    data: [
-      { partnerId: 'chase', name: 'Chase', liveVersion: '1' },
-      { partnerId: 'rbc', name: 'RBC', liveVersion: '1' },
-      { partnerId: 'afterpay', name: 'Afterpay', liveVersion: '1' },
-    ],
-    skipDuplicates: true,
-  });
-}
-
 /** A new customer with one stored card of `partner`: the rows the workflow's foreign keys need. */
-async function customerWithCard(partner: keyof typeof PARTNER_CARDS, last4 = '4242'): Promise<CardLinkInput> {
+async function customerWithCard(partner: TestPartner, last4 = '4242'): Promise<CardLinkInput> {
   const customerId = `it-recon-${randomUUID().slice(0, 12)}`;
-  const { bin, country, network } = PARTNER_CARDS[partner];
+  const { bin, country, network } = TEST_PARTNER_CARDS[partner];
   const card: CardFacts = { paymentMethodId: `pm_${customerId}`, fingerprint: `fp_${customerId}`, bin, last4, country, network, expMonth: 12, expYear: 2099 };
   await db().customer.create({ data: { customerId, name: 'Reconciliation Test', email: `${customerId}@example.com`, country } });
   await db().paymentMethod.create({ data: { ...card, customerId } });
@@ -117,14 +99,8 @@ describe('reconciliation on the time-skipping test server', () => {
     requiredEnv('DATABASE_URL');
     testEnv = await startTimeSkippingEnv();
     bundle = await bundleWorkflowCode({ workflowsPath, logger: undefined });
-    // The dev server registers these at start; the test server needs telling.
-    await testEnv.connection.operatorService.addSearchAttributes({
-      namespace: testEnv.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(
-        Object.values(searchAttributes).map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
-      ),
-    });
-    await ensurePartners();
+    await registerSearchAttributes(testEnv);
+    await ensureTestPartners();
   });
   afterAll(async () => {
     await testEnv?.teardown();
