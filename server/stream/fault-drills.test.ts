@@ -2,21 +2,12 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../db/generated/client.ts';
 import { cachedFaultDrills, FaultDrillError, withFaultDrill, withFaultDrills, type FaultDrillRow } from './fault-drills.ts';
-import { runSubProcessor, type AnySubProcessor, type AnyTableChange } from './run-sub-processor.ts';
+import { runSubProcessor, type AnySubProcessor } from './run-sub-processor.ts';
 import type { ProcessContext } from './sub-processor.ts';
+import { levelChange } from '../testing/level-change.ts';
 
-const rowKey = '["st-1","sku-1"]';
-const change: AnyTableChange = {
-  table: 'inventory_levels',
-  key: ['st-1', 'sku-1'],
-  rowKey,
-  op: 'update',
-  before: null,
-  after: { store_id: 'st-1', sku: 'sku-1', on_hand: 1 },
-  updated: { wall: 1_763_900_000_000_000_000n, logical: 0 },
-  updatedText: '1763900000000000000.0000000000',
-  source: { topic: 'inventory_levels', partition: 0, offset: '5' },
-};
+const { rowKey } = levelChange;
+const change = levelChange;
 
 const ctx: ProcessContext = {
   db: { $queryRaw: async () => [], $executeRaw: async () => 1 } as unknown as PrismaClient,

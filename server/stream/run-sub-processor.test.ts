@@ -6,6 +6,7 @@ import type { StreamMessage, StreamWorkflowInput } from '../temporal/contract.ts
 import { runSubProcessor, runSubProcessorBatch, type AnySubProcessor, type AnyTableChange } from './run-sub-processor.ts';
 import { classifyStreamError, enqueueChange } from './stream-signal.ts';
 import type { ProcessContext } from './sub-processor.ts';
+import { levelChange } from '../testing/level-change.ts';
 
 // The database side (watermarks, outcome rows) is covered by the integration tests; here it is a stub that
 // answers the watermark read with `watermark` and records each write: its SQL, and the sub-processors whose
@@ -25,17 +26,7 @@ function context(watermark: { updatedWall: bigint; updatedLogical: number } | nu
   return { ctx, statements, advanced };
 }
 
-const change: AnyTableChange = {
-  table: 'inventory_levels',
-  key: ['st-1', 'sku-1'],
-  rowKey: '["st-1","sku-1"]',
-  op: 'update',
-  before: null,
-  after: { store_id: 'st-1', sku: 'sku-1', on_hand: 1 },
-  updated: { wall: 1_763_900_000_000_000_000n, logical: 0 },
-  updatedText: '1763900000000000000.0000000000',
-  source: { topic: 'inventory_levels', partition: 0, offset: '5' },
-};
+const change = levelChange;
 
 function subProcessor(overrides: Partial<AnySubProcessor> & { failures?: number } = {}) {
   let calls = 0;
