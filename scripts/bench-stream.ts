@@ -13,6 +13,7 @@ import { percentiles, startBenchRun } from './stack/bench.ts';
 import { dataRoot } from './stack/paths.ts';
 import { startServices } from './stack/services.ts';
 import { waitFor } from './stack/supervisor.ts';
+import { seedStoresAndItems } from './bench-kit/catalog.ts';
 
 /**
  * `npm run bench:stream`: the inventory change stream on real services it starts itself (own ports and data
@@ -293,11 +294,7 @@ async function main(): Promise<void> {
 async function seed(pool: pg.Pool, prefixes: string[]): Promise<void> {
   const stores = prefixes.flatMap(storesOf);
   const skus = Array.from({ length: SKUS }, (_, n) => sku(n));
-  await pool.query(`INSERT INTO stores (store_id, name, city) SELECT s, 'Bench ' || s, 'Benchville' FROM unnest($1::text[]) s ON CONFLICT DO NOTHING`, [stores]);
-  await pool.query(
-    `INSERT INTO catalog_items (sku, name, category, reorder_point) SELECT k, 'Bench item ' || k, 'bench', 5 FROM unnest($1::text[]) k ON CONFLICT DO NOTHING`,
-    [skus],
-  );
+  await seedStoresAndItems(pool, stores, skus);
   // Latency keys start in stock (each change then alternates sold out / restocked); the rest anywhere in 0…20.
   await pool.query(
     `INSERT INTO inventory_levels (store_id, sku, on_hand, updated_at)

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { seedStoresAndItems } from '../bench-kit/catalog.ts';
 
 /** One store per writer, so writers never wait on each other's row locks. */
 export const WRITER_STORES = 8;
@@ -14,11 +15,7 @@ const store = (n: number) => `CDC-${String(n + 1).padStart(2, '0')}`;
 export async function prepareWriters(pool: pg.Pool): Promise<void> {
   const stores = Array.from({ length: WRITER_STORES }, (_, n) => store(n));
   const skus = Array.from({ length: SKUS }, (_, n) => `CDC-${String(n + 1).padStart(4, '0')}`);
-  await pool.query(`INSERT INTO stores (store_id, name, city) SELECT s, 'Bench ' || s, 'Benchville' FROM unnest($1::text[]) s ON CONFLICT DO NOTHING`, [stores]);
-  await pool.query(
-    `INSERT INTO catalog_items (sku, name, category, reorder_point) SELECT k, 'Bench item ' || k, 'bench', 5 FROM unnest($1::text[]) k ON CONFLICT DO NOTHING`,
-    [skus],
-  );
+  await seedStoresAndItems(pool, stores, skus);
   await pool.query(
     `INSERT INTO inventory_levels (store_id, sku, on_hand, updated_at)
      SELECT s, k, 10, now() FROM unnest($1::text[]) s CROSS JOIN unnest($2::text[]) k ON CONFLICT DO NOTHING`,
