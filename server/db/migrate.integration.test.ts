@@ -10,6 +10,7 @@ import {
   migrationChecksum,
   MigrationChecksumMismatchError,
   MigrationFailedError,
+  type MigrationRow,
 } from './migrate.ts';
 
 const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../prisma/migrations');
@@ -78,18 +79,11 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string, para
   }
 }
 
-interface MigrationRow {
-  id: string;
-  checksum: string;
-  finished_at: Date | null;
-  migration_name: string;
-  logs: string | null;
-  rolled_back_at: Date | null;
-  started_at: Date;
+interface MigrationRowRead extends MigrationRow {
   applied_steps_count: number;
 }
 
-const migrationRows = (url: string) => query<MigrationRow>(url, 'SELECT * FROM _prisma_migrations ORDER BY started_at, migration_name');
+const migrationRows = (url: string) => query<MigrationRowRead>(url, 'SELECT * FROM _prisma_migrations ORDER BY started_at, migration_name');
 
 describe('applyMigrations', () => {
   test('applies every migration to an empty database, in order', async () => {

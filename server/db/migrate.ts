@@ -83,7 +83,8 @@ interface MigrationOnDisk {
   script: string;
 }
 
-interface MigrationRow {
+/** A row of Prisma's `_prisma_migrations`, as far as this runner reads it. */
+export interface MigrationRow {
   id: string;
   checksum: string;
   finished_at: Date | null;
