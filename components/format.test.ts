@@ -5,6 +5,7 @@ import {
   formatCount,
   formatDateTime,
   formatDuration,
+  formatHourMinute,
   formatElapsed,
   formatLatency,
   formatPercent,
@@ -12,6 +13,7 @@ import {
   formatRate,
   formatShortDateTime,
   formatSigned,
+  formatTimeOfDay,
   fromLocalInput,
   plural,
   timeAgo,
@@ -34,6 +36,12 @@ describe('timestamps', () => {
     expect(formatShortDateTime(at)).toBe('Dec 2, 19:32');
     expect(formatClock(at)).toBe('19:32:13.042');
     expect(formatClock(at.getTime())).toBe('19:32:13.042');
+    expect(formatTimeOfDay(at)).toBe('19:32:13');
+  });
+
+  it('formatHourMinute has the minutes but not the seconds', () => {
+    expect(formatHourMinute(at)).toMatch(/32/);
+    expect(formatHourMinute(at)).not.toMatch(/13/);
   });
 
   it('formatPreciseDateTime keeps the milliseconds and the year', () => {

@@ -33,6 +33,18 @@ export function formatShortDateTime(when: When): string {
   return shortDateTime.format(toDate(when));
 }
 
+const hourMinute = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
+/** "07:32 PM" (in the reader's locale): a time of day on a chart's axis. */
+export function formatHourMinute(when: When): string {
+  return hourMinute.format(toDate(when));
+}
+
+/** "19:32:13": a time of day, for "checked at" and "updated at". */
+export function formatTimeOfDay(when: When): string {
+  return clock.format(toDate(when));
+}
+
 /** "19:32:13.042": a time of day to the millisecond, for steps a few ms apart. */
 export function formatClock(when: When): string {
   const date = toDate(when);

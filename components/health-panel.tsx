@@ -2,7 +2,7 @@
 
 import { useQuery } from '@tanstack/react-query';
 import type { HealthCheck, HealthResponse } from '@/server/health/checks.ts';
-import { formatClock, formatLatency } from './format.ts';
+import { formatLatency, formatTimeOfDay } from './format.ts';
 import { Button } from './ui/button.tsx';
 
 const LABELS: Record<HealthCheck['service'], string> = {
@@ -80,7 +80,7 @@ export function HealthPanel() {
         ))}
       </ul>
       <p className="text-xs text-slate-500">
-        Checked {formatClock(report.checkedAt)}
+        Checked {formatTimeOfDay(report.checkedAt)}
         {query.isFetching ? ' · refreshing…' : ''}
       </p>
     </section>

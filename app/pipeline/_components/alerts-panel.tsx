@@ -2,6 +2,7 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { apiFetch } from '@/components/api-client.ts';
+import { formatTimeOfDay } from '@/components/format.ts';
 import { ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
 import type { FiringAlert, PipelineAlerts } from '@/server/metrics/pipeline-alerts.ts';
 
@@ -24,7 +25,7 @@ export function AlertsPanel() {
         </h2>
         {query.data && (
           <p className="text-xs text-slate-500">
-            Checked {new Date(query.data.evaluatedAt).toLocaleTimeString()}
+            Checked {formatTimeOfDay(query.data.evaluatedAt)}
             {query.isFetching ? ' · refreshing…' : ''}
           </p>
         )}

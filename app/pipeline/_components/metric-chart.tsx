@@ -1,6 +1,7 @@
 'use client';
 
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { formatHourMinute, formatTimeOfDay } from '@/components/format.ts';
 import type { PipelinePoint } from '@/server/stream/pipeline-health.ts';
 
 export interface ChartSeries {
@@ -13,7 +14,6 @@ export interface ChartSeries {
   notReported: string;
 }
 
-const clock = (t: number) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
 /** One metric of one table over the last hour; the caption says the latest value and the peak in words. */
 export function MetricChart({ title, table, data, series }: { title: string; table: string; data: readonly PipelinePoint[]; series: ChartSeries }) {
@@ -44,10 +44,10 @@ export function MetricChart({ title, table, data, series }: { title: string; tab
           <ResponsiveContainer width="100%" height="100%">
             <LineChart data={data} title={`${table}: ${title} over the last hour`} desc={summary} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-              <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={clock} tick={{ fontSize: 10 }} minTickGap={24} />
+              <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={formatHourMinute} tick={{ fontSize: 10 }} minTickGap={24} />
               <YAxis tickFormatter={series.format} tick={{ fontSize: 10 }} width={series.key === 'slotLagBytes' ? 72 : 48} allowDecimals={decimals} />
               <Tooltip
-                labelFormatter={(label) => new Date(Number(label)).toLocaleTimeString()}
+                labelFormatter={(label) => formatTimeOfDay(Number(label))}
                 formatter={(value) => [typeof value === 'number' ? series.format(value) : 'not reported', series.name]}
               />
               <Line dataKey={series.key} name={series.name} stroke={series.color} strokeWidth={2} dot={false} connectNulls={false} isAnimationActive={false} type="linear" />

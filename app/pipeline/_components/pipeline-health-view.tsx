@@ -8,9 +8,9 @@ import { HealthPanel } from '@/components/health-panel.tsx';
 import { EmptyState, ErrorState, SkeletonRows } from '@/components/ui/states.tsx';
 import type { PipelineHealth, StreamQueueLatest, TableHealth } from '@/server/stream/pipeline-health.ts';
 import { AlertsPanel } from './alerts-panel.tsx';
-import { formatBytes, formatCount, formatDuration, formatRate, timeAgo } from '@/components/format.ts';
+import { formatBytes, formatCount, formatDuration, formatRate, formatTimeOfDay, timeAgo } from '@/components/format.ts';
 import { DataTable, type Column } from '@/components/ui/data-table.tsx';
-import { MetricChart } from './metric-chart.tsx';
+import { MetricChart, type ChartSeries } from './metric-chart.tsx';
 import { SlotStatus } from './slot-status.tsx';
 
 const POLL_MS = 10_000;
@@ -43,7 +43,7 @@ export function PipelineHealthView() {
           </h2>
           {query.data && (
             <p className="text-xs text-slate-500">
-              Updated {new Date(query.data.generatedAt).toLocaleTimeString()}
+              Updated {formatTimeOfDay(query.data.generatedAt)}
               {query.isFetching ? ' · refreshing…' : ''}
             </p>
           )}
@@ -105,7 +105,7 @@ function TableCard({
         {latest && (
           <p className={`text-xs ${stale ? 'font-semibold text-amber-800' : 'text-slate-500'}`}>
             {stale && <span aria-hidden="true">⚠ </span>}
-            {stale ? 'Stale: ' : ''}last sample {timeAgo(latest.sampledAt, generatedAt)} ({new Date(latest.sampledAt).toLocaleTimeString()})
+            {stale ? 'Stale: ' : ''}last sample {timeAgo(latest.sampledAt, generatedAt)} ({formatTimeOfDay(latest.sampledAt)})
             {stale ? ' — is the worker running?' : ''}
           </p>
         )}
@@ -155,42 +155,9 @@ function TableCard({
           <PartitionTable table={table} partitions={latest.partitions} />
 
           <div className="mt-4 grid gap-3 sm:grid-cols-2 lg:grid-cols-3">
-            <MetricChart
-              title="Consumer lag"
-              table={table}
-              data={series}
-              series={{ key: 'consumerLag', name: 'Messages behind', color: '#2563eb', format: formatCount, notReported: 'Not reported' }}
-            />
-            <MetricChart
-              title="Relay slot lag"
-              table={table}
-              data={series}
-              series={{ key: 'slotLagBytes', name: 'WAL held', color: '#9333ea', format: formatBytes, notReported: 'Not reported: the relay is off here (CDC_RELAY=off)' }}
-            />
-            <MetricChart
-              title="Messages per second"
-              table={table}
-              data={series}
-              series={{ key: 'messagesPerSecond', name: 'Messages/s', color: '#059669', format: formatRate, notReported: 'Not reported' }}
-            />
-            <MetricChart
-              title="Queued in workflows"
-              table={table}
-              data={series}
-              series={{ key: 'streamQueued', name: 'Messages queued', color: '#0891b2', format: formatCount, notReported: 'Not measured yet' }}
-            />
-            <MetricChart
-              title="Workflow backlog"
-              table={table}
-              data={series}
-              series={{ key: 'workflowBacklog', name: 'Tasks waiting', color: '#d97706', format: formatCount, notReported: 'Not reported by Temporal' }}
-            />
-            <MetricChart
-              title="DLQ rate"
-              table={table}
-              data={series}
-              series={{ key: 'deadLettersPerMinute', name: 'Dead letters/min', color: '#dc2626', format: formatRate, notReported: 'Not reported' }}
-            />
+            {CHARTS.map((chart) => (
+              <MetricChart key={chart.title} title={chart.title} table={table} data={series} series={chart.series} />
+            ))}
           </div>
         </>
       )}
@@ -227,6 +194,15 @@ function QueuedStat({ queue, windowMinutes }: { queue: StreamQueueLatest | null;
     />
   );
 }
+
+const CHARTS: { title: string; series: ChartSeries }[] = [
+  { title: 'Consumer lag', series: { key: 'consumerLag', name: 'Messages behind', color: '#2563eb', format: formatCount, notReported: 'Not reported' } },
+  { title: 'Relay slot lag', series: { key: 'slotLagBytes', name: 'WAL held', color: '#9333ea', format: formatBytes, notReported: 'Not reported: the relay is off here (CDC_RELAY=off)' } },
+  { title: 'Messages per second', series: { key: 'messagesPerSecond', name: 'Messages/s', color: '#059669', format: formatRate, notReported: 'Not reported' } },
+  { title: 'Queued in workflows', series: { key: 'streamQueued', name: 'Messages queued', color: '#0891b2', format: formatCount, notReported: 'Not measured yet' } },
+  { title: 'Workflow backlog', series: { key: 'workflowBacklog', name: 'Tasks waiting', color: '#d97706', format: formatCount, notReported: 'Not reported by Temporal' } },
+  { title: 'DLQ rate', series: { key: 'deadLettersPerMinute', name: 'Dead letters/min', color: '#dc2626', format: formatRate, notReported: 'Not reported' } },
+];
 
 type PartitionLag = { partition: number; lag: number };
 
