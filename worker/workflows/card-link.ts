@@ -28,9 +28,7 @@ import type { CardEligibility, CardEligibilityFailure, CardLinkActivities, Check
 import type { CreateLinkResult, LinkPlan } from '../activities/card-link-write.ts';
 import { CardLinkRecord, type LinkStatusValue } from './card-link-record.ts';
 import { reconciliationWorkflow, type ReconciliationResult } from './reconciliation.ts';
-import type { ShadowLinkInput } from '../activities/shadow-link.ts';
-
-type ShadowLink = ShadowLinkInput['liveLink'];
+import { CardLinkShadow } from './card-link-shadow.ts';
 
 
 /**
@@ -51,12 +49,6 @@ const durable = proxyActivities<CardLinkActivities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: CARD_LINK_NON_RETRYABLE_ERROR_TYPES },
 });
 
-/** Shadow comparisons are best effort: a few tries, then the live flow carries on without one. */
-const shadow = proxyActivities<CardLinkActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 4 },
-});
-
 type FastStep = 'checkCardEligibility' | 'validateCard' | 'selectPartner' | 'checkEligibility' | 'createLink';
 
 /**
@@ -64,12 +56,6 @@ type FastStep = 'checkCardEligibility' | 'validateCard' | 'selectPartner' | 'che
  * from before it have the three steps' markers and replay the step-by-step path.
  */
 export const ONE_ELIGIBILITY_ACTIVITY_PATCH = 'card-link-one-eligibility-activity';
-
-/**
- * Shadow mode compares the link the candidate would write (partner, dates, benefit) with the live one, once the
- * live link is written (compareShadowLink), instead of the eligibility answers alone (compareShadowEligibility).
- */
-export const SHADOW_COMPARES_LINKS_PATCH = 'card-link-shadow-compares-links';
 
 /**
  * Search attributes are written once per workflow task, with everything that changed in it, instead of once per
@@ -174,12 +160,11 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
   const { progress, upsert, flush, begin, complete, decide, finish } = record;
   record.start(customerId, typedSearchAttributes);
 
-  let shadowRun: Promise<void> | undefined;
-  /** Under SHADOW_COMPARES_LINKS_PATCH: the candidate to compare once the live link is known. */
-  let shadowPending: { partner: PartnerSelection; candidateVersion: string; eligibility: EligibilityDecision } | undefined;
+  const shadow = new CardLinkShadow({ workflowId, runStartedAt: startTime.toISOString(), customerId, card });
+  const shadowLink = shadow.linkKnown;
   try {
     const outcome = await link();
-    await shadowRun;
+    await shadow.running;
     await condition(allHandlersFinished);
     return outcome;
   } catch (err) {
@@ -192,7 +177,7 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
     const step = record.failingStep;
     const failed = asWorkflowFailure(err, step);
     record.failed(failed, step);
-    await shadowRun;
+    await shadow.running;
     await condition(allHandlersFinished);
     throw failed;
   }
@@ -382,84 +367,12 @@ export async function cardLinkWorkflow(input: CardLinkInput): Promise<LinkOutcom
   /** Records the partner's answer and starts the shadow comparison; a decline finishes the link. */
   function recordEligibility(partner: PartnerSelection, eligibility: EligibilityDecision): Checked {
     complete('check_eligibility', eligibility.kind, partnerResponseOf(eligibility, partner.liveVersion));
-    if (partner.candidateVersion) {
-      if (patched(SHADOW_COMPARES_LINKS_PATCH)) shadowPending = { partner, candidateVersion: partner.candidateVersion, eligibility };
-      else shadowRun = startShadow(partner, partner.candidateVersion, eligibility);
-    }
+    shadow.decided(partner, eligibility);
     if (eligibility.kind === 'not_eligible') return { finished: { status: 'not_eligible', partnerId: partner.partnerId, reason: eligibility.reason } };
     // The link's benefit dates count from the decision.
     return { partner, eligibility, linkedAt: new Date().toISOString() };
   }
 
-  /**
-   * Shadow mode under SHADOW_COMPARES_LINKS_PATCH: once the live link is written (or known not to be), the
-   * candidate computes in dry mode the link it would have written, compared field by field; started without
-   * waiting, awaited only before the workflow closes, and a failure is logged, never surfaced.
-   */
-  function shadowLink(written: Pick<ShadowLink, 'linkStatus' | 'benefitStartsAt' | 'benefitEndsAt'> | null, linkedAt: string): void {
-    const pending = shadowPending;
-    shadowPending = undefined;
-    if (!pending) return;
-    const { partner, candidateVersion, eligibility } = pending;
-    const liveLink: ShadowLink = {
-      partnerId: partner.partnerId,
-      decision: eligibility.kind,
-      ...(eligibility.kind === 'not_eligible' ? { reason: eligibility.reason } : {}),
-      linkStatus: written?.linkStatus ?? null,
-      benefitStartsAt: written?.benefitStartsAt ?? null,
-      benefitEndsAt: written?.benefitEndsAt ?? null,
-    };
-    shadowRun = shadow
-      .compareShadowLink({
-        workflowId,
-        runStartedAt: startTime.toISOString(),
-        partnerId: partner.partnerId,
-        liveVersion: partner.liveVersion,
-        candidateVersion,
-        customerId,
-        card,
-        liveDecision: eligibility,
-        liveLink,
-        linkedAt,
-      })
-      .then(
-        (result) => {
-          if (result.mismatches.length > 0) log.info('shadow link differs from live', { partnerId: partner.partnerId, candidateVersion, mismatches: result.mismatches });
-        },
-        (err: unknown) => {
-          if (isCancellation(err)) return;
-          log.warn('shadow comparison failed', { partnerId: partner.partnerId, candidateVersion, error: err instanceof Error ? err.message : String(err) });
-        },
-      );
-  }
-
-  /**
-   * Shadow mode: the candidate version decides too, in dry mode, as a normal activity started without waiting
-   * for it; the decision goes out first. The workflow awaits it only before it closes, and a failure is
-   * logged, never surfaced.
-   */
-  function startShadow(partner: PartnerSelection, candidateVersion: string, liveDecision: EligibilityDecision): Promise<void> {
-    return shadow
-      .compareShadowEligibility({
-        workflowId,
-        runStartedAt: startTime.toISOString(),
-        partnerId: partner.partnerId,
-        liveVersion: partner.liveVersion,
-        candidateVersion,
-        customerId,
-        card,
-        liveDecision,
-      })
-      .then(
-        (result) => {
-          if (!result.matched) log.info('shadow decision differs from live', { partnerId: partner.partnerId, candidateVersion, live: liveDecision.kind, candidate: result.candidateDecision.kind });
-        },
-        (err: unknown) => {
-          if (isCancellation(err)) return;
-          log.warn('shadow comparison failed', { partnerId: partner.partnerId, candidateVersion, error: err instanceof Error ? err.message : String(err) });
-        },
-      );
-  }
 }
 
 /**
