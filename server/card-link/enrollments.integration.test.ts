@@ -17,7 +17,7 @@ import {
 import { startDemoCardLinks } from './demo-links.ts';
 import { demoFingerprint, type DemoCard } from './seed.ts';
 import { linkCard, type LinkCardResult } from './link-card.ts';
-import { cardLinkRequestSchema } from './requests.ts';
+import { testCardRequest } from '../testing/card-requests.ts';
 import { receivePartnerWebhook, UnknownPartnerReferenceError, WebhookPartnerMismatchError } from './partner-webhook.ts';
 import { mismatchRates, recentMismatches, shadowOverview } from './shadow.ts';
 
@@ -30,19 +30,7 @@ afterAll(async () => {
 });
 
 async function link(customerId: string, last4: string): Promise<LinkCardResult> {
-  const request = cardLinkRequestSchema.parse({
-    customerId,
-    card: {
-      fingerprint: `fp_${randomUUID().replace(/-/g, '')}`,
-      bin: '414721',
-      last4,
-      country: 'US',
-      network: 'visa',
-      expMonth: 12,
-      expYear: new Date().getUTCFullYear() + 2,
-    },
-  });
-  return linkCard(stack.linkDeps, request);
+  return linkCard(stack.linkDeps, testCardRequest(customerId, { last4 }));
 }
 
 async function pendingMultiMatch(customerId: string) {

@@ -6,7 +6,8 @@ import { eventually } from '../testing/eventually.ts';
 import { startCardLinkTestStack, type CardLinkTestStack } from '../../worker/testing/card-link-test-stack.ts';
 import { cardLinkWorkflowId, reconciliationAnswerSignal, reconciliationWorkflowId } from '../temporal/contract.ts';
 import { DecisionPendingError, linkCard, TemporalUnavailableError, UnknownCustomerError } from './link-card.ts';
-import { cardLinkRequestSchema, type CardLinkRequest } from './requests.ts';
+import { testCardRequest } from '../testing/card-requests.ts';
+import type { CardLinkRequest } from './requests.ts';
 
 let stack: CardLinkTestStack;
 beforeAll(async () => {
@@ -18,18 +19,7 @@ afterAll(async () => {
 
 /** A Chase card the sandbox answers for by last4: 0002 not eligible, 0003 multi-match, anything else eligible. */
 function chaseCard(customerId: string, last4 = '4242'): CardLinkRequest {
-  return cardLinkRequestSchema.parse({
-    customerId,
-    card: {
-      fingerprint: `fp_${randomUUID().replace(/-/g, '')}`,
-      bin: '414721',
-      last4,
-      country: 'US',
-      network: 'visa',
-      expMonth: 12,
-      expYear: new Date().getUTCFullYear() + 2,
-    },
-  });
+  return testCardRequest(customerId, { last4 });
 }
 
 async function linksOf(customerId: string) {

@@ -5,7 +5,8 @@ import { startCardLinkTestStack, type CardLinkTestStack } from '../../worker/tes
 import { cardLinkWorkflowId, reconciliationAnswerSignal, reconciliationWorkflowId } from '../temporal/contract.ts';
 import { ActionNotAllowedError } from './enrollments.ts';
 import { linkCard, NothingToRecheckError, type LinkCardDeps } from './link-card.ts';
-import { cardLinkRequestSchema, type CardLinkRequest } from './requests.ts';
+import { testCardRequest } from '../testing/card-requests.ts';
+import type { CardLinkRequest } from './requests.ts';
 import { SLOT_TAKEN_REASON } from './re-evaluation.ts';
 import { RECHECK_ELIGIBILITY_ACTION, recheckEligibility } from './recheck.ts';
 
@@ -19,10 +20,7 @@ afterAll(async () => {
 
 /** A Chase card the sandbox answers for by last4: 0002 not eligible, 0003 multi-match (unanswered here), others eligible. */
 function chaseCard(customerId: string, last4 = '4242'): CardLinkRequest {
-  return cardLinkRequestSchema.parse({
-    customerId,
-    card: { fingerprint: `fp_${randomUUID().replace(/-/g, '')}`, bin: '414721', last4, country: 'US', network: 'visa', expMonth: 12, expYear: new Date().getUTCFullYear() + 2 },
-  });
+  return testCardRequest(customerId, { last4 });
 }
 
 const HOUR = 3_600_000;

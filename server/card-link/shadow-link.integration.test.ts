@@ -10,7 +10,7 @@ import { db } from '../db/client.ts';
 import { env } from '../env.ts';
 import { cleanupAll } from '../testing/cleanup.ts';
 import { linkCard, type LinkCardDeps } from './link-card.ts';
-import { cardLinkRequestSchema } from './requests.ts';
+import { testCardRequest } from '../testing/card-requests.ts';
 import { addMonthsUtc, firstOfNextMonthUtc } from './partners/benefit-dates.ts';
 import { chaseV1 } from './partners/chase.ts';
 import type { PartnerIntegration } from './partners/partner.ts';
@@ -70,11 +70,7 @@ afterAll(async () => {
 async function link(last4: string) {
   const customerId = `it-shadow-link-${randomUUID().slice(0, 12)}`;
   await db().customer.create({ data: { customerId, name: 'Integration Test', email: `${customerId}@example.com`, country: 'US' } });
-  const request = cardLinkRequestSchema.parse({
-    customerId,
-    card: { fingerprint: `fp_${randomUUID().replace(/-/g, '')}`, bin: '414721', last4, country: 'US', network: 'visa', expMonth: 12, expYear: new Date().getUTCFullYear() + 2 },
-  });
-  const result = await linkCard(deps, request);
+  const result = await linkCard(deps, testCardRequest(customerId, { last4 }));
   await deps.temporal.workflow.getHandle(result.workflowId).result();
   return { customerId, result };
 }

@@ -5,7 +5,8 @@ import { eventually } from '../testing/eventually.ts';
 import { startCardLinkTestStack, type CardLinkTestStack } from '../../worker/testing/card-link-test-stack.ts';
 import { cardUnlinkWorkflowId } from '../temporal/contract.ts';
 import { linkCard } from './link-card.ts';
-import { cardLinkRequestSchema, type CardLinkRequest } from './requests.ts';
+import { testCardRequest } from '../testing/card-requests.ts';
+import type { CardLinkRequest } from './requests.ts';
 import { UNLINK_ACTION, unlinkCard, unlinkRecords, UnknownLinkError } from './unlink-card.ts';
 
 /** unlinkCard on the dev server (Update-With-Start), with the real activities, Postgres and the partner sandbox. */
@@ -19,10 +20,7 @@ afterAll(async () => {
 });
 
 function card(customerId: string, bin = '414721', network = 'visa'): CardLinkRequest {
-  return cardLinkRequestSchema.parse({
-    customerId,
-    card: { fingerprint: `fp_${randomUUID().replace(/-/g, '')}`, bin, last4: '4242', country: 'US', network, expMonth: 12, expYear: new Date().getUTCFullYear() + 2 },
-  });
+  return testCardRequest(customerId, { bin, network });
 }
 
 const deps = () => ({ db: db(), temporal: stack.client, timeoutMs: 20_000, taskQueue: stack.taskQueue });
