@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchAttributes } from '../../server/temporal/contract.ts';
 import { createDiagnosticsActivities } from '../testing/diagnostics-activities.ts';
 import { pingWorkflow, sleepWorkflow } from '../testing/diagnostics-workflows.ts';
-import { requiredEnv, startTimeSkippingEnv } from '../testing/temporal-test-env.ts';
+import { startTimeSkippingEnv, taskQueueFor, useDevServer } from '../testing/temporal-test-env.ts';
 
 const workflowsPath = fileURLToPath(new URL('../testing/workflows.ts', import.meta.url));
-const taskQueueFor = (title: string) => `test-${title.replace(/\W+/g, '-').toLowerCase()}-${randomUUID().slice(0, 8)}`;
 
 let bundle: WorkflowBundleWithSourceMap;
 beforeAll(async () => {
@@ -18,33 +16,20 @@ beforeAll(async () => {
 });
 
 describe('on the Temporal dev server', () => {
-  let nativeConnection: NativeConnection;
-  let connection: Connection;
-  let client: Client;
-
-  beforeAll(async () => {
-    const address = requiredEnv('TEMPORAL_ADDRESS');
-    nativeConnection = await NativeConnection.connect({ address });
-    connection = await Connection.connect({ address });
-    client = new Client({ connection, namespace: 'default' });
-  });
-  afterAll(async () => {
-    await connection?.close();
-    await nativeConnection?.close();
-  });
+  const devServer = useDevServer();
 
   it('runs a workflow to its result and lists it by the CustomerId search attribute', async () => {
     const taskQueue = taskQueueFor('ping');
     const customerId = `cust-${randomUUID()}`;
     const worker = await Worker.create({
-      connection: nativeConnection,
+      connection: devServer.nativeConnection(),
       taskQueue,
       workflowBundle: bundle,
       activities: createDiagnosticsActivities({ workerId: 'integration-test' }),
     });
 
     const result = await worker.runUntil(async () => {
-      const handle = await client.workflow.start(pingWorkflow, {
+      const handle = await devServer.client().workflow.start(pingWorkflow, {
         taskQueue,
         workflowId: `ping-${customerId}`,
         args: [{ message: 'hello' }],
@@ -59,7 +44,7 @@ describe('on the Temporal dev server', () => {
     let ids: string[] = [];
     while (Date.now() < deadline) {
       ids = [];
-      for await (const execution of client.workflow.list({ query: `CustomerId = '${customerId}'` })) {
+      for await (const execution of devServer.client().workflow.list({ query: `CustomerId = '${customerId}'` })) {
         ids.push(execution.workflowId);
       }
       if (ids.length > 0) break;

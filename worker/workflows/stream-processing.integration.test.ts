@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signalStream } from '../../server/stream/stream-signal.ts';
 import {
@@ -16,10 +16,9 @@ import {
 } from '../../server/temporal/contract.ts';
 import { InvalidStreamMessageError } from '../activities/inventory-stream.ts';
 import { streamProcessingWorkflow } from './index.ts';
-import { requiredEnv, startTimeSkippingEnv } from '../testing/temporal-test-env.ts';
+import { startTimeSkippingEnv, taskQueueFor, useDevServer } from '../testing/temporal-test-env.ts';
 
 const workflowsPath = fileURLToPath(new URL('./index.ts', import.meta.url));
-const taskQueueFor = (title: string) => `test-${title.replace(/\W+/g, '-').toLowerCase()}-${randomUUID().slice(0, 8)}`;
 
 const messages = (...ids: string[]): StreamMessage<{ n: string }>[] => ids.map((id) => ({ id, payload: { n: id } }));
 
@@ -300,20 +299,7 @@ describe('streamProcessingWorkflow on the time-skipping test server', () => {
 });
 
 describe('signalStream on the Temporal dev server', () => {
-  let nativeConnection: NativeConnection;
-  let connection: Connection;
-  let client: Client;
-
-  beforeAll(async () => {
-    const address = requiredEnv('TEMPORAL_ADDRESS');
-    nativeConnection = await NativeConnection.connect({ address });
-    connection = await Connection.connect({ address });
-    client = new Client({ connection, namespace: 'default' });
-  });
-  afterAll(async () => {
-    await connection?.close();
-    await nativeConnection?.close();
-  });
+  const devServer = useDevServer();
 
   it('starts one workflow per shard with SignalWithStart, and later signals reach the same run', async () => {
     const taskQueue = taskQueueFor('signal stream');
@@ -321,18 +307,18 @@ describe('signalStream on the Temporal dev server', () => {
     const rec = recorder();
     const options = { subProcessor: 'test-sp', shardKey, activity: 'recordBatch', taskQueue, batch: { maxWaitMs: 100 }, runForMs: 3_000 };
 
-    const first = await signalStream(client, { ...options, messages: messages('m1') });
-    const second = await signalStream(client, { ...options, messages: messages('m2', 'm1') });
+    const first = await signalStream(devServer.client(), { ...options, messages: messages('m1') });
+    const second = await signalStream(devServer.client(), { ...options, messages: messages('m2', 'm1') });
     expect(first.workflowId).toBe(`stream:test-sp:${shardKey}`);
     expect(second).toEqual(first);
 
-    const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: bundle, activities: rec.activities });
-    const result = await worker.runUntil(client.workflow.getHandle<typeof streamProcessingWorkflow>(first.workflowId, first.runId).result());
+    const worker = await Worker.create({ connection: devServer.nativeConnection(), taskQueue, workflowBundle: bundle, activities: rec.activities });
+    const result = await worker.runUntil(devServer.client().workflow.getHandle<typeof streamProcessingWorkflow>(first.workflowId, first.runId).result());
     expect(result).toMatchObject({ processed: 2, generation: 0 });
     expect(rec.flat()).toEqual(['m1', 'm2']);
     expect(new Set(rec.batches.map(({ runId }) => runId))).toEqual(new Set([first.runId]));
 
-    const history = await client.workflow.getHandle(first.workflowId, first.runId).fetchHistory();
+    const history = await devServer.client().workflow.getHandle(first.workflowId, first.runId).fetchHistory();
     const started = history.events?.filter((event) => event.workflowExecutionStartedEventAttributes) ?? [];
     const signals = history.events?.filter((event) => event.workflowExecutionSignaledEventAttributes) ?? [];
     expect(started).toHaveLength(1);
@@ -340,9 +326,9 @@ describe('signalStream on the Temporal dev server', () => {
     expect(signals).toHaveLength(2);
 
     // Once that run has completed, the next signal starts a fresh one.
-    const third = await signalStream(client, { ...options, messages: messages('m3') });
+    const third = await signalStream(devServer.client(), { ...options, messages: messages('m3') });
     expect(third.workflowId).toBe(first.workflowId);
     expect(third.runId).not.toBe(first.runId);
-    await client.workflow.getHandle(third.workflowId, third.runId).terminate('test done');
+    await devServer.client().workflow.getHandle(third.workflowId, third.runId).terminate('test done');
   });
 });
