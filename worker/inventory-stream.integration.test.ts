@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Actor } from '../server/auth/actor.ts';
 import { db } from '../server/db/client.ts';
 import { adjustStock, receiveLot } from '../server/inventory/stock.ts';
@@ -6,7 +6,7 @@ import { touchRows } from '../server/inventory/touch.ts';
 import { temporal } from '../server/temporal/client.ts';
 import { eventually } from '../server/testing/eventually.ts';
 import { streamWorkflowId } from '../server/temporal/contract.ts';
-import { pipelineTestNames, startPipelineTestStack, type PipelineTestStack } from './testing/pipeline-stack.ts';
+import { pipelineTestNames, withPipelineTestStack } from './testing/pipeline-stack.ts';
 
 // The whole pipeline on the real services: write path → pgoutput → relay → Kafka → processors →
 // sub-processors → SignalWithStart → stream workflows → activities → database.
@@ -14,16 +14,7 @@ const names = pipelineTestNames('pipeline', 'PIPE');
 const { storeId, sku } = names;
 const associate: Actor = { id: 'associate@pipeline-test', role: 'associate' };
 
-let stack: PipelineTestStack;
-
-beforeAll(async () => {
-  stack = await startPipelineTestStack(names);
-}, 120_000);
-
-afterAll(async () => {
-  await stack?.stop();
-  await db().$disconnect();
-});
+withPipelineTestStack(names);
 
 const availability = () => db().catalogAvailability.findUnique({ where: { storeId_sku: { storeId, sku } } });
 const suggestion = () => db().replenishmentSuggestion.findUnique({ where: { storeId_sku: { storeId, sku } } });

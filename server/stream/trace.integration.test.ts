@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
-import { pipelineTestNames, startPipelineTestStack, type PipelineTestStack } from '../../worker/testing/pipeline-stack.ts';
+import { pipelineTestNames, withPipelineTestStack } from '../../worker/testing/pipeline-stack.ts';
 import type { Actor } from '../auth/actor.ts';
 import { db } from '../db/client.ts';
 import { adjustStock } from '../inventory/stock.ts';
@@ -22,17 +22,7 @@ const engineer: Actor = { id: 'engineer@trace-test', role: 'engineer' };
 const link = workflowLinker({ uiUrl: 'http://temporal-ui.test', namespace: 'default' });
 const params = (query: Record<string, string>) => parseTraceQuery(new URLSearchParams(query));
 
-let stack: PipelineTestStack;
-
-beforeAll(async () => {
-  stack = await startPipelineTestStack(names);
-}, 120_000);
-
-afterAll(async () => {
-  await stack?.stop();
-  await db().streamFaultDrill.deleteMany({ where: { rowKey } });
-  await db().$disconnect();
-});
+withPipelineTestStack(names, () => db().streamFaultDrill.deleteMany({ where: { rowKey } }));
 
 describe('loadTrace', () => {
   it('traces a change by key and by offset: its adjustment, offset, each verdict, the applying run by run ID; a dead letter and its discard, both ways', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll } from 'vitest';
 import { db } from '../../server/db/client.ts';
 import { env } from '../../server/env.ts';
 import { kafkaAdmin, kafkaProducer } from '../../server/kafka/client.ts';
@@ -79,4 +80,17 @@ export async function startPipelineTestStack({ label, slotName, groupPrefix, sto
       await db().$executeRawUnsafe(`DROP PUBLICATION IF EXISTS "${slotName}"`);
     },
   };
+}
+
+/** For a test file: starts the stack before its tests, and after them stops it, runs `cleanup` and disconnects. */
+export function withPipelineTestStack(names: PipelineTestNames, cleanup?: () => Promise<unknown>): void {
+  let stack: PipelineTestStack | undefined;
+  beforeAll(async () => {
+    stack = await startPipelineTestStack(names);
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await cleanup?.();
+    await db().$disconnect();
+  });
 }
