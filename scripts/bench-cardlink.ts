@@ -138,7 +138,8 @@ async function main(): Promise<void> {
     Object.assign(process.env, sandbox.env);
 
     const { Client, Connection, WithStartWorkflowOperation } = await import('@temporalio/client');
-    const { CARD_LINK_ID_REUSE_POLICY, cardLinkRequestSchema, linkCard } = await import('../server/card-link/link-card.ts');
+    const { CARD_LINK_ID_REUSE_POLICY, linkCard } = await import('../server/card-link/link-card.ts');
+    const { cardLinkRequestSchema } = await import('../server/card-link/requests.ts');
     const { decisionUpdate, searchAttributes, TASK_QUEUES, WORKFLOW_TYPES } = await import('../server/temporal/contract.ts');
     const { db } = await import('../server/db/client.ts');
     const connect = async (address: string) => {

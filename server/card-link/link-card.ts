@@ -15,9 +15,6 @@ import { searchAttributes, TASK_QUEUES, WORKFLOW_TYPES, cardLinkWorkflowId, deci
 import { DEFAULT_RE_EVALUATION_POLICY, reEvaluation, type CurrentFacts, type ReEvaluationPolicy } from './re-evaluation.ts';
 import type { CardLinkRequest } from './requests.ts';
 
-// The request's schema (and the card rules it applies) live in requests.ts; kept importable here for scripts/bench-cardlink.ts.
-export { cardLinkRequestSchema } from './requests.ts';
-
 // ─── Errors the route maps to HTTP statuses ────────────────────────────────────────────────────────────
 
 /** 404. */
