@@ -54,28 +54,12 @@ export class CardLinkShadow {
       benefitStartsAt: written?.benefitStartsAt ?? null,
       benefitEndsAt: written?.benefitEndsAt ?? null,
     };
-    this.running = shadow
-      .compareShadowLink({
-        workflowId: this.run.workflowId,
-        runStartedAt: this.run.runStartedAt,
-        partnerId: partner.partnerId,
-        liveVersion: partner.liveVersion,
-        candidateVersion,
-        customerId: this.run.customerId,
-        card: this.run.card,
-        liveDecision: eligibility,
-        liveLink,
-        linkedAt,
-      })
-      .then(
-        (result) => {
-          if (result.mismatches.length > 0) log.info('shadow link differs from live', { partnerId: partner.partnerId, candidateVersion, mismatches: result.mismatches });
-        },
-        (err: unknown) => {
-          if (isCancellation(err)) return;
-          log.warn('shadow comparison failed', { partnerId: partner.partnerId, candidateVersion, error: err instanceof Error ? err.message : String(err) });
-        },
-      );
+    this.running = shadow.compareShadowLink({ ...this.request(partner, candidateVersion), liveDecision: eligibility, liveLink, linkedAt }).then(
+      (result) => {
+        if (result.mismatches.length > 0) log.info('shadow link differs from live', { partnerId: partner.partnerId, candidateVersion, mismatches: result.mismatches });
+      },
+      (err: unknown) => failed(err, partner, candidateVersion),
+    );
   };
 
   /**
@@ -84,25 +68,23 @@ export class CardLinkShadow {
    * logged, never surfaced.
    */
   private compareEligibility(partner: PartnerSelection, candidateVersion: string, liveDecision: EligibilityDecision): Promise<void> {
-    return shadow
-      .compareShadowEligibility({
-        workflowId: this.run.workflowId,
-        runStartedAt: this.run.runStartedAt,
-        partnerId: partner.partnerId,
-        liveVersion: partner.liveVersion,
-        candidateVersion,
-        customerId: this.run.customerId,
-        card: this.run.card,
-        liveDecision,
-      })
-      .then(
-        (result) => {
-          if (!result.matched) log.info('shadow decision differs from live', { partnerId: partner.partnerId, candidateVersion, live: liveDecision.kind, candidate: result.candidateDecision.kind });
-        },
-        (err: unknown) => {
-          if (isCancellation(err)) return;
-          log.warn('shadow comparison failed', { partnerId: partner.partnerId, candidateVersion, error: err instanceof Error ? err.message : String(err) });
-        },
-      );
+    return shadow.compareShadowEligibility({ ...this.request(partner, candidateVersion), liveDecision }).then(
+      (result) => {
+        if (!result.matched) log.info('shadow decision differs from live', { partnerId: partner.partnerId, candidateVersion, live: liveDecision.kind, candidate: result.candidateDecision.kind });
+      },
+      (err: unknown) => failed(err, partner, candidateVersion),
+    );
   }
+
+  /** What both comparisons are asked with: the run, the partner and the candidate. */
+  private request(partner: PartnerSelection, candidateVersion: string) {
+    const { workflowId, runStartedAt, customerId, card } = this.run;
+    return { workflowId, runStartedAt, partnerId: partner.partnerId, liveVersion: partner.liveVersion, candidateVersion, customerId, card };
+  }
+}
+
+/** A comparison that failed is logged, never surfaced (a cancelled one, as the run closes, not even that). */
+function failed(err: unknown, partner: PartnerSelection, candidateVersion: string): void {
+  if (isCancellation(err)) return;
+  log.warn('shadow comparison failed', { partnerId: partner.partnerId, candidateVersion, error: err instanceof Error ? err.message : String(err) });
 }
