@@ -1,4 +1,3 @@
-import { ActionNotAllowedError, EnrollmentNotFoundError, InvalidEnrollmentQueryError } from '@/server/card-link/enrollments.ts';
 import { CardLinkFailedError, DecisionPendingError, NothingToRecheckError, TemporalUnavailableError, type LinkCardResult } from '@/server/card-link/link-card.ts';
 import { reEvaluationPolicyFrom } from '@/server/card-link/re-evaluation.ts';
 import { recheckEligibility } from '@/server/card-link/recheck.ts';
@@ -8,6 +7,7 @@ import { env } from '@/server/env.ts';
 import { apiRoute } from '@/server/http/api-route.ts';
 import { temporal } from '@/server/temporal/client.ts';
 import { withTemporal } from '../../temporal-errors.ts';
+import { ENROLLMENT_ACTION_ERRORS } from '../../action-errors.ts';
 
 export const dynamic = 'force-dynamic';
 
@@ -19,10 +19,8 @@ export const POST = apiRoute<{ workflowId: string }>(
   {
     area: 'enrollments',
     errors: [
-      [ActionNotAllowedError, 403],
-      [EnrollmentNotFoundError, 404],
+      ...ENROLLMENT_ACTION_ERRORS,
       [NothingToRecheckError, 409],
-      [InvalidEnrollmentQueryError, 422],
       [CardLinkFailedError, 502],
       [TemporalUnavailableError, 503],
       [DecisionPendingError, 504],

@@ -1,16 +1,11 @@
 import type { ResolveResponse } from '@/server/card-link/enrollment-answers.ts';
-import {
-  ActionNotAllowedError,
-  EnrollmentNotFoundError,
-  InvalidEnrollmentQueryError,
-  NoPendingReconciliationError,
-  resolveMultiMatchByHand,
-} from '@/server/card-link/enrollments.ts';
+import { NoPendingReconciliationError, resolveMultiMatchByHand } from '@/server/card-link/enrollments.ts';
 import { manualResolutionSchema, workflowIdParam } from '@/server/card-link/requests.ts';
 import { db } from '@/server/db/client.ts';
 import { apiRoute } from '@/server/http/api-route.ts';
 import { temporal } from '@/server/temporal/client.ts';
 import { withTemporal } from '../../temporal-errors.ts';
+import { ENROLLMENT_ACTION_ERRORS } from '../../action-errors.ts';
 
 export const dynamic = 'force-dynamic';
 
@@ -21,12 +16,7 @@ export const dynamic = 'force-dynamic';
 export const POST = apiRoute<{ workflowId: string }>(
   {
     area: 'enrollments',
-    errors: [
-      [ActionNotAllowedError, 403],
-      [EnrollmentNotFoundError, 404],
-      [NoPendingReconciliationError, 409],
-      [InvalidEnrollmentQueryError, 422],
-    ],
+    errors: [...ENROLLMENT_ACTION_ERRORS, [NoPendingReconciliationError, 409]],
   },
   async (ctx): Promise<ResolveResponse> => {
     const { params, user } = ctx;

@@ -1,4 +1,4 @@
-import { ActionNotAllowedError, EnrollmentNotFoundError, InvalidEnrollmentQueryError } from '@/server/card-link/enrollments.ts';
+import { ActionNotAllowedError } from '@/server/card-link/enrollments.ts';
 import { TemporalUnavailableError } from '@/server/card-link/link-card.ts';
 import { supportUnlinkSchema, workflowIdParam } from '@/server/card-link/requests.ts';
 import { linkOfWorkflow, unlinkCard, UnknownLinkError, UnlinkPendingError, type UnlinkResult } from '@/server/card-link/unlink-card.ts';
@@ -7,6 +7,7 @@ import { env } from '@/server/env.ts';
 import { apiRoute, HttpError } from '@/server/http/api-route.ts';
 import { temporal } from '@/server/temporal/client.ts';
 import { withTemporal } from '../../temporal-errors.ts';
+import { ENROLLMENT_ACTION_ERRORS } from '../../action-errors.ts';
 
 export const dynamic = 'force-dynamic';
 
@@ -20,10 +21,8 @@ export const POST = apiRoute<{ workflowId: string }>(
   {
     area: 'enrollments',
     errors: [
-      [ActionNotAllowedError, 403],
-      [EnrollmentNotFoundError, 404],
+      ...ENROLLMENT_ACTION_ERRORS,
       [UnknownLinkError, 404],
-      [InvalidEnrollmentQueryError, 422],
       [TemporalUnavailableError, 503],
       [UnlinkPendingError, 504],
     ],
