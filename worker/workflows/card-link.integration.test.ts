@@ -38,6 +38,7 @@ import { afterpay } from '../../server/card-link/partners/afterpay.ts';
 import { PartnerRejectedError } from '../../server/card-link/partners/errors.ts';
 import { chase } from '../../server/card-link/partners/chase.ts';
 import { rbcV1 } from '../../server/card-link/partners/rbc.ts';
+import { taskQueueFor } from '../testing/temporal-test-env.ts';
 import { createPartnerRegistry, partnerRegistry } from '../../server/card-link/partners/registry.ts';
 import { db } from '../../server/db/client.ts';
 import { eventually } from '../../server/testing/eventually.ts';
@@ -53,7 +54,6 @@ import { cardLinkWorkflow } from './index.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const workflowsPath = fileURLToPath(new URL('./index.ts', import.meta.url));
-const taskQueueFor = (title: string) => `test-${title.replace(/\W+/g, '-').toLowerCase()}-${randomUUID().slice(0, 8)}`;
 
 function required(name: string): string {
   const value = process.env[name];

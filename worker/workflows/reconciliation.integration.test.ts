@@ -20,7 +20,7 @@ import { eventually } from '../../server/testing/eventually.ts';
 import { createCardLinkActivities } from '../activities/card-link.ts';
 import { cardLinkWorkflow, RECONCILIATION_DEADLINE_REASON, reconciliationWorkflow } from './index.ts';
 import { ensureTestPartners, TEST_PARTNER_CARDS, type TestPartner } from '../testing/partner-fixtures.ts';
-import { registerSearchAttributes, requiredEnv, startTimeSkippingEnv } from '../testing/temporal-test-env.ts';
+import { registerSearchAttributes, requiredEnv, startTimeSkippingEnv, taskQueueFor } from '../testing/temporal-test-env.ts';
 
 /**
  * Multi-day reconciliations on the time-skipping test server, against the real database and activities. Only
@@ -30,7 +30,6 @@ import { registerSearchAttributes, requiredEnv, startTimeSkippingEnv } from '../
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const workflowsPath = fileURLToPath(new URL('./index.ts', import.meta.url));
-const taskQueueFor = (title: string) => `test-${title.replace(/\W+/g, '-').toLowerCase()}-${randomUUID().slice(0, 8)}`;
 
 /** What the scripted partner answers one customer: an eligibility answer, then its polls in order (the last repeats). */
 interface Script {
