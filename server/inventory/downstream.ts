@@ -5,6 +5,7 @@ import { expiredNotice, readHorizon } from '../stream/retention.ts';
 import { changeMessageId } from '../stream/stream-signal.ts';
 import type { ChangefeedTable } from '../stream/tables.ts';
 import type { WorkflowLink } from '../temporal/ui-links.ts';
+import { ledgerEntry } from './ledger-entry.ts';
 import type { LedgerRow } from './search.ts';
 
 /**
@@ -496,16 +497,10 @@ export async function loadDownstream(db: PrismaClient, adjustmentId: bigint, lin
   const expired = horizon !== null && since < horizon.expiredBefore && changes.every((change) => change.updated === null);
   return {
     adjustment: {
-      id: adj.id.toString(),
+      ...ledgerEntry(adj),
       storeId: adj.store_id,
       sku: adj.sku,
       lotId: adj.lot_id,
-      delta: adj.delta,
-      reason: adj.reason,
-      note: adj.note,
-      actor: adj.actor,
-      onHandAfter: adj.on_hand_after,
-      createdAt: adj.created_at.toISOString(),
       rowUpdatedAt: adj.row_updated_at?.toISOString() ?? null,
     },
     changes,

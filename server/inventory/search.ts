@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Prisma, type PrismaClient } from '../db/generated/client.ts';
 import { identifierText } from '../http/text-rules.ts';
+import type { LedgerEntry } from './ledger-entry.ts';
 
 /**
  * Inventory search for the console: store × SKU rows with their catalog item and customer-facing availability,
@@ -243,15 +244,8 @@ export async function listLots(db: PrismaClient, key: { storeId: string; sku: st
   });
 }
 
-export interface LedgerRow {
-  id: string;
+export interface LedgerRow extends LedgerEntry {
   lotId: string | null;
-  delta: number;
-  reason: string;
-  note: string | null;
-  actor: string;
-  onHandAfter: number;
-  createdAt: string;
 }
 
 /** GET /api/inventory/adjustments. */

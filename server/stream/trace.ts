@@ -10,6 +10,7 @@ import {
   type TraceStatus,
   type WorkflowLink,
 } from '../inventory/downstream.ts';
+import { ledgerEntry, type LedgerEntry } from '../inventory/ledger-entry.ts';
 import { hlcProblem, hlcToMillis, parseHlc } from './envelope.ts';
 import type { TraceQuery } from './requests.ts';
 import { subProcessorsByTable } from './registry.ts';
@@ -42,15 +43,7 @@ export interface TraceVersion {
 }
 
 /** The ledger entry that wrote the change, when a console or CLI stock adjustment did. */
-export interface TraceAdjustment {
-  id: string;
-  delta: number;
-  reason: string;
-  note: string | null;
-  actor: string;
-  onHandAfter: number;
-  createdAt: string;
-}
+export type TraceAdjustment = LedgerEntry;
 
 /** A dead letter of the change and what became of it (replayed, superseded, discarded, or still pending). */
 export interface TraceDeadLetter {
@@ -134,15 +127,7 @@ async function findAdjustment(db: PrismaClient, table: ChangefeedTable, rowKey: 
   const wroteNanos = BigInt(adj.wrote_us) * 1000n;
   const thisWall = parseHlc(updated).wall;
   if (versions.some((v) => v.updated !== updated && parseHlc(v.updated).wall >= wroteNanos && parseHlc(v.updated).wall < thisWall)) return null;
-  return {
-    id: adj.id.toString(),
-    delta: adj.delta,
-    reason: adj.reason,
-    note: adj.note,
-    actor: adj.actor,
-    onHandAfter: adj.on_hand_after,
-    createdAt: adj.created_at.toISOString(),
-  };
+  return ledgerEntry(adj);
 }
 
 interface DeadLetterRow {

@@ -1,21 +1,10 @@
-import type { CardFacts, EligibilityDecision } from '../../server/temporal/contract.ts';
+import type { ShadowDecision, ShadowInput } from './card-link.ts';
 import type { PartnerHttp, PartnerIntegration } from '../../server/card-link/partners/partner.ts';
 import { linkMismatches, type MismatchKind, type ShadowLink } from '../../server/card-link/shadow-link.ts';
 import type { PrismaClient } from '../../server/db/generated/client.ts';
 
-/** A candidate's answer, or the error it threw (recorded as such). */
-export type ShadowLinkDecision = EligibilityDecision | { kind: 'error'; error: string; message: string };
-
-export interface ShadowLinkInput {
-  workflowId: string;
-  /** The run's start time: a retried attempt does not record the same comparison twice. */
-  runStartedAt: string;
-  partnerId: string;
-  liveVersion: string;
-  candidateVersion: string;
-  customerId: string;
-  card: CardFacts;
-  liveDecision: EligibilityDecision;
+/** The eligibility comparison's input, and what the live version then wrote. */
+export interface ShadowLinkInput extends ShadowInput {
   /** The link the live version wrote (linkStatus null: it wrote none). */
   liveLink: ShadowLink;
   /** Workflow time the live benefit dates count from; the candidate's count from the same instant. */
@@ -47,7 +36,7 @@ export function createShadowLinkActivities({ db, partnerHttp, integration }: Sha
      */
     async compareShadowLink(input: ShadowLinkInput): Promise<ShadowLinkResult> {
       const { partnerId, liveVersion, candidateVersion, customerId, card, liveDecision, liveLink, workflowId } = input;
-      let candidateDecision: ShadowLinkDecision;
+      let candidateDecision: ShadowDecision;
       let candidateLink: ShadowLink;
       try {
         const candidate = integration(partnerId, candidateVersion);
