@@ -279,20 +279,26 @@ describe('streamProcessingWorkflow on the time-skipping test server', () => {
     const rec = recorder();
     const dead = deadLetters();
     let fixed = false;
+    let workflowId = '';
     const activities = {
-      ...dead.activities,
+      // The replay is signalled from inside the dead-letter activity, before it completes: the fastest a replay can
+      // come, so the workflow sees the signal no later than the dead letter's completion.
+      async recordStreamDeadLetter(deadLetter: StreamDeadLetterInput): Promise<void> {
+        await dead.activities.recordStreamDeadLetter(deadLetter);
+        fixed = true;
+        await testEnv.client.workflow.getHandle(workflowId).signal(enqueueSignal, messages('a', 'poison-1'));
+      },
       async rejectUntilFixed(batch: StreamMessage[]): Promise<number> {
         if (!fixed && batch.some(({ id }) => id.startsWith('poison'))) throw new InvalidStreamMessageError('not yet');
         return rec.activities.recordBatch(batch);
       },
     };
     const result = await withWorker('replay', activities, async (taskQueue) => {
+      workflowId = `${taskQueue}-wf`;
       const handle = await start(taskQueue, input({ activity: 'rejectUntilFixed', batch: { maxSize: 10, maxWaitMs: 100 } }), messages('a', 'poison-1'));
-      await vi.waitFor(() => expect(dead.recorded).toHaveLength(1), { timeout: 20_000, interval: 100 });
-      fixed = true;
-      await handle.signal(enqueueSignal, messages('a', 'poison-1'));
       return handle.result();
     });
+    expect(dead.recorded).toHaveLength(1);
     expect(rec.flat()).toEqual(['a', 'poison-1']);
     expect(result).toMatchObject({ processed: 2, failed: 1 });
   });

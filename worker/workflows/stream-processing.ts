@@ -48,6 +48,11 @@ export const STREAM_ONE_RUN_TIMER_PATCH = 'stream-one-run-timer';
  * task). Safe because a batch is idempotent per message (the effect ledger) and takes milliseconds.
  */
 export const STREAM_LOCAL_BATCH_PATCH = 'stream-local-batch-activity';
+/**
+ * Runs before this patch forgot a dead-lettered message's id only once the dead letter was recorded: a replay's
+ * signal applied in the same activation as that completion was dropped as a duplicate. Since: forgotten first.
+ */
+export const STREAM_FORGET_BEFORE_DEAD_LETTER_PATCH = 'stream-forget-before-dead-letter';
 /** Attempts per sub-batch while a failed batch is split to find its failing messages: the batch already used its full bounds. */
 const SPLIT_MAX_ATTEMPTS = 3;
 
@@ -206,9 +211,12 @@ export async function streamProcessingWorkflow(input: StreamWorkflowInput): Prom
       const cause = failure.cause;
       const error = cause ? `${cause instanceof ApplicationFailure && cause.type ? cause.type : cause.name}: ${cause.message}` : failure.message;
       log.error('batch activity gave up on a message; dead-lettering it', { activity, id: message.id, attempts, error });
+      // A replay re-signals the same id: it must not be dropped as a duplicate, even when it arrives in the same
+      // activation as the dead letter's completion (signals are applied first), as a fast replay can.
+      const forgetFirst = patched(STREAM_FORGET_BEFORE_DEAD_LETTER_PATCH);
+      if (forgetFirst) recent.delete(message.id);
       await recordStreamDeadLetter({ subProcessor: input.subProcessor, activity, message, error, attempts });
-      // A replay re-signals the same id: it must not be dropped as a duplicate.
-      recent.delete(message.id);
+      if (!forgetFirst) recent.delete(message.id);
     }
   };
 
