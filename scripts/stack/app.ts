@@ -48,7 +48,9 @@ export async function startConsole(
   supervisor: Supervisor,
   { env, output, port, distDir }: AppOptions & { port: number; distDir: string },
 ): Promise<string> {
-  const proc = supervisor.spawn('console', bin('next'), ['dev', '--port', String(port)], {
+  // webpack, not Turbopack: under Turbopack (Next 16.4) every request bumped the dev HMR version, so each page
+  // reloaded itself in a loop ("reloadPage: HMR hash mismatch", ~7 reloads a second, sign-in impossible).
+  const proc = supervisor.spawn('console', bin('next'), ['dev', '--webpack', '--port', String(port)], {
     cwd: repoRoot,
     env: { ...env, DASHOPS_NEXT_DIST_DIR: distDir, NEXT_TELEMETRY_DISABLED: '1' },
     output,
