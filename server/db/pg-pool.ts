@@ -19,3 +19,6 @@ export function namedPgPool(name: string, max = 10): pg.Pool {
 
 /** The stream's hot path (the processor's watermark and outcome statements, the batch activities). */
 export const streamPool = (): pg.Pool => namedPgPool('stream', 10);
+
+/** The card-link hot path (the synchronous API waits on it): createLink's one statement. */
+export const cardLinkPool = (): pg.Pool => namedPgPool('card-link', 10);

@@ -5,7 +5,7 @@ import { expiredNotice, readHorizon } from '../stream/retention.ts';
 import { changeMessageId } from '../stream/stream-signal.ts';
 import type { ChangefeedTable } from '../stream/tables.ts';
 import type { WorkflowLink } from '../temporal/ui-links.ts';
-import { ledgerEntry } from './ledger-entry.ts';
+import { ledgerEntry, type LedgerEntryColumns } from './ledger-entry.ts';
 import type { LedgerRow } from './search.ts';
 
 /**
@@ -334,17 +334,10 @@ export class UnknownAdjustmentError extends Error {
   override name = 'UnknownAdjustmentError';
 }
 
-interface AdjustmentRow {
-  id: bigint;
+interface AdjustmentRow extends LedgerEntryColumns {
   store_id: string;
   sku: string;
   lot_id: string | null;
-  delta: number;
-  reason: string;
-  note: string | null;
-  actor: string;
-  on_hand_after: number;
-  created_at: Date;
   row_updated_at: Date | null;
   from_us: bigint;
   elapsed_ms: bigint;

@@ -10,7 +10,7 @@ import {
   type TraceStatus,
   type WorkflowLink,
 } from '../inventory/downstream.ts';
-import { ledgerEntry, type LedgerEntry } from '../inventory/ledger-entry.ts';
+import { ledgerEntry, type LedgerEntry, type LedgerEntryColumns } from '../inventory/ledger-entry.ts';
 import { hlcProblem, hlcToMillis, parseHlc } from './envelope.ts';
 import type { TraceQuery } from './requests.ts';
 import { subProcessorsByTable } from './registry.ts';
@@ -117,7 +117,7 @@ async function findAdjustment(db: PrismaClient, table: ChangefeedTable, rowKey: 
   const [storeId, sku] = JSON.parse(rowKey) as string[];
   const commitUs = parseHlc(updated).wall / 1000n;
   const [adj] = await db.$queryRaw<
-    { id: bigint; delta: number; reason: string; note: string | null; actor: string; on_hand_after: number; created_at: Date; wrote_us: bigint }[]
+    (LedgerEntryColumns & { wrote_us: bigint })[]
   >`
     SELECT id, delta, reason::text AS reason, note, actor, on_hand_after, created_at, (extract(epoch FROM row_updated_at) * 1000000)::bigint AS wrote_us
     FROM inventory_adjustments

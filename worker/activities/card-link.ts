@@ -4,7 +4,7 @@ import type { CardFacts, EligibilityDecision } from '../../server/temporal/contr
 import type pg from 'pg';
 import { cardFactsProblems, expiryText, isExpired } from '../../server/card-link/card-rules.ts';
 import { createPartnerHttp, type PartnerHttpOptions } from '../../server/card-link/partners/http.ts';
-import { cardLinkPool } from '../../server/card-link/pg-pool.ts';
+import { cardLinkPool } from '../../server/db/pg-pool.ts';
 import type { PartnerHttp, PartnerIntegration } from '../../server/card-link/partners/partner.ts';
 import { partnerRegistry, type PartnerRegistry } from '../../server/card-link/partners/registry.ts';
 import type { PrismaClient } from '../../server/db/generated/client.ts';

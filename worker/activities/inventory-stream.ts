@@ -58,18 +58,17 @@ function payloads<T>(messages: StreamMessage<unknown>[], schema: z.ZodType<T>): 
   return valid;
 }
 
-/** Each message's (store, SKU), as three parallel arrays for `unnest`: the statement keeps the pairs of the messages it claimed. */
-function messageKeys(messages: StreamMessage<unknown>[], keys: StockKeyPayload[]): { ids: string[]; storeIds: string[]; skus: string[] } {
-  return { ids: messages.map((message) => message.id), storeIds: keys.map((key) => key.storeId), skus: keys.map((key) => key.sku) };
-}
-
-/** The distinct (store, SKU) pairs of the messages `claimed` returned: the batch's newly claimed work. */
-function claimedKeysSql(claim: Prisma.Sql, { ids, storeIds, skus }: { ids: string[]; storeIds: string[]; skus: string[] }): Prisma.Sql {
+/**
+ * The CTEs `claimed` (the ledger claim) and `keys`: the distinct (store, SKU) pairs of the messages the claim took,
+ * i.e. the batch's newly claimed work, each message's pair passed as parallel arrays for `unnest`.
+ */
+function claimedKeysSql(claim: Prisma.Sql, messages: StreamMessage<unknown>[], keys: StockKeyPayload[]): Prisma.Sql {
   return Prisma.sql`
     claimed AS (${claim}),
     keys AS (
       SELECT DISTINCT k.store_id, k.sku
-      FROM unnest(${ids}::text[], ${storeIds}::text[], ${skus}::text[]) AS k(id, store_id, sku)
+      FROM unnest(${messages.map((message) => message.id)}::text[], ${keys.map((key) => key.storeId)}::text[], ${keys.map((key) => key.sku)}::text[])
+           AS k(id, store_id, sku)
       JOIN claimed ON claimed.message_id = k.id
     )`;
 }
@@ -110,6 +109,9 @@ export function createInventoryStreamActivities({ db, sql = db, now = () => new 
   /** Claims the messages and applies the newly claimed ones, in one transaction. */
   const inLedger = <T, R>(subProcessor: string, messages: StreamMessage<T>[], apply: (tx: Prisma.TransactionClient, fresh: StreamMessage<T>[]) => Promise<R>): Promise<R> =>
     db.$transaction(async (tx) => apply(tx, await claimMessages(tx, subProcessor, messages, currentRun(), now().getTime())), { timeout: 30_000 });
+  /** A stock-keyed batch's `claimed` and `keys` CTEs, for a statement that claims and applies at once. */
+  const claimedStockKeys = (subProcessor: string, messages: StreamMessage<StockKeyPayload>[]): Prisma.Sql =>
+    claimedKeysSql(claimSql(subProcessor, messages, currentRun(), now().getTime()), messages, payloads(messages, stockKeyPayload));
 
   return {
     /**
@@ -117,8 +119,7 @@ export function createInventoryStreamActivities({ db, sql = db, now = () => new 
      * missing level counts as 0). updated_at moves only when the flag does.
      */
     async syncAvailability(messages: StreamMessage<StockKeyPayload>[]): Promise<AvailabilitySyncResult> {
-      const keys = payloads(messages, stockKeyPayload);
-      return syncAvailabilityClaimed(sql, messages.length, claimSql(AVAILABILITY_SYNC, messages, currentRun(), now().getTime()), messageKeys(messages, keys));
+      return syncAvailabilityClaimed(sql, messages.length, claimedStockKeys(AVAILABILITY_SYNC, messages));
     },
 
     /**
@@ -127,8 +128,7 @@ export function createInventoryStreamActivities({ db, sql = db, now = () => new 
      * one. Rows are rewritten only when something changed.
      */
     async suggestReplenishment(messages: StreamMessage<StockKeyPayload>[]): Promise<ReplenishmentResult> {
-      const keys = payloads(messages, stockKeyPayload);
-      return suggestReplenishmentClaimed(sql, messages.length, claimSql(LOW_STOCK_REPLENISHMENT, messages, currentRun(), now().getTime()), messageKeys(messages, keys));
+      return suggestReplenishmentClaimed(sql, messages.length, claimedStockKeys(LOW_STOCK_REPLENISHMENT, messages));
     },
 
     /**
@@ -147,11 +147,11 @@ export function createInventoryStreamActivities({ db, sql = db, now = () => new 
  * Claims the messages and sets catalog_availability.available = on_hand > 0 for the store × SKU pairs of those newly
  * claimed, from inventory_levels (a missing level counts as 0): one statement, so the claim and the effect commit together.
  */
-async function syncAvailabilityClaimed(db: SqlClient, messages: number, claim: Prisma.Sql, keys: { ids: string[]; storeIds: string[]; skus: string[] }): Promise<AvailabilitySyncResult> {
+async function syncAvailabilityClaimed(db: SqlClient, messages: number, claimedKeys: Prisma.Sql): Promise<AvailabilitySyncResult> {
   const [counts] = await sqlRows<{ keys: number; known: number; made_available: number; made_unavailable: number }>(
     db,
     Prisma.sql`
-    WITH ${claimedKeysSql(claim, keys)}, wanted AS (
+    WITH ${claimedKeys}, wanted AS (
       SELECT keys.store_id, keys.sku, COALESCE(l.on_hand, 0) > 0 AS available
       FROM keys
       JOIN stores s ON s.store_id = keys.store_id
@@ -169,22 +169,22 @@ async function syncAvailabilityClaimed(db: SqlClient, messages: number, claim: P
            (SELECT count(*) FROM written WHERE available)::int AS made_available,
            (SELECT count(*) FROM written WHERE NOT available)::int AS made_unavailable`,
   );
-  const claimedKeys = counts?.keys ?? 0;
+  const keyCount = counts?.keys ?? 0;
   return {
     messages,
-    keys: claimedKeys,
+    keys: keyCount,
     madeAvailable: counts?.made_available ?? 0,
     madeUnavailable: counts?.made_unavailable ?? 0,
-    unknown: claimedKeys - (counts?.known ?? 0),
+    unknown: keyCount - (counts?.known ?? 0),
   };
 }
 
 /** Claims the messages and opens, refreshes or closes replenishment suggestions for the store × SKU pairs of those newly claimed, in one statement. */
-async function suggestReplenishmentClaimed(db: SqlClient, messages: number, claim: Prisma.Sql, keys: { ids: string[]; storeIds: string[]; skus: string[] }): Promise<ReplenishmentResult> {
+async function suggestReplenishmentClaimed(db: SqlClient, messages: number, claimedKeys: Prisma.Sql): Promise<ReplenishmentResult> {
   const [counts] = await sqlRows<{ keys: number; opened: number; refreshed: number; closed: number }>(
     db,
     Prisma.sql`
-    WITH ${claimedKeysSql(claim, keys)}, state AS (
+    WITH ${claimedKeys}, state AS (
       SELECT k.store_id, k.sku, l.on_hand, c.reorder_point,
              (l.on_hand IS NOT NULL AND c.reorder_point IS NOT NULL AND l.on_hand <= c.reorder_point) AS low
       FROM keys k
