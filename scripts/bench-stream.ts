@@ -24,6 +24,8 @@ import { seedStoresAndItems } from './bench-kit/catalog.ts';
  * 1. latency: an open-loop 200 changes/s (scheduled by the clock, never waiting for the previous change), each
  *    selling out or restocking one of 2,000 keys in 10 stores, so every change flips catalog_availability. Timed from the
  *    write's commit to the flip's commit, both read from Postgres (track_commit_timestamp): no polling error.
+ *    BENCH_LATENCY_RATES=10,50,100 adds a run at each of those rates on fresh keys (`latency_by_rate`, with CPU-ms
+ *    per change): the lowest rate shows the path itself, the climb shows the queueing.
  * 2. burst: 10,000 single-row transactions from 20 concurrent writers over 2,000 keys in 10 stores.
  *    drain_s: first commit → the last outcome, effect-ledger row or availability flip committed, once every
  *    change has an outcome per sub-processor, every signalled outcome its stream_applied row, and availability
@@ -44,6 +46,17 @@ const settings = z
     BENCH_LATENCY_CHANGES: z.coerce.number().int().positive().default(2000),
     /** Untimed changes first, at the same rate: they start each shard's workflows. */
     BENCH_LATENCY_WARMUP: z.coerce.number().int().min(0).default(400),
+    /**
+     * More open-loop rates (comma list, e.g. "10,50,100"), each on fresh keys after the main latency phase:
+     * `latency_by_rate` shows how the latency grows with the rate, i.e. what is path and what is queueing.
+     */
+    BENCH_LATENCY_RATES: z
+      .string()
+      .default('')
+      .transform((value) => value.split(',').map((rate) => rate.trim()).filter(Boolean).map(Number))
+      .pipe(z.array(z.number().positive())),
+    /** Timed changes per extra rate (its warm-up is a fifth of that). */
+    BENCH_LATENCY_RATE_CHANGES: z.coerce.number().int().positive().default(500),
     BENCH_BURST: z.coerce.number().int().positive().default(10_000),
     BENCH_WRITERS: z.coerce.number().int().positive().default(20),
     BENCH_WORKERS: z.coerce.number().int().min(1).max(2).default(1),
@@ -75,6 +88,9 @@ const TABLE = 'inventory_levels';
 const actor = { id: 'bench', role: 'associate' } as const;
 
 const sku = (n: number) => `BENCH-${String(n + 1).padStart(4, '0')}`;
+/** Store prefixes of the latency keys: the main rate's, then one per extra rate. */
+const ladderPrefix = (n: number) => `L${n + 1}`;
+const latencyPrefixes = ['BL', ...settings.BENCH_LATENCY_RATES.map((_, n) => ladderPrefix(n))];
 const storesOf = (prefix: string) => Array.from({ length: STORES }, (_, n) => `${prefix}-${String(n + 1).padStart(2, '0')}`);
 const rowKey = (storeId: string, item: string) => JSON.stringify([storeId, item]);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -175,7 +191,7 @@ async function main(): Promise<void> {
 
     console.log('bench:stream: seeding bench stores and SKUs');
     const burstPrefixes = (kind: 'B' | 'W') => Array.from({ length: settings.BENCH_BURST_ROUNDS }, (_, round) => (round === 0 ? `${kind === 'B' ? 'BB' : 'BW'}` : `${kind}${round + 1}`));
-    await seed(pool, ['BL', 'BR', ...burstPrefixes('B'), ...burstPrefixes('W')]);
+    await seed(pool, [...latencyPrefixes, 'BR', ...burstPrefixes('B'), ...burstPrefixes('W')]);
 
     const workerEnv = {
       ...process.env,
@@ -235,9 +251,31 @@ async function main(): Promise<void> {
     }
 
     if (phases.has('latency')) {
-      const latency = await latencyPhase(pool, writerDb, levelSubProcessors, cpu);
+      const latency = await latencyPhase(pool, writerDb, levelSubProcessors, cpu, {
+        rate: settings.BENCH_RATE,
+        changes: settings.BENCH_LATENCY_CHANGES,
+        warmup: settings.BENCH_LATENCY_WARMUP,
+        prefix: 'BL',
+      });
       result.latency_ms = latency.visible;
       result.latency_detail = latency.detail;
+      if (settings.BENCH_LATENCY_RATES.length > 0) {
+        const byRate: Record<string, unknown> = {};
+        for (const [n, rate] of settings.BENCH_LATENCY_RATES.entries()) {
+          const changes = settings.BENCH_LATENCY_RATE_CHANGES;
+          const run = await latencyPhase(pool, writerDb, levelSubProcessors, cpu, { rate, changes, warmup: Math.ceil(changes / 5), prefix: ladderPrefix(n) });
+          const cpuTotal = Object.values(run.detail.cpu_s).reduce((sum, seconds) => sum + seconds, 0);
+          byRate[String(rate)] = {
+            ...run.visible,
+            rate_per_s: run.detail.rate_per_s,
+            outcome_recorded_ms: run.detail.outcome_recorded_ms,
+            effect_applied_ms: run.detail.effect_applied_ms,
+            cpu_ms_per_change: round((cpuTotal * 1000) / (changes + Math.ceil(changes / 5))),
+            cpu_s: run.detail.cpu_s,
+          };
+        }
+        result.latency_by_rate = byRate;
+      }
     }
     if (phases.has('burst')) {
       const one: BurstResult[] = [];
@@ -298,10 +336,10 @@ async function seed(pool: pg.Pool, prefixes: string[]): Promise<void> {
   // Latency keys start in stock (each change then alternates sold out / restocked); the rest anywhere in 0…20.
   await pool.query(
     `INSERT INTO inventory_levels (store_id, sku, on_hand, updated_at)
-     SELECT s, k, CASE WHEN s LIKE 'BL-%' THEN 10 ELSE floor(random() * 21)::int END, now()
+     SELECT s, k, CASE WHEN split_part(s, '-', 1) = ANY($3::text[]) THEN 10 ELSE floor(random() * 21)::int END, now()
      FROM unnest($1::text[]) s CROSS JOIN unnest($2::text[]) k
      ON CONFLICT DO NOTHING`,
-    [stores, skus],
+    [stores, skus, latencyPrefixes],
   );
   await pool.query(
     `INSERT INTO catalog_availability (store_id, sku, available, updated_at)
@@ -328,17 +366,25 @@ interface Timed {
   expectAvailable: boolean;
 }
 
-async function latencyPhase(pool: pg.Pool, writerDb: PrismaClient, levelSubProcessors: string[], cpu: CpuMeter) {
+interface LatencyRun {
+  rate: number;
+  changes: number;
+  warmup: number;
+  /** Store prefix of the run's own keys (seeded in stock). */
+  prefix: string;
+}
+
+async function latencyPhase(pool: pg.Pool, writerDb: PrismaClient, levelSubProcessors: string[], cpu: CpuMeter, run: LatencyRun) {
   const { adjustStock } = await import('../server/inventory/stock.ts');
   const { formatHlc } = await import('../server/stream/envelope.ts');
-  const total = settings.BENCH_LATENCY_WARMUP + settings.BENCH_LATENCY_CHANGES;
-  const intervalMs = 1000 / settings.BENCH_RATE;
-  const stores = storesOf('BL');
+  const total = run.warmup + run.changes;
+  const intervalMs = 1000 / run.rate;
+  const stores = storesOf(run.prefix);
   // Consecutive changes go to different stores (shards), and each key comes round every 2,000 changes (10 s at 200/s).
   const keys: Key[] = Array.from({ length: STORES * SKUS }, (_, n) => ({ storeId: stores[n % STORES] ?? '', sku: sku(Math.floor(n / STORES)) }));
   const onHand = new Map(keys.map((key) => [rowKey(key.storeId, key.sku), 10]));
   console.log(
-    `bench:stream: latency: ${settings.BENCH_LATENCY_WARMUP} warm-up + ${settings.BENCH_LATENCY_CHANGES} timed changes at ${settings.BENCH_RATE}/s (open loop), each flipping availability`,
+    `bench:stream: latency: ${run.warmup} warm-up + ${run.changes} timed changes at ${run.rate}/s (open loop), each flipping availability`,
   );
 
   /** Written and waiting for its flip, by row key. */
@@ -399,7 +445,7 @@ async function latencyPhase(pool: pg.Pool, writerDb: PrismaClient, levelSubProce
     const soldOut = current > 0;
     const delta = soldOut ? -current : 10;
     onHand.set(id, current + delta);
-    const timed: Timed = { key, dueAt, measured: i >= settings.BENCH_LATENCY_WARMUP, expectAvailable: !soldOut };
+    const timed: Timed = { key, dueAt, measured: i >= run.warmup, expectAvailable: !soldOut };
     // Its previous change is still not visible after a whole round of keys: that one goes unmeasured.
     if (pending.has(id)) {
       if (pending.get(id)?.measured) unmeasured += 1;
@@ -415,13 +461,13 @@ async function latencyPhase(pool: pg.Pool, writerDb: PrismaClient, levelSubProce
         },
       ),
     );
-    if ((i + 1) % settings.BENCH_RATE === 0) {
-      const recent = percentiles(visible.slice(-settings.BENCH_RATE));
+    if ((i + 1) % Math.max(1, Math.round(run.rate)) === 0) {
+      const recent = percentiles(visible.slice(-Math.max(1, Math.round(run.rate))));
       console.log(`  ${i + 1}/${total} changes written; ${pending.size} awaiting their flip; last second p50 ${recent.p50} ms, p99 ${recent.p99} ms`);
     }
   }
   const writtenIn = (performance.now() - startAt) / 1000;
-  const measuredFrom = Date.now() - (settings.BENCH_LATENCY_CHANGES * intervalMs);
+  const measuredFrom = Date.now() - (run.changes * intervalMs);
   await Promise.all(writes);
   writing = false;
   await polling;
@@ -437,11 +483,11 @@ async function latencyPhase(pool: pg.Pool, writerDb: PrismaClient, levelSubProce
   const [signalled, applied] = await Promise.all([
     stage(
       `SELECT o.row_key || '@' || o.updated AS id, ${commitMicros('o')} AS at_us FROM change_outcomes o
-       WHERE o.sub_processor = '${levelSubProcessors[0]}' AND o.table_name = '${TABLE}' AND o.created_at >= $1 AND o.row_key LIKE '["BL-%'`,
+       WHERE o.sub_processor = '${levelSubProcessors[0]}' AND o.table_name = '${TABLE}' AND o.created_at >= $1 AND o.row_key LIKE '["${run.prefix}-%'`,
     ),
     stage(
       `SELECT substr(a.message_id, length('${TABLE}:') + 1) AS id, ${commitMicros('a')} AS at_us FROM stream_applied a
-       WHERE a.sub_processor = '${levelSubProcessors[0]}' AND a.applied_at >= $1 AND a.message_id LIKE '${TABLE}:["BL-%'`,
+       WHERE a.sub_processor = '${levelSubProcessors[0]}' AND a.applied_at >= $1 AND a.message_id LIKE '${TABLE}:["${run.prefix}-%'`,
     ),
   ]);
   const since_ = (stages: Map<string, bigint>) =>
@@ -452,8 +498,8 @@ async function latencyPhase(pool: pg.Pool, writerDb: PrismaClient, levelSubProce
   const slowest = [...samples].sort((a, b) => b.visibleMs - a.visibleMs).slice(0, 5);
   const temporal = await temporalStages(measuredFrom);
   const detail = {
-    changes: settings.BENCH_LATENCY_CHANGES,
-    warmup: settings.BENCH_LATENCY_WARMUP,
+    changes: run.changes,
+    warmup: run.warmup,
     rate_per_s: round(total / writtenIn),
     late_starts: lateStarts,
     failed_writes: failures.length,
