@@ -295,12 +295,17 @@ describe('general Kafka processor', () => {
     await db().processorWatermark.create({
       data: { subProcessor: name, tableName: 'inventory_levels', rowKey, updatedWall: BigInt(Date.UTC(2100, 0, 1)) * 1_000_000n, updatedLogical: 0 },
     });
+    // The far-future envelope comes on a key of its own that no later change touches (on `rowKey`, the real change
+    // after it would overwrite whatever it wrote): its watermark after the partition has flowed shows what it did.
+    const futureKey = ['st-pf', 'sku-1'];
+    const futureWatermark = { subProcessor_tableName_rowKey: { subProcessor: name, tableName: 'inventory_levels', rowKey: JSON.stringify(futureKey) } };
+    await db().processorWatermark.create({ data: { subProcessor: name, tableName: 'inventory_levels', rowKey: JSON.stringify(futureKey), updatedWall: WALL, updatedLogical: 0 } });
 
     const good = envelope(level('st-p', 'sku-1', 3), hlc(1));
     await producer.send({
       topic,
       messages: [
-        { key: good.key, value: JSON.stringify({ after: level('st-p', 'sku-1', 1), before: null, key: ['st-p', 'sku-1'], updated: future }) },
+        { key: JSON.stringify(futureKey), value: JSON.stringify({ after: level('st-pf', 'sku-1', 1), before: null, key: futureKey, updated: future }) },
         { key: good.key, value: Buffer.from([0, 0, 0, 0, 7, 2, 104, 105]) },
         { key: good.key, value: `{"after":{"store_id":"st-p","sku":"sku-1\u0000","on_hand":1},"before":null,"updated":"${hlc(1)}"}` },
         { key: 'x'.repeat(3000), value: good.value },
@@ -320,6 +325,12 @@ describe('general Kafka processor', () => {
     const mark = await db().processorWatermark.findUniqueOrThrow({ where: { subProcessor_tableName_rowKey: { subProcessor: name, tableName: 'inventory_levels', rowKey } } });
     expect(`${mark.updatedWall}.${String(mark.updatedLogical).padStart(10, '0')}`).toBe(hlc(1));
     expect(await readTopic(`${topic}.dlq`, 5)).toHaveLength(5);
+    // Once the last message's outcome is written, every message before it was handled: the far-future one was
+    // dead-lettered once, was not applied, and left its key's watermark where it was.
+    await waitUntil(async () => expect(await db().changeOutcome.count({ where: { subProcessor: name, topic, offset: 5n } })).toBe(1));
+    expect(await db().deadLetter.count({ where: { topic, rowKey: JSON.stringify(futureKey) } })).toBe(1);
+    expect(await appliedVersions(name, JSON.stringify(futureKey))).toEqual([]);
+    expect(await db().processorWatermark.findUniqueOrThrow({ where: futureWatermark })).toMatchObject({ updatedWall: WALL, updatedLogical: 0 });
   });
 
   it('retries a message whose dead letter cannot be recorded, instead of skipping it', async () => {
