@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../server/db/generated/client.ts';
+import { readHorizon } from '../server/stream/retention.ts';
 import { getSlotLag } from '../server/stream/slot-lag.ts';
 import { queueScanFrom, readStreamQueue } from '../server/stream/stream-queue.ts';
 import { changefeedTables, topicFor, type ChangefeedTable } from '../server/stream/tables.ts';
@@ -112,7 +113,8 @@ const DEFAULT_RETAIN_MS = 24 * 60 * 60 * 1000;
 /**
  * Writes one pipeline_samples row per changefeed table every interval: slot lag, consumer lag per partition,
  * messages/s (distinct offsets with a change outcome), the stream task queue's backlog, new dead letters, and the
- * messages queued in stream workflows (server/stream/stream-queue.ts, scanned on from the previous sample).
+ * messages queued in stream workflows (server/stream/stream-queue.ts, scanned on from the previous sample, however
+ * long ago the oldest was signalled).
  * The counts come from the database, so they are the same whichever replica samples; a replica that finds a
  * table sampled within the last half interval leaves it to the other. A failed tick is logged, never thrown.
  */
@@ -125,7 +127,7 @@ export function startPipelineSampler(options: PipelineSamplerOptions): PipelineS
   const { db } = options;
 
   const sharedReadings = async () => {
-    const [slot, backlog] = await Promise.all([
+    const [slot, backlog, outcomesHorizon] = await Promise.all([
       options.slotName === null
         ? Promise.resolve(null)
         : getSlotLag(db, options.slotName).catch((err: unknown) => {
@@ -136,8 +138,13 @@ export function startPipelineSampler(options: PipelineSamplerOptions): PipelineS
         log.warn({ err, taskQueue: options.taskQueue }, 'task queue backlog not read; sampling without it');
         return null;
       }),
+      readHorizon(db, 'change_outcomes'),
     ]);
-    return { slotLagBytes: slot ? BigInt(Math.round(slot.lagBytes)) : null, workflowBacklog: backlog };
+    return {
+      slotLagBytes: slot ? BigInt(Math.round(slot.lagBytes)) : null,
+      workflowBacklog: backlog,
+      outcomesHorizon: outcomesHorizon?.expiredBefore ?? null,
+    };
   };
 
   const readBacklog = async (): Promise<number | null> => {
@@ -178,7 +185,7 @@ export function startPipelineSampler(options: PipelineSamplerOptions): PipelineS
         FROM change_outcomes
         WHERE table_name = ${table} AND topic = ${topic} AND created_at > ${since} AND created_at <= ${now}`,
       db.deadLetter.count({ where: { tableName: table, topic, createdAt: { gt: since, lte: now } } }),
-      readStreamQueue(db, { table, topic, from: queueScanFrom(previous, now) }),
+      readStreamQueue(db, { table, topic, from: queueScanFrom(previous, now, shared.outcomesHorizon) }),
     ]);
 
     await db.pipelineSample.create({

@@ -1,6 +1,5 @@
 import type { PrismaClient } from '../db/generated/client.ts';
 import { getSlotLag, slotHealth, type SlotHealth } from './slot-lag.ts';
-import { STREAM_QUEUE_WINDOW_MS } from './stream-queue.ts';
 import { changefeedTables, type ChangefeedTable } from './tables.ts';
 
 /** What the worker's sampler (worker/pipeline-sampler.ts) records, as the console reads it. */
@@ -64,8 +63,6 @@ export interface PipelineHealth {
   windowMinutes: number;
   bucketSeconds: number;
   sampleIntervalSeconds: number;
-  /** Only messages signalled this recently are counted as queued in stream workflows. */
-  streamQueueWindowMinutes: number;
   /** The relay's replication slot, read live. */
   slot: SlotHealth;
   tables: TableHealth[];
@@ -187,7 +184,6 @@ export async function getPipelineHealth(db: PrismaClient, { slotName }: { slotNa
     windowMinutes: WINDOW_MS / 60_000,
     bucketSeconds: BUCKET_MS / 1000,
     sampleIntervalSeconds: SAMPLE_INTERVAL_MS / 1000,
-    streamQueueWindowMinutes: STREAM_QUEUE_WINDOW_MS / 60_000,
     slot: slotHealth(slotName, slot),
     tables: tables.map((table) =>
       tableHealth(

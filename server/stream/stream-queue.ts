@@ -7,12 +7,16 @@ import type { PrismaClient } from '../db/generated/client.ts';
  *
  * Resolution is permanent (an applied message stays applied; a replay of a dead letter is a new, later outcome),
  * so a scan need not go back further than the previous sample's oldest queued message, or, with none queued,
- * than the previous sample itself. Healthy, each scan covers about a minute of signals; only while something is
- * stuck does it reach back to it, and never further than the window.
+ * than the previous sample itself. There is no fixed window: a message stuck for a day is still counted, with its
+ * true age, until it is applied or dead-lettered or retention deletes its outcome. Healthy, each scan covers about
+ * a minute of signals; while something is stuck it reaches back to it, so its cost grows with how long the stuck
+ * message has waited (the page shows that red long before it matters). Only without a usable previous sample (the
+ * table's first, one that did not measure the queue, or one dated further ahead than the commit margin) does the
+ * scan go back to change_outcomes' retention horizon, once. Carrying the oldest forward was chosen over an index on
+ * "signalled and not yet applied": that needs a resolved flag kept in step with stream_applied and dead_letters by
+ * every writer, where this needs nothing new.
  */
 
-/** Messages signalled longer ago than this are not looked at (the pipeline page says so). */
-export const STREAM_QUEUE_WINDOW_MS = 60 * 60 * 1000;
 /** Outcome rows carry their transaction's start time; one that commits up to this long after a sample is still seen. */
 export const COMMIT_MARGIN_MS = 60 * 1000;
 
@@ -29,11 +33,16 @@ export interface PreviousQueueSample {
   streamQueuedOldestAt: Date | null;
 }
 
-/** Where the scan must start to see every message still queued (see the module comment). */
-export function queueScanFrom(previous: PreviousQueueSample | null, now: Date, windowMs: number = STREAM_QUEUE_WINDOW_MS): Date {
-  const floor = now.getTime() - windowMs;
-  if (!previous || previous.streamQueued === null || previous.sampledAt.getTime() > now.getTime()) return new Date(floor);
-  let from = previous.sampledAt.getTime() - COMMIT_MARGIN_MS;
+/**
+ * Where the scan must start to see every message still queued (see the module comment). `horizon` is
+ * change_outcomes' retention horizon (null while retention has deleted nothing): older outcomes are gone or going,
+ * so the scan never starts before it, and starts there when the previous sample cannot be trusted.
+ */
+export function queueScanFrom(previous: PreviousQueueSample | null, now: Date, horizon: Date | null): Date {
+  const floor = horizon?.getTime() ?? 0;
+  // A sample dated more than the margin ahead of now came from a clock that the margin does not cover.
+  if (!previous || previous.streamQueued === null || previous.sampledAt.getTime() > now.getTime() + COMMIT_MARGIN_MS) return new Date(floor);
+  let from = Math.min(previous.sampledAt.getTime(), now.getTime()) - COMMIT_MARGIN_MS;
   if (previous.streamQueuedOldestAt) from = Math.min(from, previous.streamQueuedOldestAt.getTime());
   return new Date(Math.max(floor, from));
 }

@@ -66,7 +66,6 @@ export function PipelineHealthView() {
                 health={table}
                 generatedAt={query.data.generatedAt}
                 sampleIntervalSeconds={query.data.sampleIntervalSeconds}
-                queueWindowMinutes={query.data.streamQueueWindowMinutes}
               />
             ))}
           </div>
@@ -87,12 +86,10 @@ function TableCard({
   health,
   generatedAt,
   sampleIntervalSeconds,
-  queueWindowMinutes,
 }: {
   health: TableHealth;
   generatedAt: string;
   sampleIntervalSeconds: number;
-  queueWindowMinutes: number;
 }) {
   const { table, latest, series, stale } = health;
   const headingId = `table-${table}`;
@@ -129,7 +126,7 @@ function TableCard({
               warn={latest.consumerLag > 0}
             />
             <Stat label="Throughput" value={`${formatRate(latest.messagesPerSecond)} msg/s`} note="Changes processed" />
-            <QueuedStat queue={latest.streamQueue} windowMinutes={queueWindowMinutes} />
+            <QueuedStat queue={latest.streamQueue} />
             <Stat
               label="Workflow backlog"
               value={latest.workflowBacklog === null ? 'Not reported' : `${formatCount(latest.workflowBacklog)} tasks`}
@@ -180,15 +177,17 @@ function Stat({ label, value, note, warn = false, alert = false }: { label: stri
   );
 }
 
-/** Signalled into a stream workflow and neither applied nor dead-lettered yet: amber from a minute old, red from five. */
-function QueuedStat({ queue, windowMinutes }: { queue: StreamQueueLatest | null; windowMinutes: number }) {
-  const scope = `signalled in the last ${windowMinutes} min`;
-  if (!queue) return <Stat label="Queued in workflows" value="Not measured" note={`Worker sampler; ${scope}`} />;
+/**
+ * Signalled into a stream workflow and neither applied nor dead-lettered yet, however long ago (as long as its outcome
+ * is kept): amber from a minute old, red from five.
+ */
+function QueuedStat({ queue }: { queue: StreamQueueLatest | null }) {
+  if (!queue) return <Stat label="Queued in workflows" value="Not measured" note="Worker sampler" />;
   return (
     <Stat
       label="Queued in workflows"
       value={`${formatCount(queue.queued)} ${queue.queued === 1 ? 'message' : 'messages'}`}
-      note={queue.oldestAgeMs === null ? `None waiting (${scope})` : `Oldest ${formatDuration(queue.oldestAgeMs)} (${scope})`}
+      note={queue.oldestAgeMs === null ? 'None waiting' : `Oldest ${formatDuration(queue.oldestAgeMs)}`}
       warn={queue.level === 'warn'}
       alert={queue.level === 'error'}
     />
