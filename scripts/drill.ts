@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { isScenario, runScenario, SCENARIOS, type DrillSize, type ScenarioName, type ScenarioResult } from './drill/scenarios.ts';
+import { isScenario, runScenario, SCENARIOS, type DrillSize, type ScenarioName } from './drill/scenarios.ts';
 import { startDrillStack } from './drill/stack.ts';
+import { drillSummaryLine, failedScenarios, type DrillResults } from './drill/summary.ts';
 import { startBenchRun } from './stack/bench.ts';
 import { dataRoot } from './stack/paths.ts';
 
@@ -9,8 +10,9 @@ import { dataRoot } from './stack/paths.ts';
  * data dir (Postgres 47433, Kafka 47092/47093, Temporal 47233 on a SQLite file; .data/drill), with the real
  * worker as a child process. Each scenario (scripts/drill/scenarios.ts) runs a burst of adjustments through
  * the write path, injects its fault mid-stream and checks every adjustment's effect.
- * The last line is JSON: {"scenarios":{"<name>":{"lost":0,"doubled":0,"recovered_s":…,…},…}}. Exit code 1
- * if any scenario lost or doubled anything, or left a final state that does not match the stock.
+ * The last line is JSON: {"scenarios":{"<name>":{"lost":0,"doubled":0,"recovered_s":…,…},…}} (scripts/drill/summary.ts).
+ * Exit code 1 if any scenario lost or doubled anything, left a final state that does not match the stock, or never
+ * drained its backlog.
  * Sizes: DRILL_ADJUSTMENTS (5000), DRILL_RATE (adjustments/s, 150), DRILL_KAFKA_STOP_MS (20000).
  */
 const dataDir = path.join(dataRoot, 'drill');
@@ -41,12 +43,12 @@ async function main(): Promise<void> {
     const stack = await startDrillStack(run.supervisor, { dataDir, ports: PORTS, say });
     run.services = stack.services;
     run.cleanups.push(() => stack.close());
-    const results: Partial<Record<ScenarioName, ScenarioResult>> = {};
+    const results: DrillResults = {};
     for (const name of scenarios) results[name] = await runScenario(stack, name, size, say);
     await run.teardown();
-    const failed = Object.entries(results).filter(([, r]) => r.lost > 0 || r.doubled > 0 || r.final_state_mismatches !== 0);
-    if (failed.length > 0) console.error(`drill: FAILED ${failed.map(([name]) => name).join(', ')}`);
-    console.log(JSON.stringify({ scenarios: results }));
+    const failed = failedScenarios(results);
+    if (failed.length > 0) console.error(`drill: FAILED ${failed.join(', ')}`);
+    console.log(drillSummaryLine(results));
     process.exit(failed.length > 0 ? 1 : 0);
   } catch (err) {
     console.error('drill failed:', err);
