@@ -40,6 +40,7 @@ export interface StreamEnqueue<T = unknown> {
   payload: T;
   /** Start options, used only when this signal starts the workflow. */
   batch?: Partial<StreamWorkflowInput['batch']>;
+  /** The batch activity's retry bounds; a start option too: a running workflow (and its continue-as-new runs) keeps the bounds it started with. */
   retry?: StreamWorkflowInput['retry'];
 }
 
