@@ -53,6 +53,10 @@ test('an associate finds an item, is stopped by an invalid adjustment, adjusts s
   await expect(downstream.getByTestId('sub-processor-low-stock-replenishment')).toContainText('Applied');
   // Applied means its stream workflow applied it (stream_applied), not merely that the workflow accepted it.
   await expect(downstream.getByTestId('sub-processor-low-stock-replenishment')).toContainText(/applied at \d{2}:\d{2}:\d{2}\.\d{3}/);
+  // …after it was queued in that shard's workflow, with the commit → applied latency.
+  await expect(downstream.getByTestId('sub-processor-low-stock-replenishment')).toContainText(
+    new RegExp(`queued in workflow stream:low-stock-replenishment:${STORE}.* at \\d{2}:\\d{2}:\\d{2}\\.\\d{3} · applied at \\d{2}:\\d{2}:\\d{2}\\.\\d{3} \\(\\d[\\d.]* (ms|s|min)[^)]* after commit\\)`),
+  );
   const workflow = downstream.getByRole('link', { name: new RegExp(`stream:low-stock-replenishment:${STORE}`) });
   // The run that applied it (by run ID), not whichever run is latest after continue-as-new.
   await expect(workflow).toHaveAttribute('href', new RegExp(`/namespaces/default/workflows/stream%3Alow-stock-replenishment%3A${STORE}/[0-9a-f-]{36}$`));
