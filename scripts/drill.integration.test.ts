@@ -35,7 +35,7 @@ describe('fault drills', () => {
     '%s: every adjustment takes effect exactly once, and the stream recovers',
     async (name) => {
       const result = await runScenario(stack, name, SIZE, say);
-      expect(result).toMatchObject({ lost: 0, doubled: 0, phantom: 0, final_state_mismatches: 0 });
+      expect(result).toMatchObject({ lost: 0, doubled: 0, phantom: 0, final_state_mismatches: 0, worker_crashes: 0 });
       expect(result.recovered_s).toEqual(expect.any(Number));
       if (name === 'poison') expect(result).toMatchObject({ poison_not_dead_lettered: 0, poison_dead_lettered_twice: 0 });
     },

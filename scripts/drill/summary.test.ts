@@ -76,4 +76,8 @@ describe('failedScenarios', () => {
     };
     expect(failedScenarios(results)).toEqual(['worker_sigkill', 'kafka_stop', 'postgres_restart', 'poison']);
   });
+
+  it('names a scenario whose worker died on its own, even with nothing lost (the drill restarts it)', () => {
+    expect(failedScenarios({ ...allFive(), postgres_restart: result(23.1, { worker_crashes: 1 }) })).toEqual(['postgres_restart']);
+  });
 });

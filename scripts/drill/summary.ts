@@ -19,12 +19,13 @@ export function drillSummaryLine(results: DrillResults): string {
 }
 
 /**
- * The scenarios that broke the promise: something lost or doubled, a final state that does not match the stock, or a
- * backlog that never drained (recovered_s null).
+ * The scenarios that broke the promise: something lost or doubled, a final state that does not match the stock, a
+ * worker that died on its own (the fault must be survived, not restarted out of), or a backlog that never drained
+ * (recovered_s null).
  */
 export function failedScenarios(results: DrillResults): ScenarioName[] {
   return SCENARIOS.filter((name) => {
     const result = results[name];
-    return result !== undefined && (result.lost > 0 || result.doubled > 0 || result.final_state_mismatches !== 0 || result.recovered_s === null);
+    return result !== undefined && (result.lost > 0 || result.doubled > 0 || result.final_state_mismatches !== 0 || Number(result.worker_crashes ?? 0) > 0 || result.recovered_s === null);
   });
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { env } from '../env.ts';
+import { logger } from '../logger.ts';
 
 const globalForPools = globalThis as unknown as { dashopsPgPools?: Map<string, pg.Pool> };
 
@@ -12,6 +13,9 @@ export function namedPgPool(name: string, max = 10): pg.Pool {
   let pool = pools.get(name);
   if (!pool) {
     pool = new pg.Pool({ connectionString: env().DATABASE_URL, max, allowExitOnIdle: true, application_name: `dashops-${name}` });
+    // An idle client's connection ending (Postgres restarting, a failover) is an 'error' event on the pool: without a
+    // listener Node throws it and the process dies. The pool drops that client and the next query connects afresh.
+    pool.on('error', (err) => logger.warn({ component: 'pg-pool', pool: name, err }, 'an idle Postgres connection ended; it will be replaced'));
     pools.set(name, pool);
   }
   return pool;
