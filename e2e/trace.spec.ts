@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect, screenshot, test } from './fixtures.ts';
 import { DeadLettersPage } from './pages/dead-letters-page.ts';
+import { RedrivePanel } from './pages/redrive-panel.ts';
 import { withDb } from './support/db.ts';
 
 test('an engineer traces a change by row and by offset, follows a dead letter to its trace and back, and opens the run that applied it by run ID', async ({ asRole, stockItem, faultDrill }) => {
@@ -46,7 +47,8 @@ test('an engineer traces a change by row and by offset, follows a dead letter to
   // The row's next change fails in availability-sync (a fault drill) and is dead-lettered.
   const errorText = `e2e-trace-${run}`;
   await faultDrill({ subProcessor: 'availability-sync', tableName: 'inventory_levels', rowKey, errorMessage: errorText });
-  await withDb((client) => client.query('UPDATE inventory_levels SET on_hand = 0, updated_at = clock_timestamp() WHERE store_id = $1 AND sku = $2', [storeId, sku]));
+  // The next change comes the way an engineer makes one: re-driving the row from /pipeline (its store is the fixture's own).
+  await new RedrivePanel(page).redrive({ storeId, skuPrefix: sku, count: 1, reason: `e2e: trace ${run} into the drill` });
   let deadLetterId = '';
   await expect
     .poll(
