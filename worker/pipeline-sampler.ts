@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { PrismaClient } from '../server/db/generated/client.ts';
 import { readHorizon } from '../server/stream/retention.ts';
 import { getSlotLag } from '../server/stream/slot-lag.ts';
-import { sampleStreamQueue } from '../server/stream/stream-queue.ts';
+import { queueScanFrom, readStreamQueue } from '../server/stream/stream-queue.ts';
 import { changefeedTables, topicFor, type ChangefeedTable } from '../server/stream/tables.ts';
 import { startPeriodic } from './periodic.ts';
 
@@ -113,8 +113,8 @@ const DEFAULT_RETAIN_MS = 24 * 60 * 60 * 1000;
 /**
  * Writes one pipeline_samples row per changefeed table every interval: slot lag, consumer lag per partition,
  * messages/s (distinct offsets with a change outcome), the stream task queue's backlog, new dead letters, and the
- * messages queued in stream workflows (server/stream/stream-queue.ts: carried from sample to sample, so each reads
- * the signals since the previous one, however long ago the oldest queued message was signalled).
+ * messages queued in stream workflows (server/stream/stream-queue.ts, scanned on from the previous sample, however
+ * long ago the oldest was signalled).
  * The counts come from the database, so they are the same whichever replica samples; a replica that finds a
  * table sampled within the last half interval leaves it to the other. A failed tick is logged, never thrown.
  */
@@ -166,7 +166,7 @@ export function startPipelineSampler(options: PipelineSamplerOptions): PipelineS
     const previous = await db.pipelineSample.findFirst({
       where: { tableName: table },
       orderBy: { sampledAt: 'desc' },
-      select: { sampledAt: true },
+      select: { sampledAt: true, streamQueued: true, streamQueuedOldestAt: true },
     });
     if (previous && now.getTime() - previous.sampledAt.getTime() < intervalMs / 2) return;
     const since = windowStart(previous?.sampledAt ?? null, now, intervalMs);
@@ -185,7 +185,7 @@ export function startPipelineSampler(options: PipelineSamplerOptions): PipelineS
         FROM change_outcomes
         WHERE table_name = ${table} AND topic = ${topic} AND created_at > ${since} AND created_at <= ${now}`,
       db.deadLetter.count({ where: { tableName: table, topic, createdAt: { gt: since, lte: now } } }),
-      sampleStreamQueue(db, { table, topic, now, horizon: shared.outcomesHorizon }),
+      readStreamQueue(db, { table, topic, from: queueScanFrom(previous, now, shared.outcomesHorizon) }),
     ]);
 
     await db.pipelineSample.create({
