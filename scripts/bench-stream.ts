@@ -263,14 +263,15 @@ async function main(): Promise<void> {
         const byRate: Record<string, unknown> = {};
         for (const [n, rate] of settings.BENCH_LATENCY_RATES.entries()) {
           const changes = settings.BENCH_LATENCY_RATE_CHANGES;
-          const run = await latencyPhase(pool, writerDb, levelSubProcessors, cpu, { rate, changes, warmup: Math.ceil(changes / 5), prefix: ladderPrefix(n) });
+          const warmup = Math.ceil(changes / 5);
+          const run = await latencyPhase(pool, writerDb, levelSubProcessors, cpu, { rate, changes, warmup, prefix: ladderPrefix(n) });
           const cpuTotal = Object.values(run.detail.cpu_s).reduce((sum, seconds) => sum + seconds, 0);
           byRate[String(rate)] = {
             ...run.visible,
             rate_per_s: run.detail.rate_per_s,
             outcome_recorded_ms: run.detail.outcome_recorded_ms,
             effect_applied_ms: run.detail.effect_applied_ms,
-            cpu_ms_per_change: round((cpuTotal * 1000) / (changes + Math.ceil(changes / 5))),
+            cpu_ms_per_change: round((cpuTotal * 1000) / (changes + warmup)),
             cpu_s: run.detail.cpu_s,
           };
         }

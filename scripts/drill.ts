@@ -11,8 +11,8 @@ import { dataRoot } from './stack/paths.ts';
  * worker as a child process. Each scenario (scripts/drill/scenarios.ts) runs a burst of adjustments through
  * the write path, injects its fault mid-stream and checks every adjustment's effect.
  * The last line is JSON: {"scenarios":{"<name>":{"lost":0,"doubled":0,"recovered_s":…,…},…}} (scripts/drill/summary.ts).
- * Exit code 1 if any scenario lost or doubled anything, left a final state that does not match the stock, or never
- * drained its backlog.
+ * Exit code 1 if any scenario broke the promise (scripts/drill/summary.ts failedScenarios: lost or doubled anything,
+ * a final state that does not match the stock, a worker that died on its own, or a backlog that never drained).
  * Sizes: DRILL_ADJUSTMENTS (5000), DRILL_RATE (adjustments/s, 150), DRILL_KAFKA_STOP_MS (20000).
  */
 const dataDir = path.join(dataRoot, 'drill');

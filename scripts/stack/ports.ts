@@ -17,3 +17,9 @@ export async function assertPortsFree(wanted: { port: number; what: string; envV
   }
   if (taken.length > 0) throw new StackSetupError(`Ports already in use:\n${taken.join('\n')}`);
 }
+
+/** The first port from `from` up (within 100) that nothing on loopback listens on. */
+export async function firstFreePort(from: number): Promise<number> {
+  for (let port = from; port < from + 100; port++) if (await isFree(port)) return port;
+  throw new StackSetupError(`no free port in ${from}-${from + 99}`);
+}

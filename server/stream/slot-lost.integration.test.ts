@@ -1,11 +1,11 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres } from '../../scripts/stack/postgres.ts';
 import { dataRoot, repoRoot } from '../../scripts/stack/paths.ts';
+import { firstFreePort } from '../../scripts/stack/ports.ts';
 import type { ServiceHandle } from '../../scripts/stack/service.ts';
 import { Supervisor } from '../../scripts/stack/supervisor.ts';
 import { ensureSlot } from '../../worker/cdc/setup.ts';
@@ -27,7 +27,7 @@ let client: pg.Client;
 
 beforeAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
-  const port = await freePort(57433);
+  const port = await firstFreePort(57433);
   const before = process.env.POSTGRES_MAX_SLOT_WAL_KEEP_SIZE;
   process.env.POSTGRES_MAX_SLOT_WAL_KEEP_SIZE = CAP;
   try {
@@ -103,15 +103,3 @@ describe('a replication slot that outgrows max_slot_wal_keep_size', () => {
   });
 });
 
-/** The first port from `from` up that nothing listens on. */
-async function freePort(from: number): Promise<number> {
-  for (let port = from; port < from + 100; port++) {
-    const free = await new Promise<boolean>((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(false));
-      server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error(`no free port in ${from}-${from + 99}`);
-}
